@@ -1,0 +1,49 @@
+import type { Transport, WireMessage } from './wire.js';
+
+/**
+ * Two connected in-process ends. Messages are structured-cloned and delivered on a later microtask,
+ * like a real transport: no shared references, no synchronous re-entry.
+ */
+export function createMemoryTransportPair(): [Transport, Transport] {
+  const a = new MemoryEnd();
+  const b = new MemoryEnd();
+  a.peer = b;
+  b.peer = a;
+  return [a, b];
+}
+
+class MemoryEnd implements Transport {
+  peer: MemoryEnd | null = null;
+  private readonly messageListeners = new Set<(message: unknown) => void>();
+  private readonly closeListeners = new Set<() => void>();
+  private closed = false;
+
+  send(message: WireMessage): void {
+    const peer = this.peer;
+    if (this.closed || !peer) return;
+    const copy = structuredClone(message);
+    queueMicrotask(() => peer.deliver(copy));
+  }
+
+  onMessage(listener: (message: unknown) => void): () => void {
+    this.messageListeners.add(listener);
+    return () => this.messageListeners.delete(listener);
+  }
+
+  onClose(listener: () => void): () => void {
+    this.closeListeners.add(listener);
+    return () => this.closeListeners.delete(listener);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const listener of this.closeListeners) listener();
+    this.peer?.close();
+  }
+
+  private deliver(message: unknown): void {
+    if (this.closed) return;
+    for (const listener of this.messageListeners) listener(message);
+  }
+}

@@ -1,0 +1,180 @@
+import { z } from 'zod';
+
+/** Domain shapes shared by the host and the renderer. Pure zod: this folder never imports Node. */
+
+export const ClassDef = z.object({
+  id: z.number().int().min(0).max(254),
+  name: z.string().trim().min(1).max(64),
+  color: z.string().regex(/^#[0-9a-fA-F]{6}$/, 'colour must be #rrggbb'),
+});
+export type ClassDef = z.infer<typeof ClassDef>;
+
+export const ImageStatus = z.enum(['unlabelled', 'labelled', 'predicted', 'reviewed']);
+export type ImageStatus = z.infer<typeof ImageStatus>;
+
+export const Split = z.enum(['auto', 'train', 'val', 'test']);
+export type Split = z.infer<typeof Split>;
+
+export const TiffPages = z.enum(['first', 'all']);
+export type TiffPages = z.infer<typeof TiffPages>;
+
+export const MaskMode = z.enum(['auto', 'binary', 'indexed', 'colour', 'palette']);
+export type MaskMode = z.infer<typeof MaskMode>;
+
+export const ImageEntry = z.object({
+  id: z.string().min(1),
+  /** Path inside the project folder, always with forward slashes. */
+  file: z.string().min(1),
+  /** Page of a multi-page file this entry stands for (0 for single-page files). */
+  page: z.number().int().min(0),
+  originalName: z.string(),
+  /** SHA-256 of the imported file, so importing the same file again is recognised. */
+  contentHash: z.string(),
+  format: z.string(),
+  width: z.number().int().positive(),
+  height: z.number().int().positive(),
+  channels: z.number().int().min(1).max(4),
+  bitDepth: z.union([z.literal(8), z.literal(16)]),
+  status: ImageStatus,
+  split: Split,
+  tags: z.array(z.string()),
+  /** Path of the label-map PNG inside the project, or null while unlabelled. */
+  mask: z.string().nullable(),
+  addedAt: z.string(),
+});
+export type ImageEntry = z.infer<typeof ImageEntry>;
+
+export const ProjectSettings = z.object({
+  /** Decompression-bomb guard: images with more pixels are refused. */
+  maxImagePixels: z.number().int().positive(),
+  /** Multi-page TIFF import: only the first page, or every page as its own image. */
+  tiffPages: TiffPages,
+  /** Share of auto-split images used for validation, in percent. */
+  validationPercent: z.number().min(0).max(90),
+  seed: z.number().int(),
+});
+export type ProjectSettings = z.infer<typeof ProjectSettings>;
+
+export const StatusCounts = z.object({
+  images: z.number().int(),
+  unlabelled: z.number().int(),
+  labelled: z.number().int(),
+  predicted: z.number().int(),
+  reviewed: z.number().int(),
+});
+export type StatusCounts = z.infer<typeof StatusCounts>;
+
+export const ProjectSummary = z.object({
+  path: z.string(),
+  name: z.string(),
+  schemaVersion: z.number().int(),
+  classes: z.array(ClassDef),
+  settings: ProjectSettings,
+  counts: StatusCounts,
+  /** Set when project.json was unreadable and the project was recovered from its backup. */
+  recovery: z.object({ from: z.string(), corruptCopy: z.string(), problem: z.string() }).nullable(),
+});
+export type ProjectSummary = z.infer<typeof ProjectSummary>;
+
+export const MatchRules = z.object({
+  /** Mask name = image stem + suffix, e.g. `_mask` pairs car_01.jpg with car_01_mask.gif. */
+  maskSuffix: z.string().optional(),
+  /** Mask name = prefix + image stem. */
+  maskPrefix: z.string().optional(),
+  /** Patterns with `{n}` standing for a number, e.g. image `t{n}` and mask `man_seg{n}`. */
+  imagePattern: z.string().optional(),
+  maskPattern: z.string().optional(),
+  roiPattern: z.string().optional(),
+});
+export type MatchRules = z.infer<typeof MatchRules>;
+
+export const ImportRequest = z.object({
+  project: z.string().min(1),
+  /** Image files and/or folders. */
+  images: z.array(z.string().min(1)).min(1),
+  /** Folder of masks; images without a match import as unlabelled. */
+  masks: z.string().min(1).optional(),
+  /** Folder of region-of-interest masks; outside the region becomes 255 (ignore). */
+  roi: z.string().min(1).optional(),
+  recursive: z.boolean().default(false),
+  maskMode: MaskMode.default('auto'),
+  match: MatchRules.default({}),
+  tiffPages: TiffPages.optional(),
+  /** Overrides the project's pixel limit for this import (for trusted, very large files). */
+  maxPixels: z.number().int().positive().optional(),
+});
+export type ImportRequest = z.output<typeof ImportRequest>;
+
+export const MatchRule = z.enum(['stem', 'affix', 'pattern', 'number', 'none']);
+export type MatchRule = z.infer<typeof MatchRule>;
+
+export const PlannedPair = z.object({
+  image: z.string(),
+  mask: z.string().nullable(),
+  roi: z.string().nullable(),
+  rule: MatchRule,
+});
+export type PlannedPair = z.infer<typeof PlannedPair>;
+
+export const FileProblem = z.object({ file: z.string(), code: z.string(), message: z.string() });
+export type FileProblem = z.infer<typeof FileProblem>;
+
+export const ImportPlan = z.object({
+  pairs: z.array(PlannedPair),
+  unmatchedMasks: z.array(z.string()),
+  problems: z.array(FileProblem),
+});
+export type ImportPlan = z.infer<typeof ImportPlan>;
+
+export const ImportReport = z.object({
+  imported: z.number().int(),
+  /** Files already in the project (same content and page), left as they are. */
+  alreadyPresent: z.number().int(),
+  labelled: z.number().int(),
+  unlabelled: z.number().int(),
+  skipped: z.array(FileProblem),
+  warnings: z.array(FileProblem),
+  unmatchedMasks: z.array(z.string()),
+  durationMs: z.number(),
+});
+export type ImportReport = z.infer<typeof ImportReport>;
+
+export const ExportDatasetRequest = z.object({
+  project: z.string().min(1),
+  out: z.string().min(1),
+  split: z.enum(['all', 'train', 'val', 'test']).default('all'),
+  maskSuffix: z.string().default('_mask'),
+});
+export type ExportDatasetRequest = z.output<typeof ExportDatasetRequest>;
+
+export const ExportDatasetReport = z.object({
+  out: z.string(),
+  images: z.number().int(),
+  skipped: z.array(FileProblem),
+});
+export type ExportDatasetReport = z.infer<typeof ExportDatasetReport>;
+
+export const JobKind = z.enum(['import', 'export-dataset']);
+export type JobKind = z.infer<typeof JobKind>;
+
+export const JobState = z.enum(['running', 'succeeded', 'failed', 'cancelled']);
+export type JobState = z.infer<typeof JobState>;
+
+export const JobProgress = z.object({
+  jobId: z.string(),
+  kind: JobKind,
+  done: z.number(),
+  total: z.number(),
+  message: z.string(),
+});
+export type JobProgress = z.infer<typeof JobProgress>;
+
+export const JobInfo = z.object({
+  id: z.string(),
+  kind: JobKind,
+  label: z.string(),
+  state: JobState,
+  startedAt: z.string(),
+  progress: JobProgress.nullable(),
+});
+export type JobInfo = z.infer<typeof JobInfo>;

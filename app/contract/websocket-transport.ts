@@ -1,0 +1,47 @@
+import type { Transport, WireMessage } from './wire.js';
+
+/** The part of the WebSocket API shared by browsers and the `ws` package. */
+export interface WebSocketLike {
+  readonly readyState: number;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  addEventListener(type: 'message', listener: (event: { data: unknown }) => void): void;
+  addEventListener(type: 'close', listener: () => void): void;
+}
+
+const OPEN = 1;
+
+/** The contract over a WebSocket, one JSON text frame per message; used by both ends of browser mode. */
+export function createWebSocketTransport(socket: WebSocketLike): Transport {
+  const messageListeners = new Set<(message: unknown) => void>();
+  const closeListeners = new Set<() => void>();
+  socket.addEventListener('message', (event) => {
+    if (typeof event.data !== 'string') return;
+    let message: unknown;
+    try {
+      message = JSON.parse(event.data);
+    } catch {
+      return; // not a contract message; the sequenced channel would refuse it anyway
+    }
+    for (const listener of messageListeners) listener(message);
+  });
+  socket.addEventListener('close', () => {
+    for (const listener of closeListeners) listener();
+  });
+  return {
+    send(message: WireMessage) {
+      if (socket.readyState === OPEN) socket.send(JSON.stringify(message));
+    },
+    onMessage(listener) {
+      messageListeners.add(listener);
+      return () => messageListeners.delete(listener);
+    },
+    onClose(listener) {
+      closeListeners.add(listener);
+      return () => closeListeners.delete(listener);
+    },
+    close() {
+      socket.close(1000, 'closed by client');
+    },
+  };
+}

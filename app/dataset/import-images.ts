@@ -1,0 +1,193 @@
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { throwIfCancelled, toContractError } from '../contract/errors.js';
+import type { FileProblem, ImageEntry, ImportPlan, ImportReport, ImportRequest } from '../contract/schemas.js';
+import { probeImage, readRaster } from '../imaging/read-image.js';
+import { writeThumbnail } from '../imaging/thumbnail.js';
+import { runPool } from '../jobs/run-pool.js';
+import { decodeMask } from '../masks/decode-mask.js';
+import { encodeMaskPng } from '../masks/mask-png.js';
+import { applyRegionOfInterest } from '../masks/roi.js';
+import { describeReadError, writeFileAtomic } from '../project/atomic-write.js';
+import type { Project } from '../project/project.js';
+import { THUMBNAIL_FOLDER, maskRelativePath, thumbnailFile } from '../project/project-layout.js';
+import { fileStem, listImageFiles } from './list-files.js';
+import { planMatches } from './match-masks.js';
+
+export interface ImportCallbacks {
+  signal?: AbortSignal;
+  onProgress?(done: number, total: number, message: string): void;
+}
+
+/** Entries are added to project.json in batches, so a killed import keeps most of its work. */
+const SAVE_EVERY = 200;
+
+/** Lists the files and shows how images and masks will be paired, without reading any pixels. */
+export async function planImport(request: ImportRequest, signal?: AbortSignal): Promise<ImportPlan> {
+  const listing = { recursive: request.recursive, ...(signal ? { signal } : {}) };
+  const [images, masks, rois] = await Promise.all([
+    listImageFiles(request.images, listing),
+    request.masks ? listImageFiles([request.masks], listing) : { files: [], problems: [] },
+    request.roi ? listImageFiles([request.roi], listing) : { files: [], problems: [] },
+  ]);
+  // A mask folder inside an image folder must not import its masks as images.
+  const maskFiles = new Set([...masks.files, ...rois.files]);
+  const imageFiles = images.files.filter((file) => !maskFiles.has(file));
+  const { pairs, unmatchedMasks } = planMatches(imageFiles, masks.files, rois.files, request.match);
+  return { pairs, unmatchedMasks, problems: [...images.problems, ...masks.problems, ...rois.problems] };
+}
+
+/**
+ * Imports images (and their masks) into a project. Each file is validated on its own: a broken image
+ * or mask is reported and skipped while the rest imports, and project.json stays valid throughout.
+ */
+export async function importImages(project: Project, request: ImportRequest, callbacks: ImportCallbacks = {}): Promise<ImportReport> {
+  const started = performance.now();
+  const { signal } = callbacks;
+  const plan = await planImport(request, signal);
+  const report: ImportReport = {
+    imported: 0,
+    alreadyPresent: 0,
+    labelled: 0,
+    unlabelled: 0,
+    skipped: [...plan.problems],
+    warnings: [],
+    unmatchedMasks: plan.unmatchedMasks,
+    durationMs: 0,
+  };
+  const known = new Set(project.images.map((image) => `${image.contentHash}#${image.page}`));
+  const reservedIds = new Set<string>();
+  let batch: ImageEntry[] = [];
+  const flush = async () => {
+    const entries = batch;
+    batch = [];
+    if (entries.length) await project.addImages(entries);
+  };
+
+  await fs.mkdir(path.join(project.root, THUMBNAIL_FOLDER), { recursive: true });
+  let done = 0;
+  const total = plan.pairs.length;
+  callbacks.onProgress?.(0, total, 'Importing');
+  try {
+    await runPool(
+      plan.pairs,
+      Math.max(2, Math.min(4, os.availableParallelism())),
+      async (pair) => {
+        try {
+          const entries = await importPair(project, request, pair, { known, reservedIds, report, signal });
+          for (const entry of entries) {
+            report.imported += 1;
+            if (entry.mask) report.labelled += 1;
+            else report.unlabelled += 1;
+          }
+          batch.push(...entries);
+          if (batch.length >= SAVE_EVERY) await flush();
+        } catch (err) {
+          if (signal?.aborted) throw err;
+          const error = toContractError(err);
+          report.skipped.push({ file: pair.image, code: error.code, message: error.message });
+        }
+        done += 1;
+        callbacks.onProgress?.(done, total, path.basename(pair.image));
+      },
+      signal,
+    );
+  } finally {
+    // Whatever finished is kept, also when the import is cancelled.
+    await flush();
+  }
+  report.durationMs = Math.round(performance.now() - started);
+  return report;
+}
+
+interface PairContext {
+  known: Set<string>;
+  reservedIds: Set<string>;
+  report: ImportReport;
+  signal: AbortSignal | undefined;
+}
+
+async function importPair(project: Project, request: ImportRequest, pair: ImportPlan['pairs'][number], context: PairContext): Promise<ImageEntry[]> {
+  const maxPixels = request.maxPixels ?? project.settings.maxImagePixels;
+  const bytes = await fs.readFile(pair.image).catch((err) => {
+    throw describeReadError(pair.image, err);
+  });
+  const contentHash = createHash('sha256').update(bytes).digest('hex');
+  const info = await probeImage(pair.image, { maxPixels });
+  const pages = choosePages(pair.image, info.format, info.pages, request.tiffPages ?? project.settings.tiffPages, context.report.warnings);
+
+  const prepared = [];
+  for (const page of pages) {
+    throwIfCancelled(context.signal);
+    if (context.known.has(`${contentHash}#${page}`)) {
+      context.report.alreadyPresent += 1;
+      continue;
+    }
+    const raster = await readRaster(pair.image, { maxPixels, page });
+    let labels = null;
+    if (pair.mask) {
+      labels = await decodeMask(pair.mask, {
+        mode: request.maskMode,
+        classes: [...project.classes],
+        expectedWidth: raster.width,
+        expectedHeight: raster.height,
+        maxPixels,
+        ...(pages.length > 1 ? { page } : {}),
+      });
+      if (pair.roi) await applyRegionOfInterest(labels, pair.roi, { maxPixels });
+    } else if (pair.roi) {
+      context.report.warnings.push({ file: pair.roi, code: 'invalid_mask', message: `${pair.roi}: region of interest ignored because ${path.basename(pair.image)} has no mask.` });
+    }
+    prepared.push({ page, raster, labels });
+  }
+  if (prepared.length === 0) return [];
+
+  const stem = fileStem(pair.image);
+  const extension = path.extname(pair.image).toLowerCase();
+  const fileId = project.uniqueImageId(stem, context.reservedIds);
+  context.reservedIds.add(fileId);
+  const storedFile = `images/${fileId}${extension}`;
+  await writeFileAtomic(project.resolve(storedFile), bytes);
+
+  const entries: ImageEntry[] = [];
+  for (const { page, raster, labels } of prepared) {
+    const id = pages.length > 1 ? project.uniqueImageId(`${fileId}_p${String(page + 1).padStart(3, '0')}`, context.reservedIds) : fileId;
+    context.reservedIds.add(id);
+    await writeThumbnail(raster, thumbnailFile(project.root, id));
+    let mask: string | null = null;
+    if (labels) {
+      mask = maskRelativePath(id);
+      await writeFileAtomic(project.resolve(mask), await encodeMaskPng(labels), { keepBackup: true });
+    }
+    context.known.add(`${contentHash}#${page}`);
+    entries.push({
+      id,
+      file: storedFile,
+      page,
+      originalName: path.basename(pair.image),
+      contentHash,
+      format: info.format,
+      width: raster.width,
+      height: raster.height,
+      channels: raster.channels,
+      bitDepth: raster.bitDepth,
+      status: mask ? 'labelled' : 'unlabelled',
+      split: 'auto',
+      tags: [],
+      mask,
+      addedAt: new Date().toISOString(),
+    });
+  }
+  return entries;
+}
+
+/** Multi-page files: every page as its own image (TIFF with tiffPages "all"), else the first, and say so. */
+function choosePages(file: string, format: string, pageCount: number, tiffPages: 'first' | 'all', warnings: FileProblem[]): number[] {
+  if (pageCount <= 1) return [0];
+  if (format === 'tiff' && tiffPages === 'all') return Array.from({ length: pageCount }, (_, page) => page);
+  const hint = format === 'tiff' ? ' (use --tiff-pages all to import each page as an image)' : '';
+  warnings.push({ file, code: 'multi_page', message: `${file}: has ${pageCount} pages; imported page 1 only${hint}.` });
+  return [0];
+}

@@ -1,0 +1,98 @@
+import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { AppError } from '../contract/errors.js';
+
+export interface AtomicWriteOptions {
+  /** Keep the previous version beside the file as `<file>.bak`. */
+  keepBackup?: boolean;
+}
+
+/**
+ * Replaces a file so that at every instant it holds either the old or the new content, even if the
+ * process is killed or the disk fills up: write a temp file in the same folder, fsync it, (optionally)
+ * hard-link the old version to .bak, rename over the target, fsync the folder.
+ */
+export async function writeFileAtomic(file: string, data: Uint8Array | string, options: AtomicWriteOptions = {}): Promise<void> {
+  const dir = path.dirname(file);
+  const temp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    const handle = await fs.open(temp, 'wx');
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    if (options.keepBackup) await backUp(file);
+    await fs.rename(temp, file);
+    await syncDirectory(dir);
+  } catch (err) {
+    await fs.rm(temp, { force: true }).catch(() => undefined);
+    throw describeWriteError(file, err);
+  }
+}
+
+/** Copies a file atomically (the copy appears whole or not at all). */
+export async function copyFileAtomic(source: string, target: string): Promise<void> {
+  let data: Buffer;
+  try {
+    data = await fs.readFile(source);
+  } catch (err) {
+    throw describeReadError(source, err);
+  }
+  await writeFileAtomic(target, data);
+}
+
+async function backUp(file: string): Promise<void> {
+  const backup = `${file}.bak`;
+  const staging = `${backup}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    // A hard link costs no copy and leaves the original in place until the final rename.
+    await fs.link(file, staging);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return; // first write: nothing to back up
+    if (code !== 'EPERM' && code !== 'EXDEV' && code !== 'ENOTSUP') throw err;
+    await fs.copyFile(file, staging); // file systems without hard links
+  }
+  await fs.rename(staging, backup);
+}
+
+async function syncDirectory(dir: string): Promise<void> {
+  let handle: fs.FileHandle | undefined;
+  try {
+    handle = await fs.open(dir, 'r');
+    await handle.sync();
+  } catch {
+    // Some platforms (Windows) cannot fsync a directory; the rename is still atomic there.
+  } finally {
+    await handle?.close();
+  }
+}
+
+const WRITE_PROBLEMS: Record<string, string> = {
+  ENOSPC: 'the disk is full',
+  EDQUOT: 'the disk quota is exceeded',
+  EROFS: 'the file system is read-only',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  ENOENT: 'its folder does not exist',
+  ENOTDIR: 'a part of its path is not a folder',
+  EISDIR: 'it is a folder',
+};
+
+export function describeWriteError(file: string, err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  const code = (err as NodeJS.ErrnoException).code ?? '';
+  const problem = WRITE_PROBLEMS[code] ?? (err instanceof Error ? err.message : String(err));
+  return new AppError('io_error', `Could not save ${file}: ${problem}. The previous version is unchanged.`, { file, errno: code });
+}
+
+export function describeReadError(file: string, err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  const code = (err as NodeJS.ErrnoException).code ?? '';
+  if (code === 'ENOENT') return new AppError('not_found', `${file}: no such file or folder.`, { file });
+  const problem = WRITE_PROBLEMS[code] ?? (err instanceof Error ? err.message : String(err));
+  return new AppError('io_error', `Could not read ${file}: ${problem}.`, { file, errno: code });
+}

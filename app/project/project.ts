@@ -1,0 +1,228 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { AppError } from '../contract/errors.js';
+import type { ClassDef, ImageEntry, ImageStatus, ProjectSummary, StatusCounts } from '../contract/schemas.js';
+import { encodeMaskPng } from '../masks/mask-png.js';
+import type { LabelMap } from '../masks/label-map.js';
+import { describeReadError, writeFileAtomic } from './atomic-write.js';
+import { defaultClassColour } from './class-colours.js';
+import { migrateProjectData } from './migrations.js';
+import { PROJECT_FILE, PROJECT_FOLDERS, maskRelativePath, projectFile, resolveInProject } from './project-layout.js';
+import { CURRENT_SCHEMA_VERSION, DEFAULT_SETTINGS, ProjectData, describeSchemaProblem } from './project-schema.js';
+
+export interface ImageQuery {
+  offset?: number;
+  limit?: number;
+  status?: ImageStatus;
+  search?: string;
+}
+
+export type ImagePatch = Partial<Pick<ImageEntry, 'status' | 'split' | 'tags'>>;
+
+type Recovery = ProjectSummary['recovery'];
+
+/**
+ * A project folder: project.json (classes, settings, the image index) beside images/, masks/ and the
+ * other folders. All writes are atomic and serialised, so concurrent edits never interleave on disk.
+ */
+export class Project {
+  private readonly byId: Map<string, ImageEntry>;
+  private saving: Promise<void> = Promise.resolve();
+
+  private constructor(
+    readonly root: string,
+    private data: ProjectData,
+    readonly recovery: Recovery,
+  ) {
+    this.byId = new Map(data.images.map((image) => [image.id, image]));
+  }
+
+  static async create(root: string, options: { name?: string; classes: string[] }): Promise<Project> {
+    const absolute = path.resolve(root);
+    const existing = await fs.stat(projectFile(absolute)).catch(() => null);
+    if (existing) throw new AppError('conflict', `${absolute} already holds a project (${PROJECT_FILE} exists).`, { path: absolute });
+    const names = ['background', ...options.classes];
+    const duplicate = names.find((name, index) => names.indexOf(name) !== index);
+    if (duplicate) throw new AppError('invalid_input', `Class "${duplicate}" is listed twice.`);
+    try {
+      await fs.mkdir(absolute, { recursive: true });
+      for (const folder of PROJECT_FOLDERS) await fs.mkdir(path.join(absolute, folder), { recursive: true });
+    } catch (err) {
+      throw describeReadError(absolute, err);
+    }
+    const data: ProjectData = {
+      schemaVersion: CURRENT_SCHEMA_VERSION,
+      name: options.name ?? path.basename(absolute),
+      createdAt: new Date().toISOString(),
+      classes: names.map((name, id) => ({ id, name, color: defaultClassColour(id) })),
+      settings: { ...DEFAULT_SETTINGS },
+      images: [],
+    };
+    const project = new Project(absolute, data, null);
+    await project.save();
+    return project;
+  }
+
+  /**
+   * Opens a project; a corrupt project.json is kept aside as project.json.corrupt-<time> and the
+   * project is recovered from project.json.bak, with the recovery reported in the summary.
+   */
+  static async open(root: string): Promise<Project> {
+    const absolute = path.resolve(root);
+    const file = projectFile(absolute);
+    const primary = await readProjectData(file);
+    if (primary.ok) return new Project(absolute, primary.data, null);
+    if (primary.missing) {
+      throw new AppError('not_found', `${absolute} is not a U-Net Studio project (no ${PROJECT_FILE}). Create one with "unet-studio init".`, { path: absolute });
+    }
+    const backup = await readProjectData(`${file}.bak`);
+    if (!backup.ok) {
+      throw new AppError('invalid_project', `${file}: ${primary.problem}. The backup ${PROJECT_FILE}.bak cannot be used either (${backup.problem}).`, { file });
+    }
+    const corruptCopy = `${file}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+    await fs.copyFile(file, corruptCopy);
+    const project = new Project(absolute, backup.data, { from: `${PROJECT_FILE}.bak`, corruptCopy: path.basename(corruptCopy), problem: primary.problem });
+    await writeFileAtomic(file, serialise(backup.data));
+    return project;
+  }
+
+  get name(): string {
+    return this.data.name;
+  }
+
+  get classes(): readonly ClassDef[] {
+    return this.data.classes;
+  }
+
+  get settings(): ProjectData['settings'] {
+    return this.data.settings;
+  }
+
+  get images(): readonly ImageEntry[] {
+    return this.data.images;
+  }
+
+  image(id: string): ImageEntry {
+    const entry = this.byId.get(id);
+    if (!entry) throw new AppError('not_found', `Image "${id}" is not in project ${this.data.name}.`, { id });
+    return entry;
+  }
+
+  hasImage(id: string): boolean {
+    return this.byId.has(id);
+  }
+
+  resolve(relative: string): string {
+    return resolveInProject(this.root, relative);
+  }
+
+  counts(): StatusCounts {
+    const counts: StatusCounts = { images: this.data.images.length, unlabelled: 0, labelled: 0, predicted: 0, reviewed: 0 };
+    for (const image of this.data.images) counts[image.status] += 1;
+    return counts;
+  }
+
+  summary(): ProjectSummary {
+    return {
+      path: this.root,
+      name: this.data.name,
+      schemaVersion: this.data.schemaVersion,
+      classes: structuredClone(this.data.classes),
+      settings: { ...this.data.settings },
+      counts: this.counts(),
+      recovery: this.recovery,
+    };
+  }
+
+  list(query: ImageQuery = {}): { total: number; items: ImageEntry[] } {
+    const search = query.search?.trim().toLowerCase();
+    const matches = this.data.images.filter(
+      (image) =>
+        (!query.status || image.status === query.status) &&
+        (!search || image.id.toLowerCase().includes(search) || image.originalName.toLowerCase().includes(search) || image.tags.some((tag) => tag.toLowerCase().includes(search))),
+    );
+    const offset = query.offset ?? 0;
+    return { total: matches.length, items: matches.slice(offset, offset + (query.limit ?? matches.length)) };
+  }
+
+  /** A new id from a file stem: safe in file names, unique in this project (and in `reserved`). */
+  uniqueImageId(stem: string, reserved: ReadonlySet<string> = new Set()): string {
+    const base = stem.normalize('NFC').replace(/[^\p{L}\p{N}._-]+/gu, '_').replace(/^[._]+/, '').slice(0, 100) || 'image';
+    let id = base;
+    for (let n = 2; this.byId.has(id) || reserved.has(id); n++) id = `${base}-${n}`;
+    return id;
+  }
+
+  async addImages(entries: readonly ImageEntry[]): Promise<void> {
+    for (const entry of entries) {
+      if (this.byId.has(entry.id)) throw new AppError('conflict', `Image id "${entry.id}" already exists.`);
+    }
+    for (const entry of entries) {
+      this.data.images.push(entry);
+      this.byId.set(entry.id, entry);
+    }
+    await this.save();
+  }
+
+  async updateImage(id: string, patch: ImagePatch): Promise<ImageEntry> {
+    const entry = this.image(id);
+    Object.assign(entry, patch);
+    await this.save();
+    return entry;
+  }
+
+  async setClasses(classes: ClassDef[]): Promise<void> {
+    const candidate = ProjectData.safeParse({ ...this.data, classes });
+    if (!candidate.success) throw new AppError('invalid_input', `Invalid classes: ${describeSchemaProblem(candidate.error)}`);
+    this.data.classes = candidate.data.classes;
+    await this.save();
+  }
+
+  /** Stores a label map for an image; the previous mask file is kept as .bak. */
+  async writeMask(id: string, map: LabelMap, status: ImageStatus = 'labelled'): Promise<void> {
+    const entry = this.image(id);
+    if (map.width !== entry.width || map.height !== entry.height) {
+      throw new AppError('invalid_mask', `Mask for ${entry.originalName} is ${map.width}x${map.height} but the image is ${entry.width}x${entry.height}.`, { id });
+    }
+    const relative = maskRelativePath(id);
+    await writeFileAtomic(this.resolve(relative), await encodeMaskPng(map), { keepBackup: true });
+    entry.mask = relative;
+    entry.status = status;
+    await this.save();
+  }
+
+  /** Queues a write of project.json after any write already under way. */
+  save(): Promise<void> {
+    const snapshot = serialise(this.data);
+    const write = this.saving.then(() => writeFileAtomic(projectFile(this.root), snapshot, { keepBackup: true }));
+    this.saving = write.catch(() => undefined);
+    return write;
+  }
+}
+
+function serialise(data: ProjectData): string {
+  return `${JSON.stringify(data, null, 1)}\n`;
+}
+
+type ReadResult = { ok: true; data: ProjectData } | { ok: false; missing: boolean; problem: string };
+
+async function readProjectData(file: string): Promise<ReadResult> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (err) {
+    const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
+    return { ok: false, missing, problem: missing ? 'missing' : describeReadError(file, err).message };
+  }
+  if (text.trim() === '') return { ok: false, missing: false, problem: 'the file is empty' };
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    return { ok: false, missing: false, problem: `not valid JSON (${(err as Error).message})` };
+  }
+  const { data } = migrateProjectData(file, raw);
+  const parsed = ProjectData.safeParse(data);
+  if (!parsed.success) return { ok: false, missing: false, problem: describeSchemaProblem(parsed.error) };
+  return { ok: true, data: parsed.data };
+}

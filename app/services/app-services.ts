@@ -1,0 +1,89 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { EventBus } from '../contract/event-bus.js';
+import { HandlerRegistry } from '../contract/registry.js';
+import { exportDataset } from '../dataset/export-dataset.js';
+import { importImages, planImport } from '../dataset/import-images.js';
+import { readRaster } from '../imaging/read-image.js';
+import { writeThumbnail } from '../imaging/thumbnail.js';
+import { JobManager } from '../jobs/job-manager.js';
+import { OpenProjects } from '../project/open-projects.js';
+import type { Project } from '../project/project.js';
+import { thumbnailFile } from '../project/project-layout.js';
+
+export interface AppServices {
+  registry: HandlerRegistry;
+  events: EventBus;
+  jobs: JobManager;
+  projects: OpenProjects;
+  close(): Promise<void>;
+}
+
+/** Binds every contract channel to its service; the browser host and Electron's main share this. */
+export function createAppServices(): AppServices {
+  const events = new EventBus();
+  const jobs = new JobManager(events);
+  const projects = new OpenProjects();
+  const registry = new HandlerRegistry();
+  const changed = (project: Project, reason: string) => events.emit('project.changed', { project: project.root, reason });
+
+  registry
+    .register('project.create', async ({ path: root, name, classes }) =>
+      (await projects.create(root, { classes, ...(name ? { name } : {}) })).summary(),
+    )
+    .register('project.open', async ({ path: root }) => (await projects.get(root)).summary())
+    .register('project.setClasses', async ({ project: root, classes }) => {
+      const project = await projects.get(root);
+      await project.setClasses(classes);
+      changed(project, 'classes');
+      return project.summary();
+    })
+    .register('images.list', async ({ project: root, ...query }) => (await projects.get(root)).list(query))
+    .register('images.thumbnail', async ({ project: root, id }) => {
+      const project = await projects.get(root);
+      return { mime: 'image/webp', base64: (await thumbnail(project, id)).toString('base64') };
+    })
+    .register('import.preview', async (request, { signal }) => planImport(request, signal))
+    .register('import.start', async (request) => {
+      const project = await projects.get(request.project);
+      const job = jobs.start('import', `Import into ${project.name}`, async ({ signal, progress }) => {
+        try {
+          return await importImages(project, request, { signal, onProgress: progress });
+        } finally {
+          changed(project, 'import');
+        }
+      });
+      return { jobId: job.id };
+    })
+    .register('dataset.export', async ({ project: root, ...request }) => {
+      const project = await projects.get(root);
+      const job = jobs.start('export-dataset', `Export ${project.name} to ${request.out}`, ({ signal, progress }) =>
+        exportDataset(project, request, { signal, onProgress: progress }),
+      );
+      return { jobId: job.id };
+    })
+    .register('jobs.list', async () => jobs.list())
+    .register('jobs.cancel', async ({ jobId }) => ({ cancelled: jobs.cancel(jobId) }));
+
+  return {
+    registry,
+    events,
+    jobs,
+    projects,
+    async close() {
+      jobs.cancelAll();
+    },
+  };
+}
+
+/** The cached thumbnail, regenerated from the image when the cache was deleted. */
+async function thumbnail(project: Project, id: string): Promise<Buffer> {
+  const image = project.image(id);
+  const file = thumbnailFile(project.root, image.id);
+  const cached = await fs.readFile(file).catch(() => null);
+  if (cached) return cached;
+  const raster = await readRaster(project.resolve(image.file), { maxPixels: project.settings.maxImagePixels, page: image.page });
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  await writeThumbnail(raster, file);
+  return fs.readFile(file);
+}
