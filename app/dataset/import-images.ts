@@ -57,7 +57,7 @@ export async function importImages(project: Project, request: ImportRequest, cal
     unmatchedMasks: plan.unmatchedMasks,
     durationMs: 0,
   };
-  const known = new Set(project.images.map((image) => `${image.contentHash}#${image.page}`));
+  const known = new Map(project.images.map((image) => [`${image.contentHash}#${image.page}`, image.id]));
   const reservedIds = new Set<string>();
   let batch: ImageEntry[] = [];
   const flush = async () => {
@@ -103,7 +103,8 @@ export async function importImages(project: Project, request: ImportRequest, cal
 }
 
 interface PairContext {
-  known: Set<string>;
+  /** content hash + page -> id of the image already holding it */
+  known: Map<string, string>;
   reservedIds: Set<string>;
   report: ImportReport;
   signal: AbortSignal | undefined;
@@ -121,8 +122,11 @@ async function importPair(project: Project, request: ImportRequest, pair: Import
   const prepared = [];
   for (const page of pages) {
     throwIfCancelled(context.signal);
-    if (context.known.has(`${contentHash}#${page}`)) {
+    const existing = context.known.get(`${contentHash}#${page}`);
+    if (existing !== undefined) {
       context.report.alreadyPresent += 1;
+      const which = pages.length > 1 ? ` (page ${page + 1})` : '';
+      context.report.warnings.push({ file: pair.image, code: 'already_present', message: `${pair.image}${which}: same content as image "${existing}" already in the project; not imported again.` });
       continue;
     }
     const raster = await readRaster(pair.image, { maxPixels, page });
@@ -161,7 +165,7 @@ async function importPair(project: Project, request: ImportRequest, pair: Import
       mask = maskRelativePath(id);
       await writeFileAtomic(project.resolve(mask), await encodeMaskPng(labels), { keepBackup: true });
     }
-    context.known.add(`${contentHash}#${page}`);
+    context.known.set(`${contentHash}#${page}`, id);
     entries.push({
       id,
       file: storedFile,
