@@ -1,0 +1,6 @@
+/** What every bench prints and writes to bench/results/<name>.json. */
+export interface BenchResult {
+  name: string;
+  figures: Record<string, number | string>;
+  goals: Record<string, number | boolean>;
+}

@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+async function sourceFiles(folder: string): Promise<string[]> {
+  const entries = await fs.readdir(path.join(ROOT, folder), { withFileTypes: true, recursive: true });
+  return entries
+    .filter((entry) => entry.isFile() && /\.(ts|svelte)$/.test(entry.name))
+    .map((entry) => path.relative(ROOT, path.join(entry.parentPath, entry.name)));
+}
+
+async function importsOf(file: string): Promise<string[]> {
+  const text = await fs.readFile(path.join(ROOT, file), 'utf8');
+  const patterns = /(?:import|export)[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|import\s+['"]([^'"]+)['"]/g;
+  return [...text.matchAll(patterns)].map((match) => (match[1] ?? match[2] ?? match[3])!);
+}
+
+/** Where an import lands, as a repository-relative path for relative imports, else the package name. */
+function target(file: string, specifier: string): string {
+  return specifier.startsWith('.') ? path.relative(ROOT, path.resolve(ROOT, path.dirname(file), specifier)) : specifier;
+}
+
+// The architecture's dependency direction: renderer -> app/contract only; main -> app; app -> neither.
+test('the renderer imports only the contract (and browser libraries), never Node or other app code', async () => {
+  for (const file of await sourceFiles('renderer/src')) {
+    for (const specifier of await importsOf(file)) {
+      const landing = target(file, specifier);
+      const allowed = landing.startsWith('renderer/') || landing.startsWith('app/contract/') || /^(svelte|konva|zod)(\/|$)/.test(landing);
+      assert.ok(allowed, `${file} imports ${specifier}`);
+    }
+  }
+});
+
+test('the contract is pure: zod and itself only, so it runs in a browser', async () => {
+  for (const file of await sourceFiles('app/contract')) {
+    for (const specifier of await importsOf(file)) {
+      const landing = target(file, specifier);
+      assert.ok(landing.startsWith('app/contract/') || landing === 'zod', `${file} imports ${specifier}`);
+    }
+  }
+});
+
+test('app/ never depends on Electron, main/ or the renderer', async () => {
+  for (const file of await sourceFiles('app')) {
+    for (const specifier of await importsOf(file)) {
+      const landing = target(file, specifier);
+      assert.ok(!/^(electron|main\/|renderer\/)/.test(landing), `${file} imports ${specifier}`);
+    }
+  }
+});
