@@ -2,13 +2,14 @@ import { parseArgs } from 'node:util';
 import { toContractError } from '../contract/errors.js';
 import { EXIT, UsageError } from './cli-error.js';
 import type { Command, CommandContext } from './command.js';
+import { demoCommand } from './commands/demo.js';
 import { exportDatasetCommand } from './commands/export-dataset.js';
 import { importCommand } from './commands/import.js';
 import { infoCommand } from './commands/info.js';
 import { initCommand } from './commands/init.js';
 import { serveCommand } from './commands/serve.js';
 
-const COMMANDS: readonly Command[] = [initCommand, importCommand, infoCommand, exportDatasetCommand, serveCommand];
+const COMMANDS: readonly Command[] = [initCommand, importCommand, infoCommand, exportDatasetCommand, serveCommand, demoCommand];
 
 function overview(): string {
   const width = Math.max(...COMMANDS.map((command) => command.name.length));
