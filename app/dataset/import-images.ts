@@ -134,7 +134,7 @@ async function importPair(project: Project, request: ImportRequest, pair: Import
     if (pair.mask) {
       labels = await decodeMask(pair.mask, {
         mode: request.maskMode,
-        classes: [...project.classes],
+        classes: project.classes,
         expectedWidth: raster.width,
         expectedHeight: raster.height,
         maxPixels,

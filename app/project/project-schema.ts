@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ClassDef, ImageEntry, ProjectSettings } from '../contract/schemas.js';
+import { DEFAULT_MAX_PIXELS } from '../imaging/pixel-limit.js';
 
 export const CURRENT_SCHEMA_VERSION = 1;
 
@@ -28,7 +29,7 @@ export const ProjectData = z
 export type ProjectData = z.infer<typeof ProjectData>;
 
 export const DEFAULT_SETTINGS: z.infer<typeof ProjectSettings> = {
-  maxImagePixels: 268_402_689,
+  maxImagePixels: DEFAULT_MAX_PIXELS,
   tiffPages: 'first',
   validationPercent: 10,
   seed: 1,
