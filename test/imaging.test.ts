@@ -233,7 +233,7 @@ describe('unreadable images', () => {
   });
 
   test('missing file is not_found', async () => {
-    await expectAppError(readRaster(path.join(dir, 'nowhere.png'), limit), 'not_found', /nowhere\.png: file not found/);
+    await expectAppError(readRaster(path.join(dir, 'nowhere.png'), limit), 'not_found', /nowhere\.png: no such file or folder/);
   });
 
   test('pixel limit is enforced from the header, before decoding', async () => {

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { AppError } from '../app/contract/errors.js';
 import type { ImageEntry } from '../app/contract/schemas.js';
 import { readMaskPng } from '../app/masks/mask-png.js';
-import { writeFileAtomic } from '../app/project/atomic-write.js';
+import { writeFileAtomic } from '../app/files/atomic-write.js';
 import { migrateProjectData } from '../app/project/migrations.js';
 import { Project } from '../app/project/project.js';
 import { tempDir } from './support/temp-dir.js';

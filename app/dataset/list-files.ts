@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { throwIfCancelled } from '../contract/errors.js';
 import type { FileProblem } from '../contract/schemas.js';
-import { describeReadError } from '../project/atomic-write.js';
+import { describeReadError } from '../files/file-errors.js';
 
 /** Extensions taken as images. BMP is listed so that it is reported as unsupported rather than ignored. */
 export const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.tif', '.tiff', '.gif', '.webp', '.bmp']);

@@ -1,7 +1,7 @@
 import { open, stat } from 'node:fs/promises';
 import sharp, { type Metadata, type OutputInfo } from 'sharp';
 import { AppError } from '../contract/errors.js';
-import { fileError } from './file-error.js';
+import { describeReadError } from '../files/file-errors.js';
 import type { ImageInfo } from './image-info.js';
 import { assertWithinPixelLimit } from './pixel-limit.js';
 
@@ -117,7 +117,7 @@ function toImageInfo(file: string, metadata: Metadata): ImageInfo {
 
 async function assertNonEmptyFile(file: string): Promise<void> {
   const stats = await stat(file).catch((err: unknown) => {
-    throw fileError(file, err);
+    throw describeReadError(file, err);
   });
   if (!stats.isFile()) throw new AppError('invalid_image', `${file}: is not a file`, { file });
   if (stats.size === 0) throw new AppError('invalid_image', `${file}: empty file (0 bytes)`, { file });

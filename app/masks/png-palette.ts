@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { AppError } from '../contract/errors.js';
-import { fileError } from '../imaging/file-error.js';
+import { describeReadError } from '../files/file-errors.js';
 
 export type PaletteColour = [r: number, g: number, b: number];
 
@@ -14,7 +14,7 @@ const INDEXED_COLOUR_TYPE = 3;
  */
 export async function readPngPalette(file: string): Promise<PaletteColour[] | null> {
   const bytes = await readFile(file).catch((err: unknown) => {
-    throw fileError(file, err);
+    throw describeReadError(file, err);
   });
   if (bytes.length < PNG_SIGNATURE.length || !bytes.subarray(0, PNG_SIGNATURE.length).equals(PNG_SIGNATURE)) return null;
 
