@@ -5,7 +5,7 @@ import { EventBus } from '../app/contract/event-bus.js';
 import { createMemoryTransportPair } from '../app/contract/memory-transport.js';
 import { HandlerRegistry } from '../app/contract/registry.js';
 import { serveContract } from '../app/contract/server.js';
-import { SequencedChannel } from '../app/contract/wire.js';
+import { sequencedChannel } from '../app/contract/wire.js';
 
 function connect(registry: HandlerRegistry, events = new EventBus()) {
   const [clientEnd, serverEnd] = createMemoryTransportPair();
@@ -114,7 +114,7 @@ test('the client refuses responses that do not match the output schema', async (
 
 test('sequence numbers: replayed and malformed messages are refused', () => {
   const [a] = createMemoryTransportPair();
-  const channel = new SequencedChannel(a);
+  const channel = sequencedChannel(a);
   const request = { kind: 'request', id: 'r1', channel: 'jobs.list', payload: {} };
   assert.ok(channel.accept({ ...request, seq: 1 }));
   assert.equal(channel.accept({ ...request, seq: 1 }), null, 'replay');

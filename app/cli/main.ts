@@ -8,8 +8,9 @@ import { importCommand } from './commands/import.js';
 import { infoCommand } from './commands/info.js';
 import { initCommand } from './commands/init.js';
 import { serveCommand } from './commands/serve.js';
+import { trainCommand } from './commands/train.js';
 
-const COMMANDS: readonly Command[] = [initCommand, importCommand, infoCommand, exportDatasetCommand, serveCommand, demoCommand];
+const COMMANDS: readonly Command[] = [initCommand, importCommand, infoCommand, exportDatasetCommand, trainCommand, serveCommand, demoCommand];
 
 function overview(): string {
   const width = Math.max(...COMMANDS.map((command) => command.name.length));

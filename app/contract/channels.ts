@@ -12,6 +12,7 @@ import {
   JobProgress,
   ProjectSummary,
 } from './schemas.js';
+import { EpochRecord, RunSummary, TrainEpochEvent, TrainProgress, TrainRequest } from './training.js';
 
 /** A request channel: the host validates `input` before any service runs; clients validate `output`. */
 export interface RequestChannel<I extends z.ZodType, O extends z.ZodType> {
@@ -57,6 +58,9 @@ export const requestChannels = {
   'import.preview': request(ImportRequest, ImportPlan),
   'import.start': request(ImportRequest, JobStarted),
   'dataset.export': request(ExportDatasetRequest, JobStarted),
+  'train.start': request(TrainRequest, z.object({ jobId: z.string(), runId: z.string() })),
+  'runs.list': request(z.object({ project: z.string().min(1) }), z.array(RunSummary)),
+  'runs.metrics': request(z.object({ project: z.string().min(1), runId: z.string().min(1) }), z.array(EpochRecord)),
   'jobs.list': request(z.object({}), z.array(JobInfo)),
   'jobs.cancel': request(z.object({ jobId: z.string().min(1) }), z.object({ cancelled: z.boolean() })),
 } as const;
@@ -65,6 +69,8 @@ export const eventChannels = {
   'job.progress': JobProgress,
   'job.finished': z.object({ jobId: z.string(), kind: JobKind, result: EnvelopeSchema }),
   'project.changed': z.object({ project: z.string(), reason: z.string() }),
+  'train.progress': TrainProgress,
+  'train.epoch': TrainEpochEvent,
 } as const;
 
 export type RequestChannels = typeof requestChannels;

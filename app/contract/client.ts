@@ -9,7 +9,7 @@ import {
   requestChannels,
 } from './channels.js';
 import { type Envelope, fail } from './envelope.js';
-import { SequencedChannel, type Transport } from './wire.js';
+import { sequencedChannel, type Transport } from './wire.js';
 
 interface Pending {
   channel: RequestChannelName;
@@ -21,14 +21,14 @@ interface Pending {
  * it receives: responses against the channel's output schema and events against their payload schema.
  */
 export class ContractClient {
-  private readonly channel: SequencedChannel;
+  private readonly channel: ReturnType<typeof sequencedChannel>;
   private readonly pending = new Map<string, Pending>();
   private readonly listeners = new Map<EventChannelName, Set<(payload: never) => void>>();
   private nextId = 1;
   private closed = false;
 
   constructor(private readonly transport: Transport) {
-    this.channel = new SequencedChannel(transport);
+    this.channel = sequencedChannel(transport);
     transport.onMessage((raw) => this.receive(raw));
     transport.onClose(() => this.failAll('The connection to the U-Net Studio host closed.'));
   }

@@ -154,7 +154,7 @@ export const ExportDatasetReport = z.object({
 });
 export type ExportDatasetReport = z.infer<typeof ExportDatasetReport>;
 
-export const JobKind = z.enum(['import', 'export-dataset']);
+export const JobKind = z.enum(['import', 'export-dataset', 'train']);
 export type JobKind = z.infer<typeof JobKind>;
 
 export const JobState = z.enum(['running', 'succeeded', 'failed', 'cancelled']);

@@ -1,6 +1,6 @@
 import type { EventBus } from './event-bus.js';
 import type { HandlerRegistry } from './registry.js';
-import { SequencedChannel, type Transport } from './wire.js';
+import { sequencedChannel, type Transport } from './wire.js';
 
 /**
  * Serves a registry over one transport connection: requests run with their own AbortSignal, which
@@ -8,7 +8,7 @@ import { SequencedChannel, type Transport } from './wire.js';
  * Returns a function that detaches the connection.
  */
 export function serveContract(registry: HandlerRegistry, transport: Transport, events?: EventBus): () => void {
-  const channel = new SequencedChannel(transport);
+  const channel = sequencedChannel(transport);
   const inFlight = new Map<string, AbortController>();
 
   const stopMessages = transport.onMessage((raw) => {

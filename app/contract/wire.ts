@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { EnvelopeSchema } from './envelope.js';
+import { SequencedPort } from './sequenced-port.js';
 
 /**
  * Messages on any transport. Each sender numbers its messages (seq) so a receiver can refuse
@@ -15,9 +16,6 @@ export const WireMessage = z.discriminatedUnion('kind', [
 ]);
 export type WireMessage = z.infer<typeof WireMessage>;
 
-/** A message before the sender stamps its sequence number. */
-export type OutgoingMessage = WireMessage extends infer M ? (M extends { seq: number } ? Omit<M, 'seq'> : never) : never;
-
 /** A duplex message pipe: in-memory for tests, WebSocket for browser mode, Electron IPC for the desktop. */
 export interface Transport {
   send(message: WireMessage): void;
@@ -26,23 +24,7 @@ export interface Transport {
   close(): void;
 }
 
-/** Stamps outgoing messages and checks incoming ones, one instance per end of a transport. */
-export class SequencedChannel {
-  private sent = 0;
-  private lastReceived = 0;
-
-  constructor(private readonly transport: Transport) {}
-
-  send(message: OutgoingMessage): void {
-    this.sent += 1;
-    this.transport.send({ ...message, seq: this.sent } as WireMessage);
-  }
-
-  /** Parses and orders an incoming message; returns null for malformed or replayed ones. */
-  accept(raw: unknown): WireMessage | null {
-    const parsed = WireMessage.safeParse(raw);
-    if (!parsed.success || parsed.data.seq <= this.lastReceived) return null;
-    this.lastReceived = parsed.data.seq;
-    return parsed.data;
-  }
+/** One end of a transport: numbered, validated contract messages. */
+export function sequencedChannel(transport: Transport): SequencedPort<WireMessage, WireMessage> {
+  return new SequencedPort<WireMessage, WireMessage>(WireMessage, (message) => transport.send(message));
 }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import sharp, { type Sharp } from 'sharp';
 import { AppError } from '../contract/errors.js';
 import { encodeMaskPng } from '../masks/mask-png.js';
-import { deriveSeed } from './synthetic/prng.js';
+import { deriveSeed } from '../random/prng.js';
 import { renderSyntheticSample } from './synthetic/render.js';
 
 export { renderSyntheticSample, type SyntheticSample } from './synthetic/render.js';

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { EventBus } from '../contract/event-bus.js';
 import { HandlerRegistry } from '../contract/registry.js';
 import { exportDataset } from '../dataset/export-dataset.js';
+import { TrainingService } from '../engine/training-service.js';
 import { importImages, planImport } from '../dataset/import-images.js';
 import { readRaster } from '../imaging/read-image.js';
 import { writeThumbnail } from '../imaging/thumbnail.js';
@@ -25,6 +26,7 @@ export function createAppServices(): AppServices {
   const jobs = new JobManager(events);
   const projects = new OpenProjects();
   const registry = new HandlerRegistry();
+  const training = new TrainingService(jobs, events, projects);
   const changed = (project: Project, reason: string) => events.emit('project.changed', { project: project.root, reason });
 
   registry
@@ -62,6 +64,9 @@ export function createAppServices(): AppServices {
       );
       return { jobId: job.id };
     })
+    .register('train.start', async (request) => training.start(request))
+    .register('runs.list', async ({ project }) => training.runs(project))
+    .register('runs.metrics', async ({ project, runId }) => training.metrics(project, runId))
     .register('jobs.list', async () => jobs.list())
     .register('jobs.cancel', async ({ jobId }) => ({ cancelled: jobs.cancel(jobId) }));
 

@@ -1,4 +1,4 @@
-import { createRandom, type Random } from './prng.js';
+import { createRandom, type Random } from '../../random/prng.js';
 
 /** One rendered microscopy-like sample: intensities in [0, 1] and the exact labels of what was drawn. */
 export interface SyntheticSample {

@@ -6,6 +6,8 @@ export interface Random {
   range(min: number, max: number): number;
   /** Standard normal (Box–Muller). */
   normal(): number;
+  /** The internal state: `createRandom(state)` continues the sequence exactly (for checkpoints). */
+  state(): number;
 }
 
 export function createRandom(seed: number): Random {
@@ -21,6 +23,7 @@ export function createRandom(seed: number): Random {
     next,
     range: (min, max) => min + (max - min) * next(),
     normal: () => Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next()),
+    state: () => state,
   };
 }
 

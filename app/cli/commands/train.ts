@@ -1,0 +1,137 @@
+import { BackendChoice, OptimizerName, PresetName, TrainRequest } from '../../contract/training.js';
+import { RunFolder } from '../../engine/runs/run-store.js';
+import { prepareRun } from '../../engine/training/prepare-run.js';
+import { forkTrainer, runTrainer } from '../../engine/worker/trainer-host.js';
+import { Project } from '../../project/project.js';
+import { UsageError, EXIT } from '../cli-error.js';
+import type { Command } from '../command.js';
+import { ProgressBar } from '../progress-bar.js';
+
+export const trainCommand: Command = {
+  name: 'train',
+  summary: 'train a U-Net on the project\'s labelled images (in a background process)',
+  usage: [
+    'unet-studio train <project> [--preset fast|standard|paper] [--epochs N] [--batch-size N] [--learning-rate X]',
+    '    [--scale X | --size WxH] [--patch N] [--validation PERCENT] [--base 8|16|32|64] [--bilinear]',
+    '    [--optimizer adam|adamw|rmsprop] [--patience N] [--class-weights 1,2] [--seed N]',
+    '    [--backend auto|tfjs-node-gpu|tfjs-node|wasm] [--resume RUN | --from RUN] [--classes N] [--json]',
+  ].join('\n'),
+  options: {
+    preset: { type: 'string', default: 'fast' },
+    epochs: { type: 'string' },
+    'batch-size': { type: 'string' },
+    'learning-rate': { type: 'string' },
+    scale: { type: 'string' },
+    size: { type: 'string' },
+    patch: { type: 'string' },
+    validation: { type: 'string' },
+    base: { type: 'string' },
+    bilinear: { type: 'boolean' },
+    optimizer: { type: 'string' },
+    patience: { type: 'string' },
+    'class-weights': { type: 'string' },
+    seed: { type: 'string' },
+    backend: { type: 'string' },
+    resume: { type: 'string' },
+    from: { type: 'string' },
+    classes: { type: 'string' },
+  },
+  async run(values, positionals, context) {
+    const [root] = positionals;
+    if (!root || positionals.length > 1) throw new UsageError('train takes exactly one project folder.');
+    const project = await Project.open(root);
+    if (values.classes !== undefined && Number(values.classes) !== project.classes.length && Number(values.classes) !== project.classes.length - 1) {
+      throw new UsageError(`--classes ${values.classes} does not match the project, which has ${project.classes.length} classes (background included). Change classes with "unet-studio init" or in project.json.`);
+    }
+    const { run, resume } = await prepareRun(project, parseRequest(project.root, values));
+    const { config } = run.summary;
+    context.print(`${resume ? 'Resuming' : 'Training'} run ${run.id}: U-Net base ${config.model.base} (${config.model.upsampling}), ${config.settings.epochs} epochs, batch ${config.settings.batchSize}, ${config.settings.optimizer} lr ${config.settings.learningRate}`);
+
+    const bar = new ProgressBar('Training', process.stderr, !context.json && Boolean(process.stderr.isTTY));
+    let announcedBackend = false;
+    const summary = await runTrainer(forkTrainer, { project: project.root, runId: run.id, resume }, {
+      signal: context.signal,
+      onStep: (step) => {
+        bar.update(step.step, step.steps, `epoch ${step.epoch}/${step.epochs} loss ${step.loss.toFixed(4)} ${step.imagesPerSecond.toFixed(1)} img/s ETA ${formatDuration(step.etaSeconds)}`);
+      },
+      onEpoch: (record, current) => {
+        bar.finish();
+        if (!announcedBackend && current.backend) {
+          announcedBackend = true;
+          context.print(`Backend: ${describeBackend(current.backend)}`);
+        }
+        const dice = record.valDice === null ? 'no validation images' : `val Dice ${record.valDice.toFixed(4)} IoU ${record.valIou!.toFixed(4)}`;
+        context.print(`epoch ${record.epoch}/${config.settings.epochs}  train loss ${record.trainLoss.toFixed(4)}  ${dice}  lr ${record.learningRate.toExponential(2)}  ${record.imagesPerSecond.toFixed(1)} img/s`);
+      },
+    }).finally(() => bar.finish());
+
+    const metrics = await (await RunFolder.open(project, run.id)).readMetrics();
+    const best = metrics.find((record) => record.epoch === summary.bestEpoch) ?? null;
+    context.print(`Run ${summary.id} ${summary.state}: best epoch ${summary.bestEpoch ?? '-'}${summary.bestValDice !== null ? `, val Dice ${summary.bestValDice.toFixed(4)}` : ''}`);
+    if (summary.modelPath) context.print(`Model: ${project.resolve(summary.modelPath)}`);
+    return { exitCode: EXIT.ok, json: { run: summary, best, modelPath: summary.modelPath ? project.resolve(summary.modelPath) : null } };
+  },
+};
+
+export function describeBackend(backend: { name: string; reason: string; skipped: { name: string; reason: string }[]; threads?: number }): string {
+  const skipped = backend.skipped.map((entry) => `${entry.name}: ${entry.reason}`).join('; ');
+  return `${backend.name}${backend.threads ? ` (${backend.threads} threads)` : ''}, ${backend.reason}${skipped ? ` [skipped ${skipped}]` : ''}`;
+}
+
+function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return '?';
+  const s = Math.round(seconds);
+  return s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m` : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+}
+
+function parseRequest(project: string, values: Record<string, unknown>): TrainRequest {
+  const text = (name: string) => values[name] as string | undefined;
+  const number = (name: string) => {
+    const value = text(name);
+    if (value === undefined) return undefined;
+    const parsed = Number(value);
+    if (!Number.isFinite(parsed)) throw new UsageError(`--${name} must be a number, not "${value}".`);
+    return parsed;
+  };
+  const choice = <T extends string>(name: string, options: readonly T[]): T | undefined => {
+    const value = text(name);
+    if (value !== undefined && !options.includes(value as T)) throw new UsageError(`--${name} must be one of ${options.join(', ')}.`);
+    return value as T | undefined;
+  };
+  if (text('scale') !== undefined && text('size') !== undefined) throw new UsageError('Use either --scale or --size, not both.');
+  if (text('resume') !== undefined && text('from') !== undefined) throw new UsageError('Use either --resume (continue a run) or --from (fine-tune from a run), not both.');
+  const size = text('size');
+  const sizeMatch = size === undefined ? null : /^(\d+)x(\d+)$/.exec(size);
+  if (size !== undefined && !sizeMatch) throw new UsageError('--size must be WIDTHxHEIGHT, e.g. 256x256.');
+  const weights = text('class-weights')?.split(',').map(Number);
+  if (weights?.some((weight) => !Number.isFinite(weight))) throw new UsageError('--class-weights must be numbers separated by commas, e.g. 1,2.');
+  const scale = number('scale');
+  const settings = Object.fromEntries(
+    Object.entries({
+      epochs: number('epochs'),
+      batchSize: number('batch-size'),
+      learningRate: number('learning-rate'),
+      validationPercent: number('validation'),
+      patchSize: number('patch'),
+      optimizer: choice('optimizer', OptimizerName.options),
+      patience: number('patience'),
+      seed: number('seed'),
+      backend: choice('backend', BackendChoice.options),
+      classWeights: weights,
+      sizing: sizeMatch ? { mode: 'size', width: Number(sizeMatch[1]), height: Number(sizeMatch[2]) } : scale !== undefined ? { mode: 'scale', scale } : undefined,
+    }).filter(([, value]) => value !== undefined),
+  );
+  const model = Object.fromEntries(
+    Object.entries({ base: number('base'), upsampling: values.bilinear ? 'bilinear' : undefined }).filter(([, value]) => value !== undefined),
+  );
+  const parsed = TrainRequest.safeParse({
+    project,
+    preset: choice('preset', PresetName.options) ?? 'fast',
+    model,
+    settings,
+    ...(text('resume') ? { resume: text('resume') } : {}),
+    ...(text('from') ? { from: text('from') } : {}),
+  });
+  if (!parsed.success) throw new UsageError(`Invalid training option: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+  return parsed.data;
+}

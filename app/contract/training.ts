@@ -1,0 +1,155 @@
+import { z } from 'zod';
+
+/** Training shapes shared by the engine, the CLI and the renderer's training monitor. */
+
+export const BackendName = z.enum(['tfjs-node-gpu', 'tfjs-node', 'wasm']);
+export type BackendName = z.infer<typeof BackendName>;
+export const BackendChoice = z.enum(['auto', 'tfjs-node-gpu', 'tfjs-node', 'wasm']);
+export type BackendChoice = z.infer<typeof BackendChoice>;
+
+export const BackendReport = z.object({
+  name: BackendName,
+  reason: z.string(),
+  /** Every backend tried before this one, with why it was not used. */
+  skipped: z.array(z.object({ name: BackendName, reason: z.string() })),
+  threads: z.number().int().optional(),
+  threadsReason: z.string().optional(),
+});
+export type BackendReport = z.infer<typeof BackendReport>;
+
+export const ModelConfig = z.object({
+  /** Channels of the first stage; stages use base, 2, 4, 8 and 16 times that. */
+  base: z.union([z.literal(8), z.literal(16), z.literal(32), z.literal(64)]),
+  upsampling: z.enum(['transpose', 'bilinear']),
+  inputChannels: z.union([z.literal(1), z.literal(3)]),
+  /** Number of classes including background; 2 means a binary model with one logit. */
+  classes: z.number().int().min(2).max(255),
+});
+export type ModelConfig = z.infer<typeof ModelConfig>;
+
+export const Augmentation = z.object({
+  flips: z.boolean(),
+  rotate90: z.boolean(),
+  /** Random zoom range, e.g. [0.8, 1.25]; [1, 1] turns it off. */
+  scale: z.tuple([z.number().positive(), z.number().positive()]),
+  /** Largest small rotation in degrees (0 = off). */
+  rotateDegrees: z.number().min(0).max(180),
+  /** Largest brightness shift and contrast change (0 = off), on [0,1]-normalised intensities. */
+  brightness: z.number().min(0).max(1),
+  contrast: z.number().min(0).max(1),
+  /** Standard deviation of added gaussian noise (0 = off). */
+  noise: z.number().min(0).max(1),
+});
+export type Augmentation = z.infer<typeof Augmentation>;
+
+export const InputSizing = z.discriminatedUnion('mode', [
+  /** Resize by a factor, as the reference tool's --scale. */
+  z.object({ mode: z.literal('scale'), scale: z.number().gt(0).max(1) }),
+  /** Resize every image to a fixed size. */
+  z.object({ mode: z.literal('size'), width: z.number().int().min(16).max(8192), height: z.number().int().min(16).max(8192) }),
+]);
+export type InputSizing = z.infer<typeof InputSizing>;
+
+export const OptimizerName = z.enum(['adam', 'adamw', 'rmsprop']);
+export const ScheduleName = z.enum(['poly', 'plateau', 'constant']);
+export const PresetName = z.enum(['fast', 'standard', 'paper']);
+export type PresetName = z.infer<typeof PresetName>;
+
+export const TrainSettings = z.object({
+  epochs: z.number().int().min(1).max(10_000),
+  batchSize: z.number().int().min(1).max(256),
+  learningRate: z.number().positive().max(1),
+  optimizer: OptimizerName,
+  weightDecay: z.number().min(0).max(1),
+  schedule: ScheduleName,
+  warmupEpochs: z.number().int().min(0).max(100),
+  /** Clip gradients to this global norm (null = no clipping). */
+  clipNorm: z.number().positive().nullable(),
+  /** Stop after this many epochs without a better validation Dice (0 = never stop early). */
+  patience: z.number().int().min(0).max(10_000),
+  validationPercent: z.number().min(0).max(90),
+  sizing: InputSizing,
+  /** Train on random crops of this size (after sizing); null = whole images. */
+  patchSize: z.number().int().min(16).max(4096).nullable(),
+  augmentation: Augmentation,
+  /** Loss weight per class (length = classes), e.g. [1, 2] for thin foreground; null = equal. */
+  classWeights: z.array(z.number().positive()).nullable(),
+  seed: z.number().int().min(0).max(2 ** 31),
+  backend: BackendChoice,
+});
+export type TrainSettings = z.infer<typeof TrainSettings>;
+
+export const TrainConfig = z.object({
+  preset: PresetName,
+  model: ModelConfig,
+  settings: TrainSettings,
+  /** Run whose best weights start this one (fine-tuning), or null. */
+  initialWeightsFrom: z.string().nullable(),
+});
+export type TrainConfig = z.infer<typeof TrainConfig>;
+
+export const ClassMetrics = z.object({ classId: z.number().int(), name: z.string(), dice: z.number(), iou: z.number() });
+
+export const EpochRecord = z.object({
+  epoch: z.number().int().min(1),
+  trainLoss: z.number(),
+  valLoss: z.number().nullable(),
+  /** Mean Dice over the foreground classes (background excluded). */
+  valDice: z.number().nullable(),
+  valIou: z.number().nullable(),
+  pixelAccuracy: z.number().nullable(),
+  perClass: z.array(ClassMetrics),
+  learningRate: z.number(),
+  imagesPerSecond: z.number(),
+  seconds: z.number(),
+  numTensors: z.number().int(),
+});
+export type EpochRecord = z.infer<typeof EpochRecord>;
+
+export const RunState = z.enum(['running', 'completed', 'stopped', 'cancelled', 'failed']);
+
+export const RunSummary = z.object({
+  id: z.string(),
+  state: RunState,
+  config: TrainConfig,
+  backend: BackendReport.nullable(),
+  epochsDone: z.number().int(),
+  bestEpoch: z.number().int().nullable(),
+  bestValDice: z.number().nullable(),
+  /** Project-relative folder of the best model (TF.js layers format), or null before the first epoch. */
+  modelPath: z.string().nullable(),
+  trainImages: z.number().int(),
+  valImages: z.number().int(),
+  error: z.string().nullable(),
+  startedAt: z.string(),
+  updatedAt: z.string(),
+});
+export type RunSummary = z.infer<typeof RunSummary>;
+
+export const TrainProgress = z.object({
+  jobId: z.string(),
+  runId: z.string(),
+  epoch: z.number().int(),
+  epochs: z.number().int(),
+  step: z.number().int(),
+  steps: z.number().int(),
+  loss: z.number(),
+  imagesPerSecond: z.number(),
+  etaSeconds: z.number(),
+});
+export type TrainProgress = z.infer<typeof TrainProgress>;
+
+/** What a caller asks for: a preset plus any overrides; the host resolves the full TrainConfig. */
+export const TrainRequest = z.object({
+  project: z.string().min(1),
+  preset: PresetName.default('fast'),
+  model: ModelConfig.omit({ classes: true }).partial().default({}),
+  settings: TrainSettings.omit({ augmentation: true }).partial().extend({ augmentation: Augmentation.partial().optional() }).default({}),
+  /** Continue this run from its last checkpoint (other fields are ignored). */
+  resume: z.string().min(1).optional(),
+  /** Start from the best weights of this run (fine-tuning after more masks were corrected). */
+  from: z.string().min(1).optional(),
+});
+export type TrainRequest = z.output<typeof TrainRequest>;
+
+export const TrainEpochEvent = z.object({ jobId: z.string(), runId: z.string(), record: EpochRecord });

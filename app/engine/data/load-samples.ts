@@ -1,0 +1,58 @@
+import type { ImageEntry } from '../../contract/schemas.js';
+import type { InputSizing } from '../../contract/training.js';
+import { normalisedFloat } from '../../imaging/normalise.js';
+import { colourChannelCount, readRaster, type RasterImage } from '../../imaging/read-image.js';
+import { readMaskPng } from '../../masks/mask-png.js';
+import type { Project } from '../../project/project.js';
+import { resizeBilinear, resizeNearest } from './resize.js';
+import type { TrainingSample } from './training-sample.js';
+
+/** The size an image is trained and segmented at, from the run's sizing rule. */
+export function sizedDimensions(width: number, height: number, sizing: InputSizing): { width: number; height: number } {
+  if (sizing.mode === 'size') return { width: sizing.width, height: sizing.height };
+  return { width: Math.max(1, Math.round(width * sizing.scale)), height: Math.max(1, Math.round(height * sizing.scale)) };
+}
+
+/**
+ * Decodes, normalises (the documented 8/16-bit rule) and resizes one image to the model's channels.
+ * Shared by training and inference so both see exactly the same input.
+ */
+export function prepareImage(raster: RasterImage, channels: 1 | 3, sizing: InputSizing): { image: Float32Array; width: number; height: number } {
+  const normalised = toChannels(normalisedFloat(raster), raster.channels, channels);
+  const size = sizedDimensions(raster.width, raster.height, sizing);
+  return { image: resizeBilinear(normalised, raster.width, raster.height, channels, size.width, size.height), ...size };
+}
+
+/** Loads labelled project images with their masks, at training resolution. */
+export async function loadSamples(project: Project, entries: readonly ImageEntry[], channels: 1 | 3, sizing: InputSizing, signal?: AbortSignal): Promise<TrainingSample[]> {
+  const samples: TrainingSample[] = [];
+  for (const entry of entries) {
+    signal?.throwIfAborted();
+    if (!entry.mask) continue;
+    const raster = await readRaster(project.resolve(entry.file), { maxPixels: project.settings.maxImagePixels, page: entry.page });
+    const mask = await readMaskPng(project.resolve(entry.mask));
+    const { image, width, height } = prepareImage(raster, channels, sizing);
+    samples.push({ id: entry.id, width, height, channels, image, labels: resizeNearest(mask.labels, mask.width, mask.height, width, height) });
+  }
+  return samples;
+}
+
+/** Grey models take the luma of colour images; colour models repeat a grey channel. Alpha is dropped. */
+function toChannels(data: Float32Array, sourceChannels: RasterImage['channels'], channels: 1 | 3): Float32Array {
+  const colour = colourChannelCount(sourceChannels);
+  const pixels = data.length / sourceChannels;
+  const out = new Float32Array(pixels * channels);
+  for (let p = 0; p < pixels; p++) {
+    const base = p * sourceChannels;
+    if (colour === 1) {
+      for (let c = 0; c < channels; c++) out[p * channels + c] = data[base]!;
+    } else if (channels === 3) {
+      out[p * 3] = data[base]!;
+      out[p * 3 + 1] = data[base + 1]!;
+      out[p * 3 + 2] = data[base + 2]!;
+    } else {
+      out[p] = 0.299 * data[base]! + 0.587 * data[base + 1]! + 0.114 * data[base + 2]!;
+    }
+  }
+  return out;
+}

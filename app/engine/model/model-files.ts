@@ -1,0 +1,64 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { AppError } from '../../contract/errors.js';
+import { writeFileAtomic } from '../../files/atomic-write.js';
+import { describeReadError } from '../../files/file-errors.js';
+
+const MODEL_JSON = 'model.json';
+const WEIGHTS_BIN = 'weights.bin';
+
+/**
+ * Saves a model in the TF.js layers format (model.json + weights.bin, loadable anywhere with
+ * `tf.loadLayersModel`), with U-Net Studio's own facts in `userDefinedMetadata`. The weights are
+ * written before the model.json that points at them, each atomically.
+ */
+export async function saveLayersModel(model: tf.LayersModel, dir: string, metadata: Record<string, unknown>): Promise<void> {
+  await fs.mkdir(dir, { recursive: true });
+  await model.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      const weightData = artifacts.weightData;
+      const buffers = weightData === undefined ? [] : Array.isArray(weightData) ? weightData : [weightData];
+      await writeFileAtomic(path.join(dir, WEIGHTS_BIN), Buffer.concat(buffers.map((buffer) => new Uint8Array(buffer))));
+      const modelJson = {
+        format: 'layers-model',
+        generatedBy: `TensorFlow.js tfjs-layers v${tf.version.tfjs}`,
+        convertedBy: null,
+        modelTopology: artifacts.modelTopology,
+        weightsManifest: [{ paths: [WEIGHTS_BIN], weights: artifacts.weightSpecs }],
+        userDefinedMetadata: metadata,
+      };
+      await writeFileAtomic(path.join(dir, MODEL_JSON), JSON.stringify(modelJson));
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
+}
+
+export interface LoadedModel {
+  model: tf.LayersModel;
+  metadata: Record<string, unknown>;
+}
+
+export async function loadLayersModel(dir: string): Promise<LoadedModel> {
+  const jsonFile = path.join(dir, MODEL_JSON);
+  const text = await fs.readFile(jsonFile, 'utf8').catch((err) => {
+    throw describeReadError(jsonFile, err);
+  });
+  const weights = await fs.readFile(path.join(dir, WEIGHTS_BIN)).catch((err) => {
+    throw describeReadError(path.join(dir, WEIGHTS_BIN), err);
+  });
+  let json: { modelTopology: object; weightsManifest: { weights: tf.io.WeightsManifestEntry[] }[]; userDefinedMetadata?: Record<string, unknown> };
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new AppError('invalid_project', `${jsonFile}: not valid JSON.`, { file: jsonFile });
+  }
+  const model = await tf.loadLayersModel(
+    tf.io.fromMemory({
+      modelTopology: json.modelTopology,
+      weightSpecs: json.weightsManifest.flatMap((group) => group.weights),
+      weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength),
+    }),
+  );
+  return { model, metadata: json.userDefinedMetadata ?? {} };
+}

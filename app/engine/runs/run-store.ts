@@ -1,0 +1,126 @@
+import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { AppError } from '../../contract/errors.js';
+import { EpochRecord, RunSummary, type TrainConfig } from '../../contract/training.js';
+import { writeFileAtomic } from '../../files/atomic-write.js';
+import { describeReadError, describeWriteError } from '../../files/file-errors.js';
+import type { Project } from '../../project/project.js';
+
+export const RUNS_FOLDER = 'runs';
+
+/**
+ * The folder of one training run, `runs/<id>/`: run.json (its summary), metrics.jsonl (one line per
+ * finished epoch), checkpoint.bin, model/ (the best model so far) and samples/ (validation pictures).
+ */
+export class RunFolder {
+  private constructor(
+    readonly project: Project,
+    readonly id: string,
+    private current: RunSummary,
+  ) {}
+
+  static async create(project: Project, config: TrainConfig): Promise<RunFolder> {
+    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+    const id = `${stamp}-${randomBytes(2).toString('hex')}`;
+    const now = new Date().toISOString();
+    const summary: RunSummary = {
+      id, state: 'running', config, backend: null, epochsDone: 0, bestEpoch: null, bestValDice: null, modelPath: null,
+      trainImages: 0, valImages: 0, error: null, startedAt: now, updatedAt: now,
+    };
+    const run = new RunFolder(project, id, summary);
+    try {
+      await fs.mkdir(path.join(run.dir, 'samples'), { recursive: true });
+      await fs.mkdir(path.join(run.dir, 'model'), { recursive: true });
+    } catch (err) {
+      throw describeWriteError(run.dir, err);
+    }
+    await run.update({});
+    return run;
+  }
+
+  static async open(project: Project, id: string): Promise<RunFolder> {
+    if (!/^[\w.-]+$/.test(id)) throw new AppError('invalid_input', `"${id}" is not a run id.`);
+    const file = path.join(project.resolve(RUNS_FOLDER), id, 'run.json');
+    const text = await fs.readFile(file, 'utf8').catch((err) => {
+      throw describeReadError(file, err);
+    });
+    const parsed = RunSummary.safeParse(safeJson(text));
+    if (!parsed.success) throw new AppError('invalid_project', `${file}: not a valid run summary.`, { file });
+    return new RunFolder(project, id, parsed.data);
+  }
+
+  static async list(project: Project): Promise<RunSummary[]> {
+    const folder = project.resolve(RUNS_FOLDER);
+    const names = await fs.readdir(folder).catch(() => []);
+    const runs: RunSummary[] = [];
+    for (const name of names.sort()) {
+      const run = await RunFolder.open(project, name).catch(() => null);
+      if (run) runs.push(run.summary);
+    }
+    return runs;
+  }
+
+  get dir(): string {
+    return path.join(this.project.resolve(RUNS_FOLDER), this.id);
+  }
+
+  get summary(): RunSummary {
+    return structuredClone(this.current);
+  }
+
+  get checkpointFile(): string {
+    return path.join(this.dir, 'checkpoint.bin');
+  }
+
+  get modelDir(): string {
+    return path.join(this.dir, 'model');
+  }
+
+  sampleFile(epoch: number): string {
+    return path.join(this.dir, 'samples', `epoch-${String(epoch).padStart(3, '0')}.png`);
+  }
+
+  async update(patch: Partial<RunSummary>): Promise<RunSummary> {
+    this.current = { ...this.current, ...patch, updatedAt: new Date().toISOString() };
+    await writeFileAtomic(path.join(this.dir, 'run.json'), `${JSON.stringify(this.current, null, 2)}\n`);
+    return this.summary;
+  }
+
+  async appendMetrics(record: EpochRecord): Promise<void> {
+    const file = path.join(this.dir, 'metrics.jsonl');
+    let handle: fs.FileHandle | undefined;
+    try {
+      handle = await fs.open(file, 'a');
+      await handle.appendFile(`${JSON.stringify(record)}\n`);
+      await handle.sync();
+    } catch (err) {
+      throw describeWriteError(file, err);
+    } finally {
+      await handle?.close();
+    }
+  }
+
+  /** The epochs recorded so far; a line torn by a crash is left out. */
+  async readMetrics(): Promise<EpochRecord[]> {
+    const text = await fs.readFile(path.join(this.dir, 'metrics.jsonl'), 'utf8').catch(() => '');
+    return text
+      .split('\n')
+      .map((line) => EpochRecord.safeParse(safeJson(line)))
+      .flatMap((parsed) => (parsed.success ? [parsed.data] : []));
+  }
+
+  /** Keeps the records up to `epoch` (the checkpoint a resumed run continues from). */
+  async truncateMetrics(epoch: number): Promise<void> {
+    const kept = (await this.readMetrics()).filter((record) => record.epoch <= epoch);
+    await writeFileAtomic(path.join(this.dir, 'metrics.jsonl'), kept.map((record) => `${JSON.stringify(record)}\n`).join(''));
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
