@@ -2,10 +2,12 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { BenchResult } from './bench-result.js';
+import { benchConvGrad } from './conv-grad.js';
 import { benchScale } from './scale.js';
 
 const BENCHES: Record<string, () => Promise<BenchResult>> = {
   scale: benchScale,
+  'conv-grad': benchConvGrad,
 };
 
 const RESULTS_DIR = fileURLToPath(new URL('../../bench/results/', import.meta.url));

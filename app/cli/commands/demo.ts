@@ -2,8 +2,11 @@ import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { ImportRequest } from '../../contract/schemas.js';
+import { TrainRequest } from '../../contract/training.js';
 import { importImages } from '../../dataset/import-images.js';
 import { generateSynthetic } from '../../dataset/synthetic.js';
+import { prepareRun } from '../../engine/training/prepare-run.js';
+import { forkTrainer, runTrainer } from '../../engine/worker/trainer-host.js';
 import { Project } from '../../project/project.js';
 import { UsageError, EXIT } from '../cli-error.js';
 import type { Command } from '../command.js';
@@ -11,19 +14,22 @@ import { ProgressBar } from '../progress-bar.js';
 
 export const demoCommand: Command = {
   name: 'demo',
-  summary: 'generate synthetic cell images and a ready project to try the studio on',
-  usage: 'unet-studio demo [folder] [--count N] [--size N] [--classes 2|3] [--seed N] [--json]',
+  summary: 'generate synthetic cells, a project, and train on it (fast preset)',
+  usage: 'unet-studio demo [folder] [--count N] [--size N] [--classes 2|3] [--seed N] [--epochs N] [--skip-train] [--json]',
   options: {
     count: { type: 'string', default: '48' },
     size: { type: 'string', default: '128' },
     classes: { type: 'string', default: '2' },
     seed: { type: 'string', default: '1' },
+    epochs: { type: 'string', default: '12' },
+    'skip-train': { type: 'boolean', default: false },
   },
   async run(values, positionals, context) {
     if (positionals.length > 1) throw new UsageError('demo takes at most one folder.');
     const count = wholeNumber(values.count, '--count', 2, 10_000);
     const size = wholeNumber(values.size, '--size', 32, 4096);
     const seed = wholeNumber(values.seed, '--seed', 0, 2 ** 31);
+    const epochs = wholeNumber(values.epochs, '--epochs', 1, 10_000);
     const classes = values.classes === '3' ? 3 : values.classes === '2' ? 2 : null;
     if (classes === null) throw new UsageError('--classes must be 2 (cells) or 3 (cytoplasm and nucleus).');
     const folder = path.resolve(positionals[0] ?? (await mkdtemp(path.join(os.tmpdir(), 'unet-studio-demo-'))));
@@ -41,11 +47,28 @@ export const demoCommand: Command = {
       onProgress: (done, total, file) => bar.update(done, total, file),
     }).finally(() => bar.finish());
     context.print(`Project ready: ${project.root} (${report.labelled} labelled images)`);
+    const training = values['skip-train'] ? null : await trainDemo(project, epochs, context);
     context.print(`New images to segment: ${fresh.imagesDir}`);
     context.print(`Look at it in a browser: unet-studio serve ${project.root}`);
-    return { exitCode: EXIT.ok, json: { folder, project: project.root, newImages: fresh.imagesDir, import: report } };
+    return { exitCode: EXIT.ok, json: { folder, project: project.root, newImages: fresh.imagesDir, import: report, training } };
   },
 };
+
+async function trainDemo(project: Project, epochs: number, context: Parameters<Command['run']>[2]) {
+  const { run } = await prepareRun(project, TrainRequest.parse({ project: project.root, preset: 'fast', settings: { epochs } }));
+  context.print(`Training run ${run.id} (fast preset, ${epochs} epochs) ...`);
+  const bar = new ProgressBar('Training', process.stderr, !context.json && Boolean(process.stderr.isTTY));
+  const summary = await runTrainer(forkTrainer, { project: project.root, runId: run.id, resume: false }, {
+    signal: context.signal,
+    onStep: (step) => bar.update(step.step, step.steps, `epoch ${step.epoch}/${step.epochs} loss ${step.loss.toFixed(3)}`),
+    onEpoch: (record) => {
+      bar.finish();
+      context.print(`  epoch ${record.epoch}/${epochs}: val Dice ${record.valDice?.toFixed(4) ?? '-'}`);
+    },
+  }).finally(() => bar.finish());
+  context.print(`Validation Dice ${summary.bestValDice?.toFixed(4) ?? '-'} (best epoch ${summary.bestEpoch}) on ${summary.backend?.name}; model in ${project.resolve(summary.modelPath ?? '')}`);
+  return { runId: summary.id, bestValDice: summary.bestValDice, bestEpoch: summary.bestEpoch, backend: summary.backend, modelPath: summary.modelPath };
+}
 
 function wholeNumber(value: unknown, flag: string, min: number, max: number): number {
   const number = Number(value);

@@ -8,8 +8,10 @@ import { configureWasmThreads } from './wasm-kernels/threads.js';
 interface Candidate {
   name: BackendName;
   /** Loads the backend; returns why it cannot be used, or null when it is ready. */
-  load(): Promise<string | null>;
+  load(threads: number): Promise<string | null>;
 }
+
+let wasmThreads: { threads: number; reason: string } | null = null;
 
 /** What tfjs-node-gpu needs; told to users whenever it cannot load. */
 const GPU_REQUIREMENTS = 'tfjs-node-gpu needs CUDA 11.2 and cuDNN 8.1 (Linux or Windows)';
@@ -37,7 +39,9 @@ const CANDIDATES: readonly Candidate[] = [
   },
   {
     name: 'wasm',
-    async load() {
+    async load(threads) {
+      // The thread count must be fixed before the wasm backend initialises.
+      wasmThreads = configureWasmThreads(threads);
       await import('@tensorflow/tfjs-backend-wasm');
       registerWasmTrainingKernels();
       return (await tf.setBackend('wasm')) ? null : 'the WebAssembly backend failed to initialise';
@@ -58,11 +62,10 @@ export async function initialiseBackend(choice: BackendChoice, requestedThreads 
     }
     return chosen;
   }
-  const threads = configureWasmThreads(requestedThreads);
   const skipped: BackendReport['skipped'] = [];
   const order = choice === 'auto' ? CANDIDATES : CANDIDATES.filter((candidate) => candidate.name === choice);
   for (const candidate of order) {
-    const problem = await candidate.load().catch((err: unknown) => (err instanceof Error ? err.message : String(err)));
+    const problem = await candidate.load(requestedThreads).catch((err: unknown) => (err instanceof Error ? err.message : String(err)));
     if (problem === null) {
       await tf.ready();
       const reason = choice === 'auto' ? (skipped.length ? 'first backend that loaded' : 'best backend available') : 'chosen with --backend';
@@ -70,7 +73,7 @@ export async function initialiseBackend(choice: BackendChoice, requestedThreads 
         name: candidate.name,
         reason,
         skipped,
-        ...(candidate.name === 'wasm' ? { threads: threads.threads, threadsReason: threads.reason } : {}),
+        ...(candidate.name === 'wasm' && wasmThreads ? { threads: wasmThreads.threads, threadsReason: wasmThreads.reason } : {}),
       };
       return chosen;
     }

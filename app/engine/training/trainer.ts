@@ -64,7 +64,7 @@ export async function train(options: TrainingOptions): Promise<RunSummary> {
 
     for (let epoch = state.epoch + 1; epoch <= config.settings.epochs; epoch++) {
       const started = performance.now();
-      const trainLoss = runEpoch(model, optimizer, trainSamples, config, lossOptions, schedule, random, epoch, options);
+      const trainLoss = await runEpoch(model, optimizer, trainSamples, config, lossOptions, schedule, random, epoch, options);
       const seconds = (performance.now() - started) / 1000;
       const validation = valSamples.length ? validate(model, valSamples, lossOptions, VALIDATION_PICTURES, signal) : null;
       const valDice = validation ? validation.matrix.meanForegroundDice() : null;
@@ -91,7 +91,13 @@ export async function train(options: TrainingOptions): Promise<RunSummary> {
       schedule = afterValidation(config.settings, schedule, valDice);
       // Order matters for crash safety: metrics, then checkpoint, then the best model (see resume).
       await run.appendMetrics(record);
-      await saveCheckpoint(run.checkpointFile, { epoch, randomState: random.state(), schedule, bestEpoch, bestValDice, model: namedWeights(model), optimizer: await optimizer.optimizer.getWeights() });
+      const optimizerState = await optimizer.optimizer.getWeights();
+      try {
+        await saveCheckpoint(run.checkpointFile, { epoch, randomState: random.state(), schedule, bestEpoch, bestValDice, model: namedWeights(model), optimizer: optimizerState });
+      } finally {
+        // getWeights returns the optimizer's own variables plus a fresh iteration-count tensor.
+        tf.dispose(optimizerState.map((named) => named.tensor).filter((tensor) => !(tensor instanceof tf.Variable)));
+      }
       if (improved) await saveBestModel(model, run, epoch, valDice, config);
       if (validation) await renderValidationPictures(validation.pictures, project.classes, run.sampleFile(epoch));
       const summary = await run.update({ epochsDone: epoch, bestEpoch, bestValDice });
@@ -111,7 +117,7 @@ export async function train(options: TrainingOptions): Promise<RunSummary> {
   }
 }
 
-function runEpoch(
+async function runEpoch(
   model: tf.LayersModel,
   optimizer: ReturnType<typeof createOptimizer>,
   samples: readonly TrainingSample[],
@@ -121,7 +127,7 @@ function runEpoch(
   random: Random,
   epoch: number,
   options: TrainingOptions,
-): number {
+): Promise<number> {
   const { settings } = config;
   const order = shuffled(samples.length, random);
   const steps = Math.ceil(order.length / settings.batchSize);
@@ -132,7 +138,8 @@ function runEpoch(
     const views = order.slice(step * settings.batchSize, (step + 1) * settings.batchSize).map((index) => augmentedView(samples[index]!, settings.augmentation, random, patch));
     const rate = learningRateAt(settings, schedule, epoch - 1, step / steps);
     lossSum += trainStep(model, optimizer, assembleBatch(views), loss, settings.clipNorm, rate);
-    // Cancellation is honoured between steps: at most one step of work is lost.
+    // A step runs synchronously; yielding lets a cancel message in. At most one step of work is lost.
+    await new Promise((resolve) => setImmediate(resolve));
     if (options.signal.aborted) throw cancelledError();
     const elapsed = (performance.now() - started) / 1000;
     const imagesDone = Math.min(order.length, (step + 1) * settings.batchSize);
