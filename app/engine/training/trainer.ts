@@ -5,10 +5,9 @@ import { resolveSplit } from '../../dataset/splits.js';
 import type { Project } from '../../project/project.js';
 import { createRandom, type Random } from '../../random/prng.js';
 import { initialiseBackend } from '../backend/select-backend.js';
-import { augmentedView } from '../data/augment.js';
-import { assembleBatch } from '../data/batch.js';
+import { BatchPrefetcher } from '../data/batch-prefetcher.js';
 import { loadSamples } from '../data/load-samples.js';
-import type { TrainingSample } from '../data/training-sample.js';
+import { batchSeed } from '../data/view-request.js';
 import { buildUnet } from '../model/build-unet.js';
 import { loadLayersModel, saveLayersModel } from '../model/model-files.js';
 import { type Checkpoint, loadCheckpoint, saveCheckpoint } from '../runs/checkpoint.js';
@@ -56,6 +55,7 @@ export async function train(options: TrainingOptions): Promise<RunSummary> {
 
   const model = buildUnet(config.model);
   const optimizer = createOptimizer(config.settings);
+  const prefetcher = new BatchPrefetcher(trainSamples);
   try {
     const state = await startingState(run, config, model, optimizer.optimizer, options.resume);
     const lossOptions: LossOptions = { classes: config.model.classes, classWeights: config.settings.classWeights };
@@ -64,7 +64,7 @@ export async function train(options: TrainingOptions): Promise<RunSummary> {
 
     for (let epoch = state.epoch + 1; epoch <= config.settings.epochs; epoch++) {
       const started = performance.now();
-      const trainLoss = await runEpoch(model, optimizer, trainSamples, config, lossOptions, schedule, random, epoch, options);
+      const trainLoss = await runEpoch(model, optimizer, prefetcher, trainSamples.length, config, lossOptions, schedule, random, epoch, options);
       const seconds = (performance.now() - started) / 1000;
       const validation = valSamples.length ? validate(model, valSamples, lossOptions, VALIDATION_PICTURES, signal) : null;
       const valDice = validation ? validation.matrix.meanForegroundDice() : null;
@@ -112,6 +112,7 @@ export async function train(options: TrainingOptions): Promise<RunSummary> {
     await run.update({ state: cancelled ? 'cancelled' : 'failed', error: cancelled ? null : (err as Error).message });
     throw cancelled ? cancelledError() : err;
   } finally {
+    await prefetcher.close();
     model.dispose();
     optimizer.optimizer.dispose();
   }
@@ -120,7 +121,8 @@ export async function train(options: TrainingOptions): Promise<RunSummary> {
 async function runEpoch(
   model: tf.LayersModel,
   optimizer: ReturnType<typeof createOptimizer>,
-  samples: readonly TrainingSample[],
+  prefetcher: BatchPrefetcher,
+  sampleCount: number,
   config: TrainConfig,
   loss: LossOptions,
   schedule: ScheduleState,
@@ -129,15 +131,24 @@ async function runEpoch(
   options: TrainingOptions,
 ): Promise<number> {
   const { settings } = config;
-  const order = shuffled(samples.length, random);
+  const order = shuffled(sampleCount, random);
   const steps = Math.ceil(order.length / settings.batchSize);
   const patch = settings.patchSize ? { width: settings.patchSize, height: settings.patchSize } : null;
+  prefetcher.plan(
+    Array.from({ length: steps }, (_, step) => ({
+      id: step,
+      indices: order.slice(step * settings.batchSize, (step + 1) * settings.batchSize),
+      seed: batchSeed(settings.seed, epoch, step),
+      augmentation: settings.augmentation,
+      patch,
+    })),
+  );
   const started = performance.now();
   let lossSum = 0;
   for (let step = 0; step < steps; step++) {
-    const views = order.slice(step * settings.batchSize, (step + 1) * settings.batchSize).map((index) => augmentedView(samples[index]!, settings.augmentation, random, patch));
+    const batch = await prefetcher.next();
     const rate = learningRateAt(settings, schedule, epoch - 1, step / steps);
-    lossSum += trainStep(model, optimizer, assembleBatch(views), loss, settings.clipNorm, rate);
+    lossSum += trainStep(model, optimizer, batch, loss, settings.clipNorm, rate);
     // A step runs synchronously; yielding lets a cancel message in. At most one step of work is lost.
     await new Promise((resolve) => setImmediate(resolve));
     if (options.signal.aborted) throw cancelledError();

@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { parseJson, runCli } from './support/run-cli.js';
+import { tempDir } from './support/temp-dir.js';
+import { tinyProject } from './support/tiny-project.js';
+
+interface TrainJson {
+  run: { id: string; state: string; backend: { name: string; skipped: { name: string; reason: string }[] }; bestEpoch: number };
+  best: { valDice: number } | null;
+  modelPath: string;
+}
+
+test('unet-studio train --json reports the backend, why others were skipped, and writes the run', async (t) => {
+  const project = await tinyProject(await tempDir(t), { count: 8 });
+  const run = await runCli(['train', project.root, '--epochs', '2', '--scale', '1', '--batch-size', '4', '--validation', '25', '--json']);
+  assert.equal(run.code, 0, run.stderr);
+  const result = parseJson<TrainJson>(run);
+  assert.equal(result.run.state, 'completed');
+  assert.equal(result.run.backend.name, 'wasm');
+  assert.deepEqual(result.run.backend.skipped.map((entry) => entry.name), ['tfjs-node-gpu', 'tfjs-node']);
+  for (const skipped of result.run.backend.skipped) assert.ok(skipped.reason.length > 5, skipped.reason);
+  assert.ok(result.best && result.best.valDice >= 0 && result.best.valDice <= 1);
+  const runDir = path.join(project.root, 'runs', result.run.id);
+  for (const file of ['run.json', 'metrics.jsonl', 'checkpoint.bin', 'model/model.json', 'model/weights.bin', 'samples/epoch-001.png']) {
+    await fs.access(path.join(runDir, file));
+  }
+  assert.equal(result.modelPath, path.join(runDir, 'model'));
+
+  const fineTune = await runCli(['train', project.root, '--from', result.run.id, '--epochs', '1', '--scale', '1', '--json']);
+  assert.equal(fineTune.code, 0, fineTune.stderr);
+  assert.equal(parseJson<TrainJson>(fineTune).run.state, 'completed');
+});
+
+test('invalid training options are usage errors that name the option', async (t) => {
+  const project = await tinyProject(await tempDir(t), { count: 2 });
+  const cases: [string[], RegExp][] = [
+    [['--epochs', 'many'], /--epochs must be a number/],
+    [['--scale', '0.5', '--size', '64x64'], /either --scale or --size/],
+    [['--optimizer', 'sgd'], /--optimizer must be one of adam, adamw, rmsprop/],
+    [['--base', '12'], /base/],
+    [['--classes', '5'], /does not match the project, which has 2 classes/],
+  ];
+  for (const [args, message] of cases) {
+    const run = await runCli(['train', project.root, ...args]);
+    assert.equal(run.code, 2, `${args.join(' ')}: ${run.stderr}`);
+    assert.match(run.stderr, message);
+  }
+  const missing = await runCli(['train', project.root, '--resume', 'no-such-run']);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /no-such-run.*no such file/);
+});
