@@ -7,7 +7,7 @@ import { readRaster } from '../imaging/read-image.js';
 import { copyFileAtomic, writeFileAtomic } from '../files/atomic-write.js';
 import { describeWriteError } from '../files/file-errors.js';
 import type { Project } from '../project/project.js';
-import { resolveSplit } from './splits.js';
+import { assignSplits } from './splits.js';
 import type { ImportCallbacks } from './import-images.js';
 
 /**
@@ -28,9 +28,9 @@ export async function exportDataset(project: Project, request: Omit<ExportDatase
   } catch (err) {
     throw describeWriteError(out, err);
   }
-  const chosen = project.images.filter(
-    (image) => image.mask !== null && (request.split === 'all' || resolveSplit(image, project.settings) === request.split),
-  );
+  const labelled = project.images.filter((image) => image.mask !== null);
+  const splits = assignSplits(labelled, project.settings);
+  const chosen = labelled.filter((image) => request.split === 'all' || splits.get(image.id) === request.split);
   const report: ExportDatasetReport = { out, images: 0, skipped: [] };
   for (const [index, image] of chosen.entries()) {
     throwIfCancelled(callbacks.signal);

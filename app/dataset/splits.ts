@@ -4,13 +4,24 @@ import type { ImageEntry, ProjectSettings } from '../contract/schemas.js';
 export type ResolvedSplit = 'train' | 'val' | 'test';
 
 /**
- * The split an image belongs to. "auto" images go to validation with the project's percentage, decided
- * by a hash of the image id and the project seed: stable when images are added or removed, and the
- * same in every process that asks.
+ * The split of every image. Images the user assigned keep their split; of the "auto" ones, the
+ * project's percentage (rounded, at least one when there are two or more) goes to validation,
+ * chosen by a hash of the image id and the project seed: the same in every process, and stable as
+ * images come and go (an image's rank among the others changes little).
  */
-export function resolveSplit(image: Pick<ImageEntry, 'id' | 'split'>, settings: Pick<ProjectSettings, 'validationPercent' | 'seed'>): ResolvedSplit {
-  if (image.split !== 'auto') return image.split;
-  const digest = createHash('sha256').update(`${settings.seed}:${image.id}`).digest();
-  const unit = digest.readUInt32BE(0) / 2 ** 32;
-  return unit < settings.validationPercent / 100 ? 'val' : 'train';
+export function assignSplits(
+  images: readonly Pick<ImageEntry, 'id' | 'split'>[],
+  settings: Pick<ProjectSettings, 'validationPercent' | 'seed'>,
+): Map<string, ResolvedSplit> {
+  const splits = new Map<string, ResolvedSplit>();
+  const auto: { id: string; rank: string }[] = [];
+  for (const image of images) {
+    if (image.split === 'auto') auto.push({ id: image.id, rank: createHash('sha256').update(`${settings.seed}:${image.id}`).digest('hex') });
+    else splits.set(image.id, image.split);
+  }
+  const exact = (auto.length * settings.validationPercent) / 100;
+  const validation = settings.validationPercent > 0 && auto.length >= 2 ? Math.max(1, Math.round(exact)) : 0;
+  auto.sort((a, b) => (a.rank < b.rank ? -1 : a.rank > b.rank ? 1 : 0));
+  auto.forEach((image, index) => splits.set(image.id, index < validation ? 'val' : 'train'));
+  return splits;
 }

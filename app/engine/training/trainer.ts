@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { AppError, cancelledError } from '../../contract/errors.js';
 import type { EpochRecord, RunSummary, TrainConfig, TrainProgress } from '../../contract/training.js';
-import { resolveSplit } from '../../dataset/splits.js';
+import { assignSplits } from '../../dataset/splits.js';
 import type { Project } from '../../project/project.js';
 import { createRandom, type Random } from '../../random/prng.js';
 import { initialiseBackend } from '../backend/select-backend.js';
@@ -163,10 +163,10 @@ async function runEpoch(
 
 function splitImages(project: Project, config: TrainConfig) {
   const labelled = project.images.filter((image) => image.mask !== null);
-  const splitSettings = { validationPercent: config.settings.validationPercent, seed: project.settings.seed };
+  const splits = assignSplits(labelled, { validationPercent: config.settings.validationPercent, seed: project.settings.seed });
   return {
-    train: labelled.filter((image) => resolveSplit(image, splitSettings) === 'train'),
-    val: labelled.filter((image) => resolveSplit(image, splitSettings) === 'val'),
+    train: labelled.filter((image) => splits.get(image.id) === 'train'),
+    val: labelled.filter((image) => splits.get(image.id) === 'val'),
   };
 }
 
