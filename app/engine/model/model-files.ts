@@ -39,20 +39,34 @@ export interface LoadedModel {
   metadata: Record<string, unknown>;
 }
 
-export async function loadLayersModel(dir: string): Promise<LoadedModel> {
+interface ModelJson {
+  modelTopology: object;
+  weightsManifest: { weights: tf.io.WeightsManifestEntry[] }[];
+  userDefinedMetadata?: Record<string, unknown>;
+}
+
+async function readModelJson(dir: string): Promise<ModelJson> {
   const jsonFile = path.join(dir, MODEL_JSON);
   const text = await fs.readFile(jsonFile, 'utf8').catch((err) => {
     throw describeReadError(jsonFile, err);
   });
-  const weights = await fs.readFile(path.join(dir, WEIGHTS_BIN)).catch((err) => {
-    throw describeReadError(path.join(dir, WEIGHTS_BIN), err);
-  });
-  let json: { modelTopology: object; weightsManifest: { weights: tf.io.WeightsManifestEntry[] }[]; userDefinedMetadata?: Record<string, unknown> };
   try {
-    json = JSON.parse(text);
+    return JSON.parse(text) as ModelJson;
   } catch {
     throw new AppError('invalid_project', `${jsonFile}: not valid JSON.`, { file: jsonFile });
   }
+}
+
+/** The model's U-Net Studio metadata without loading its weights. */
+export async function readModelMetadata(dir: string): Promise<Record<string, unknown>> {
+  return (await readModelJson(dir)).userDefinedMetadata ?? {};
+}
+
+export async function loadLayersModel(dir: string): Promise<LoadedModel> {
+  const json = await readModelJson(dir);
+  const weights = await fs.readFile(path.join(dir, WEIGHTS_BIN)).catch((err) => {
+    throw describeReadError(path.join(dir, WEIGHTS_BIN), err);
+  });
   const model = await tf.loadLayersModel(
     tf.io.fromMemory({
       modelTopology: json.modelTopology,

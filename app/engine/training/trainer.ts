@@ -9,7 +9,7 @@ import { BatchPrefetcher } from '../data/batch-prefetcher.js';
 import { loadSamples } from '../data/load-samples.js';
 import { batchSeed } from '../data/view-request.js';
 import { buildUnet } from '../model/build-unet.js';
-import { loadLayersModel, saveLayersModel } from '../model/model-files.js';
+import { loadLayersModel, readModelMetadata, saveLayersModel } from '../model/model-files.js';
 import { type Checkpoint, loadCheckpoint, saveCheckpoint } from '../runs/checkpoint.js';
 import { RunFolder } from '../runs/run-store.js';
 import { afterValidation, initialScheduleState, learningRateAt, type ScheduleState } from './lr-schedule.js';
@@ -229,12 +229,8 @@ async function saveBestModel(model: tf.LayersModel, run: RunFolder, epoch: numbe
 }
 
 async function bestModelEpoch(run: RunFolder): Promise<number | null> {
-  try {
-    const { metadata } = await loadLayersModel(run.modelDir);
-    return (metadata.unetStudio as { epoch?: number } | undefined)?.epoch ?? null;
-  } catch {
-    return null;
-  }
+  const metadata = await readModelMetadata(run.modelDir).catch(() => ({}) as Record<string, unknown>);
+  return (metadata.unetStudio as { epoch?: number } | undefined)?.epoch ?? null;
 }
 
 function namedWeights(model: tf.LayersModel) {
