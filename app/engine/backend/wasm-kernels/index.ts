@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 
 import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.js';
+import { conv2dBackpropInputConfig } from './conv2d-backprop-input.js';
 
 /**
  * Kernels tfjs-backend-wasm 4.22 lacks for training a U-Net (found by running
@@ -23,5 +24,19 @@ export function registerWasmTrainingKernels(): string[] {
     tf.registerKernel(config);
     registered.push(config.kernelName);
   }
+  if (replaceSlowBackpropInput()) registered.push(tf.Conv2DBackpropInput);
   return registered;
+}
+
+/** Kernels wasm has but runs slowly, replaced by faster ones built on its fast kernels. */
+const replaced = new WeakSet<tf.KernelConfig>();
+
+function replaceSlowBackpropInput(): boolean {
+  const original = tf.getKernel(tf.Conv2DBackpropInput, 'wasm');
+  if (original === undefined || replaced.has(original)) return false;
+  const faster = conv2dBackpropInputConfig(original);
+  replaced.add(faster);
+  tf.unregisterKernel(tf.Conv2DBackpropInput, 'wasm');
+  tf.registerKernel(faster);
+  return true;
 }
