@@ -3,11 +3,17 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { BenchResult } from './bench-result.js';
 import { benchConvGrad } from './conv-grad.js';
+import { benchEditor } from './editor.js';
+import { benchOnnxCheck } from './onnx-check.js';
 import { benchScale } from './scale.js';
+import { benchSegmentScale } from './segment-scale.js';
 
 const BENCHES: Record<string, () => Promise<BenchResult>> = {
   scale: benchScale,
+  editor: benchEditor,
   'conv-grad': benchConvGrad,
+  'segment-scale': benchSegmentScale,
+  'onnx-check': benchOnnxCheck,
 };
 
 const RESULTS_DIR = fileURLToPath(new URL('../../bench/results/', import.meta.url));

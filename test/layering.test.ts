@@ -25,11 +25,12 @@ function target(file: string, specifier: string): string {
 }
 
 // The architecture's dependency direction: renderer -> app/contract only; main -> app; app -> neither.
-test('the renderer imports only the contract (and browser libraries), never Node or other app code', async () => {
+test('the renderer imports only the contract and the editor core (and browser libraries), never Node or other app code', async () => {
   for (const file of await sourceFiles('renderer/src')) {
     for (const specifier of await importsOf(file)) {
       const landing = target(file, specifier);
-      const allowed = landing.startsWith('renderer/') || landing.startsWith('app/contract/') || /^(svelte|konva|zod)(\/|$)/.test(landing);
+      const allowed =
+        landing.startsWith('renderer/') || landing.startsWith('app/contract/') || landing.startsWith('app/editor/') || /^(svelte|konva|zod|uplot)(\/|$)/.test(landing);
       assert.ok(allowed, `${file} imports ${specifier}`);
     }
   }
@@ -40,6 +41,14 @@ test('the contract is pure: zod and itself only, so it runs in a browser', async
     for (const specifier of await importsOf(file)) {
       const landing = target(file, specifier);
       assert.ok(landing.startsWith('app/contract/') || landing === 'zod', `${file} imports ${specifier}`);
+    }
+  }
+});
+
+test('the editor core is plain TypeScript: it imports only itself (no DOM libraries, no Node)', async () => {
+  for (const file of await sourceFiles('app/editor')) {
+    for (const specifier of await importsOf(file)) {
+      assert.ok(target(file, specifier).startsWith('app/editor/'), `${file} imports ${specifier}`);
     }
   }
 });

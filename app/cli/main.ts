@@ -4,13 +4,16 @@ import { EXIT, UsageError } from './cli-error.js';
 import type { Command, CommandContext } from './command.js';
 import { demoCommand } from './commands/demo.js';
 import { exportDatasetCommand } from './commands/export-dataset.js';
+import { exportModelCommand } from './commands/export-model.js';
 import { importCommand } from './commands/import.js';
 import { infoCommand } from './commands/info.js';
 import { initCommand } from './commands/init.js';
 import { serveCommand } from './commands/serve.js';
+import { importModelCommand } from './commands/import-model.js';
+import { segmentCommand } from './commands/segment.js';
 import { trainCommand } from './commands/train.js';
 
-const COMMANDS: readonly Command[] = [initCommand, importCommand, infoCommand, exportDatasetCommand, trainCommand, serveCommand, demoCommand];
+const COMMANDS: readonly Command[] = [initCommand, importCommand, infoCommand, exportDatasetCommand, trainCommand, exportModelCommand, segmentCommand, importModelCommand, serveCommand, demoCommand];
 
 function overview(): string {
   const width = Math.max(...COMMANDS.map((command) => command.name.length));

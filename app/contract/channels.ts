@@ -13,6 +13,23 @@ import {
   ProjectSummary,
 } from './schemas.js';
 import { EpochRecord, RunSummary, TrainEpochEvent, TrainProgress, TrainRequest } from './training.js';
+import { ModelExportRequest, ModelExportResult } from './model-export.js';
+import { ImportModelRequest, ModelDescription, PredictionsRequest, ProviderReport, SegmentRequest } from './segmentation.js';
+import {
+  BrowseRequest,
+  DemoRequest,
+  DemoResult,
+  DisplayImage,
+  FilePreviewRequest,
+  FolderListing,
+  ImageRef,
+  ImagesUpdateRequest,
+  LabelMapPayload,
+  MaskPatchRequest,
+  MaskPatchResult,
+  PresetInfo,
+  RunSampleRequest,
+} from './studio.js';
 
 /** A request channel: the host validates `input` before any service runs; clients validate `output`. */
 export interface RequestChannel<I extends z.ZodType, O extends z.ZodType> {
@@ -25,6 +42,30 @@ function request<I extends z.ZodType, O extends z.ZodType>(input: I, output: O):
 }
 
 const JobStarted = z.object({ jobId: z.string() });
+
+/** Native dialogs (Electron) or the host's folder browser (browser mode); a cancelled dialog gives null / []. */
+const DialogOptions = z.object({ title: z.string().max(200).optional(), defaultPath: z.string().optional() });
+const FileFilter = z.object({
+  name: z.string().min(1).max(80),
+  extensions: z.array(z.string().regex(/^(\*|[A-Za-z0-9]{1,16})$/)).min(1).max(32),
+});
+
+/** Editor commands the desktop application menu sends (the renderer binds the same keys itself). */
+export const MenuCommand = z.enum([
+  'undo',
+  'redo',
+  'brush.paint',
+  'brush.erase',
+  'brush.smaller',
+  'brush.larger',
+  'zoom.fit',
+  'zoom.actual',
+  'zoom.in',
+  'zoom.out',
+  'image.next',
+  'image.previous',
+]);
+export type MenuCommand = z.infer<typeof MenuCommand>;
 
 export const requestChannels = {
   'project.create': request(
@@ -61,8 +102,30 @@ export const requestChannels = {
   'train.start': request(TrainRequest, z.object({ jobId: z.string(), runId: z.string() })),
   'runs.list': request(z.object({ project: z.string().min(1) }), z.array(RunSummary)),
   'runs.metrics': request(z.object({ project: z.string().min(1), runId: z.string().min(1) }), z.array(EpochRecord)),
+  'model.export': request(ModelExportRequest, ModelExportResult),
+  // Batch segmentation (job kind 'segment'), project predictions (job kind 'predict'), external models.
+  'segment.start': request(SegmentRequest, JobStarted),
+  'predictions.run': request(PredictionsRequest, JobStarted),
+  'models.import': request(ImportModelRequest, z.object({ model: ModelDescription, provider: ProviderReport })),
   'jobs.list': request(z.object({}), z.array(JobInfo)),
   'jobs.cancel': request(z.object({ jobId: z.string().min(1) }), z.object({ cancelled: z.boolean() })),
+  'dialog.pickFolder': request(DialogOptions, z.object({ path: z.string().nullable() })),
+  'dialog.pickFiles': request(
+    DialogOptions.extend({ filters: z.array(FileFilter).max(16).default([]), multiple: z.boolean().default(false) }),
+    z.object({ paths: z.array(z.string()) }),
+  ),
+  'dialog.saveFile': request(DialogOptions.extend({ filters: z.array(FileFilter).max(16).default([]) }), z.object({ path: z.string().nullable() })),
+  // The studio UI: folder browser (browser mode), demo project, dataset edits, editor data, training form.
+  'fs.browse': request(BrowseRequest, FolderListing),
+  'fs.preview': request(FilePreviewRequest, z.object({ mime: z.string(), base64: z.string() })),
+  'demo.create': request(DemoRequest, DemoResult),
+  'images.update': request(ImagesUpdateRequest, z.object({ updated: z.number().int() })),
+  'images.display': request(ImageRef, DisplayImage),
+  'masks.get': request(ImageRef, LabelMapPayload),
+  'masks.patch': request(MaskPatchRequest, MaskPatchResult),
+  'predictions.get': request(ImageRef, LabelMapPayload),
+  'train.presets': request(z.object({}), z.array(PresetInfo)),
+  'runs.sample': request(RunSampleRequest, z.object({ mime: z.string(), base64: z.string() })),
 } as const;
 
 export const eventChannels = {
@@ -71,6 +134,10 @@ export const eventChannels = {
   'project.changed': z.object({ project: z.string(), reason: z.string() }),
   'train.progress': TrainProgress,
   'train.epoch': TrainEpochEvent,
+  /** Desktop: an application-menu command for the editor. */
+  'menu.command': z.object({ command: MenuCommand }),
+  /** Desktop: open this project (command line, second instance, recent-projects menu, File > Open). */
+  'project.openRequested': z.object({ path: z.string() }),
 } as const;
 
 export type RequestChannels = typeof requestChannels;

@@ -41,8 +41,21 @@ export const ImageEntry = z.object({
   /** Path of the label-map PNG inside the project, or null while unlabelled. */
   mask: z.string().nullable(),
   addedAt: z.string(),
+  /** The latest model prediction (predictions/<id>.png), kept apart from any human mask. */
+  prediction: z
+    .object({
+      file: z.string(),
+      /** Mean over pixels of the winning class's probability: sort ascending to review the least sure first. */
+      meanConfidence: z.number().min(0).max(1),
+      /** The run (or imported model name) that predicted it. */
+      runId: z.string(),
+      at: z.string(),
+    })
+    .nullable()
+    .optional(),
 });
 export type ImageEntry = z.infer<typeof ImageEntry>;
+export type ImagePrediction = NonNullable<ImageEntry['prediction']>;
 
 export const ProjectSettings = z.object({
   /** Decompression-bomb guard: images with more pixels are refused. */
@@ -154,7 +167,7 @@ export const ExportDatasetReport = z.object({
 });
 export type ExportDatasetReport = z.infer<typeof ExportDatasetReport>;
 
-export const JobKind = z.enum(['import', 'export-dataset', 'train']);
+export const JobKind = z.enum(['import', 'export-dataset', 'train', 'segment', 'predict']);
 export type JobKind = z.infer<typeof JobKind>;
 
 export const JobState = z.enum(['running', 'succeeded', 'failed', 'cancelled']);

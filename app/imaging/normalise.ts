@@ -10,7 +10,17 @@ const HIGH_PERCENTILE = 0.999;
 
 /** Intensities in [0, 1], same layout as the raster. Alpha, if present, is scaled by its full range. */
 export function normalisedFloat(raster: RasterImage): Float32Array {
-  return applyPerChannel(raster, intensityTable(raster), alphaTable(raster.bitDepth), new Float32Array(raster.data.length));
+  return normaliserFor(raster)(raster);
+}
+
+/**
+ * The rule fitted on the whole raster (its 16-bit percentiles), applicable to any crop of it: large
+ * images are segmented strip by strip without a float copy of the whole image.
+ */
+export function normaliserFor(raster: RasterImage): (region: RasterImage) => Float32Array {
+  const colourTable = intensityTable(raster);
+  const alphaValues = alphaTable(raster.bitDepth);
+  return (region) => applyPerChannel(region, colourTable, alphaValues, new Float32Array(region.data.length));
 }
 
 /** The same rule as `normalisedFloat`, rounded to 8 bits for display. */

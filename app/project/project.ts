@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { AppError } from '../contract/errors.js';
-import type { ClassDef, ImageEntry, ImageStatus, ProjectSummary, StatusCounts } from '../contract/schemas.js';
+import type { ClassDef, ImageEntry, ImagePrediction, ImageStatus, ProjectSummary, StatusCounts } from '../contract/schemas.js';
 import { encodeMaskPng } from '../masks/mask-png.js';
 import type { LabelMap } from '../masks/label-map.js';
 import { writeFileAtomic } from '../files/atomic-write.js';
@@ -165,11 +165,28 @@ export class Project {
     await this.save();
   }
 
+  /** Records a model's prediction of an image; only an unlabelled image becomes 'predicted' (a human mask always wins). */
+  async recordPrediction(id: string, prediction: ImagePrediction): Promise<ImageEntry> {
+    const entry = this.image(id);
+    entry.prediction = prediction;
+    if (entry.status === 'unlabelled') entry.status = 'predicted';
+    await this.save();
+    return entry;
+  }
+
   async updateImage(id: string, patch: ImagePatch): Promise<ImageEntry> {
     const entry = this.image(id);
     Object.assign(entry, patch);
     await this.save();
     return entry;
+  }
+
+  /** Applies a change to many images with a single save of project.json (multi-select edits). */
+  async updateImages(ids: readonly string[], change: (entry: ImageEntry) => ImagePatch): Promise<number> {
+    const entries = ids.map((id) => this.image(id));
+    for (const entry of entries) Object.assign(entry, change(entry));
+    await this.save();
+    return entries.length;
   }
 
   async setClasses(classes: ClassDef[]): Promise<void> {

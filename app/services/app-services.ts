@@ -2,8 +2,11 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { EventBus } from '../contract/event-bus.js';
 import { HandlerRegistry } from '../contract/registry.js';
+import { registerStudioChannels } from './studio-services.js';
+import { registerInferenceChannels } from './inference-services.js';
 import { exportDataset } from '../dataset/export-dataset.js';
 import { TrainingService } from '../engine/training-service.js';
+import type { TrainerLauncher } from '../engine/worker/trainer-host.js';
 import { importImages, planImport } from '../dataset/import-images.js';
 import { readRaster } from '../imaging/read-image.js';
 import { writeThumbnail } from '../imaging/thumbnail.js';
@@ -20,13 +23,20 @@ export interface AppServices {
   close(): Promise<void>;
 }
 
+export interface AppServicesOptions {
+  /** How trainer processes start: child_process.fork by default, Electron's utilityProcess on the desktop. */
+  launchTrainer?: TrainerLauncher;
+  /** The root of the browser-mode folder browser (default: the user's home); tests use a temp folder. */
+  browseHome?: string;
+}
+
 /** Binds every contract channel to its service; the browser host and Electron's main share this. */
-export function createAppServices(): AppServices {
+export function createAppServices(options: AppServicesOptions = {}): AppServices {
   const events = new EventBus();
   const jobs = new JobManager(events);
   const projects = new OpenProjects();
   const registry = new HandlerRegistry();
-  const training = new TrainingService(jobs, events, projects);
+  const training = new TrainingService(jobs, events, projects, options.launchTrainer);
   const changed = (project: Project, reason: string) => events.emit('project.changed', { project: project.root, reason });
 
   registry
@@ -67,8 +77,15 @@ export function createAppServices(): AppServices {
     .register('train.start', async (request) => training.start(request))
     .register('runs.list', async ({ project }) => training.runs(project))
     .register('runs.metrics', async ({ project, runId }) => training.metrics(project, runId))
+    .register('model.export', async ({ project: root, ...request }) => {
+      // Loaded on first use: it brings in TensorFlow.js, which the host does not need otherwise.
+      const { exportModel } = await import('../export/export-model.js');
+      return exportModel(await projects.get(root), request);
+    })
     .register('jobs.list', async () => jobs.list())
     .register('jobs.cancel', async ({ jobId }) => ({ cancelled: jobs.cancel(jobId) }));
+  registerInferenceChannels({ registry, jobs, projects, changed });
+  registerStudioChannels({ registry, events, projects, ...(options.browseHome ? { home: options.browseHome } : {}) });
 
   return {
     registry,

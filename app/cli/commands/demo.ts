@@ -1,13 +1,11 @@
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { ImportRequest } from '../../contract/schemas.js';
 import { TrainRequest } from '../../contract/training.js';
-import { importImages } from '../../dataset/import-images.js';
-import { generateSynthetic } from '../../dataset/synthetic.js';
+import { createDemoProject } from '../../dataset/demo-project.js';
 import { prepareRun } from '../../engine/training/prepare-run.js';
 import { forkTrainer, runTrainer } from '../../engine/worker/trainer-host.js';
-import { Project } from '../../project/project.js';
+import type { Project } from '../../project/project.js';
 import { UsageError, EXIT } from '../cli-error.js';
 import type { Command } from '../command.js';
 import { ProgressBar } from '../progress-bar.js';
@@ -35,22 +33,16 @@ export const demoCommand: Command = {
     const folder = path.resolve(positionals[0] ?? (await mkdtemp(path.join(os.tmpdir(), 'unet-studio-demo-'))));
 
     context.print(`Generating ${count} labelled and 8 new synthetic images in ${folder} ...`);
-    const labelled = await generateSynthetic({ outDir: path.join(folder, 'data'), count, width: size, height: size, seed, classes });
-    const fresh = await generateSynthetic({ outDir: path.join(folder, 'new'), count: 8, width: size, height: size, seed: seed + 1_000_003, classes });
-    const project = await Project.create(path.join(folder, 'project'), {
-      name: classes === 2 ? 'Demo cells' : 'Demo cells (3 classes)',
-      classes: classes === 2 ? ['cell'] : ['cytoplasm', 'nucleus'],
-    });
     const bar = new ProgressBar('Importing', process.stderr, !context.json && Boolean(process.stderr.isTTY));
-    const report = await importImages(project, ImportRequest.parse({ project: project.root, images: [labelled.imagesDir], masks: labelled.masksDir }), {
+    const { project, newImagesDir, report } = await createDemoProject({ folder, count, size, classes, seed }, {
       signal: context.signal,
       onProgress: (done, total, file) => bar.update(done, total, file),
     }).finally(() => bar.finish());
     context.print(`Project ready: ${project.root} (${report.labelled} labelled images)`);
     const training = values['skip-train'] ? null : await trainDemo(project, epochs, context);
-    context.print(`New images to segment: ${fresh.imagesDir}`);
+    context.print(`New images to segment: ${newImagesDir}`);
     context.print(`Look at it in a browser: unet-studio serve ${project.root}`);
-    return { exitCode: EXIT.ok, json: { folder, project: project.root, newImages: fresh.imagesDir, import: report, training } };
+    return { exitCode: EXIT.ok, json: { folder, project: project.root, newImages: newImagesDir, import: report, training } };
   },
 };
 

@@ -9,22 +9,23 @@ const RENDERER_DIR = fileURLToPath(new URL('../../../renderer/', import.meta.url
 
 export const serveCommand: Command = {
   name: 'serve',
-  summary: 'serve the studio UI for a project in a browser (127.0.0.1 only, token-protected)',
-  usage: 'unet-studio serve <project> [--port N]   (stop with Ctrl+C)',
+  summary: 'serve the studio UI in a browser, on a project or the start page (127.0.0.1 only, token-protected)',
+  usage: 'unet-studio serve [project] [--port N]   (stop with Ctrl+C)',
   options: {
     port: { type: 'string', default: '0' },
   },
   async run(values, positionals, context) {
     const [root] = positionals;
-    if (!root || positionals.length > 1) throw new UsageError('serve takes exactly one project folder.');
+    if (positionals.length > 1) throw new UsageError('serve takes at most one project folder.');
     const port = Number(values.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be a whole number from 0 (any free port) to 65535.');
     const services = createAppServices();
-    const project = await services.projects.get(root);
-    const host = await startBrowserHost({ registry: services.registry, events: services.events, staticDir: RENDERER_DIR, port, project: project.root });
-    context.print(`Serving ${project.name} at ${host.url}`);
+    // Without a project the page opens on its start view (create, open or try the demo).
+    const project = root ? await services.projects.get(root) : null;
+    const host = await startBrowserHost({ registry: services.registry, events: services.events, staticDir: RENDERER_DIR, port, ...(project ? { project: project.root } : {}) });
+    context.print(`Serving ${project?.name ?? 'U-Net Studio'} at ${host.url}`);
     context.print('Only this machine can connect; the link carries the access token. Press Ctrl+C to stop.');
-    if (context.json) process.stdout.write(`${JSON.stringify({ url: host.url, port: host.port, project: project.root })}\n`);
+    if (context.json) process.stdout.write(`${JSON.stringify({ url: host.url, port: host.port, project: project?.root ?? null })}\n`);
     await new Promise<void>((resolve) => context.signal.addEventListener('abort', () => resolve(), { once: true }));
     await services.close();
     await host.close();

@@ -15,10 +15,16 @@ export function sizedDimensions(width: number, height: number, sizing: InputSizi
 
 /**
  * Decodes, normalises (the documented 8/16-bit rule) and resizes one image to the model's channels.
- * Shared by training and inference so both see exactly the same input.
+ * Shared by training and inference so both see exactly the same input. `normalise` lets inference
+ * prepare a crop with the rule fitted on the whole image (`normaliserFor`).
  */
-export function prepareImage(raster: RasterImage, channels: 1 | 3, sizing: InputSizing): { image: Float32Array; width: number; height: number } {
-  const normalised = toChannels(normalisedFloat(raster), raster.channels, channels);
+export function prepareImage(
+  raster: RasterImage,
+  channels: 1 | 3,
+  sizing: InputSizing,
+  normalise: (raster: RasterImage) => Float32Array = normalisedFloat,
+): { image: Float32Array; width: number; height: number } {
+  const normalised = toChannels(normalise(raster), raster.channels, channels);
   const size = sizedDimensions(raster.width, raster.height, sizing);
   return { image: resizeBilinear(normalised, raster.width, raster.height, channels, size.width, size.height), ...size };
 }

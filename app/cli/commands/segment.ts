@@ -1,0 +1,99 @@
+import { SegmentRequest } from '../../contract/segmentation.js';
+import { segmentBatch } from '../../inference/batch-segment.js';
+import { EXIT, UsageError } from '../cli-error.js';
+import type { Command } from '../command.js';
+import { ProgressBar } from '../progress-bar.js';
+
+export const segmentCommand: Command = {
+  name: 'segment',
+  summary: 'segment images or folders with a model (ONNX file or a project\'s trained run)',
+  usage: [
+    'unet-studio segment --model <file.onnx | project[:run]> --input <folder|file>... --output <folder>',
+    '    [--threshold X | --mask-threshold X] [--scale X] [--tile N] [--overlap N] [--overlay] [--opacity X]',
+    '    [--probabilities] [--fill-holes] [--min-object N] [--connectivity 4|8] [--recursive] [--glob PATTERN]',
+    '    [--overwrite] [--classes a,b] [--normalisation unit|imagenet|symmetric|raw255] [--json]',
+    '  Outputs per image: <name>_labels.png (class ids), <name>_colour.png, with --overlay <name>_overlay.png,',
+    '  with --probabilities <name>_prob-<class>.png (16-bit); summary.csv. Existing outputs are kept unless --overwrite.',
+  ].join('\n'),
+  options: {
+    model: { type: 'string', short: 'm' },
+    input: { type: 'string', short: 'i', multiple: true },
+    output: { type: 'string', short: 'o' },
+    threshold: { type: 'string' },
+    'mask-threshold': { type: 'string' },
+    scale: { type: 'string', short: 's' },
+    tile: { type: 'string' },
+    overlap: { type: 'string' },
+    overlay: { type: 'boolean', default: false },
+    opacity: { type: 'string' },
+    probabilities: { type: 'boolean', default: false },
+    'fill-holes': { type: 'boolean', default: false },
+    'min-object': { type: 'string' },
+    connectivity: { type: 'string' },
+    recursive: { type: 'boolean', default: false },
+    glob: { type: 'string' },
+    overwrite: { type: 'boolean', default: false },
+    classes: { type: 'string' },
+    normalisation: { type: 'string' },
+  },
+  async run(values, positionals, context) {
+    const request = parseRequest(values, positionals);
+    const bar = new ProgressBar('Segmenting', process.stderr, !context.json && Boolean(process.stderr.isTTY));
+    const report = await segmentBatch(request, { signal: context.signal, onProgress: (done, total, file) => bar.update(done, total, file) }).finally(() => bar.finish());
+    context.print(`Model ${report.model.name} on ${report.provider.name} (${report.provider.reason}${report.provider.skipped.length ? `; skipped ${report.provider.skipped.map((entry) => `${entry.name}: ${entry.reason}`).join('; ')}` : ''})`);
+    context.print(`Segmented ${report.segmented.length} images in ${(report.durationMs / 1000).toFixed(1)} s into ${report.output}${report.kept.length ? `; ${report.kept.length} already done were kept (--overwrite redoes them)` : ''}.`);
+    context.print(`Summary: ${report.summaryCsv}`);
+    for (const skipped of report.skipped) context.warn(`skipped: ${skipped.message}`);
+    if (report.skipped.length) context.warn(`${report.skipped.length} files were skipped (listed above); the rest were segmented.`);
+    return { exitCode: report.skipped.length ? EXIT.partial : EXIT.ok, json: report };
+  },
+};
+
+function parseRequest(values: Record<string, unknown>, positionals: string[]): SegmentRequest {
+  const text = (name: string) => values[name] as string | undefined;
+  const number = (name: string) => {
+    const value = text(name);
+    if (value === undefined) return undefined;
+    const parsed = Number(value);
+    if (!Number.isFinite(parsed)) throw new UsageError(`--${name} must be a number, not "${value}".`);
+    return parsed;
+  };
+  const model = text('model');
+  if (!model) throw new UsageError('Name the model with --model <file.onnx | project[:run]>.');
+  const inputs = [...((values.input as string[] | undefined) ?? []), ...positionals];
+  if (inputs.length === 0) throw new UsageError('Name the images with --input <folder|file> (repeat it or list several).');
+  const output = text('output');
+  if (!output) throw new UsageError('Name the output folder with --output <folder>.');
+  if (text('threshold') !== undefined && text('mask-threshold') !== undefined) throw new UsageError('--mask-threshold is another name for --threshold; give one of them.');
+  const fields = {
+    threshold: number('threshold') ?? number('mask-threshold'),
+    scale: number('scale'),
+    tile: number('tile'),
+    overlap: number('overlap'),
+    overlayOpacity: number('opacity'),
+    minObjectPixels: number('min-object'),
+    connectivity: number('connectivity'),
+    glob: text('glob'),
+    classes: text('classes')?.split(',').map((name) => name.trim()).filter(Boolean),
+    normalisation: text('normalisation'),
+  };
+  const parsed = SegmentRequest.safeParse({
+    model,
+    inputs,
+    output,
+    recursive: values.recursive,
+    overwrite: values.overwrite,
+    overlay: values.overlay,
+    probabilities: values.probabilities,
+    fillHoles: values['fill-holes'],
+    ...Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)),
+  });
+  if (!parsed.success) throw new UsageError(`Invalid option: ${parsed.error.issues.map((issue) => `${flagName(issue.path.join('.'))}: ${issue.message}`).join('; ')}`);
+  return parsed.data;
+}
+
+const FLAGS: Record<string, string> = { overlayOpacity: '--opacity', minObjectPixels: '--min-object', tile: '--tile (a multiple of 16)' };
+
+function flagName(field: string): string {
+  return FLAGS[field] ?? `--${field}`;
+}

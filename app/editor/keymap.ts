@@ -1,0 +1,62 @@
+import type { ToolName } from './tools/tool.js';
+
+/** The editor's keyboard commands, independent of how the view receives keys. */
+export type EditorCommand =
+  | { kind: 'label'; label: number }
+  | { kind: 'tool'; tool: ToolName }
+  | { kind: 'brush'; direction: 1 | -1 }
+  | { kind: 'undo' }
+  | { kind: 'redo' }
+  | { kind: 'complete' }
+  | { kind: 'cancel' }
+  | { kind: 'image'; direction: 1 | -1 }
+  | { kind: 'zoom'; to: 'fit' | 'actual' }
+  | { kind: 'toggle-prediction' };
+
+export interface KeyInput {
+  key: string;
+  ctrlKey?: boolean;
+  metaKey?: boolean;
+  shiftKey?: boolean;
+  altKey?: boolean;
+}
+
+const TOOL_KEYS: Record<string, ToolName> = { b: 'brush', e: 'eraser', p: 'polygon', g: 'fill', a: 'accept' };
+
+/** Key bindings shown in the editor's help: 1–9 classes, 0 background, [ ] brush, Ctrl+Z / Ctrl+Shift+Z. */
+export const KEY_HELP: ReadonlyArray<[string, string]> = [
+  ['1–9, 0', 'class, background'],
+  ['B E P G A', 'tools'],
+  ['[  ]', 'brush size'],
+  ['Ctrl Z', 'undo'],
+  ['Ctrl ⇧ Z', 'redo'],
+  ['Enter, Esc', 'close, cancel polygon'],
+  ['←  →', 'previous, next image'],
+  ['F, Ctrl 0', 'fit, actual size'],
+  ['Space drag', 'pan (or middle button)'],
+  ['Wheel', 'zoom'],
+  ['V', 'show prediction'],
+];
+
+export function commandForKey(input: KeyInput): EditorCommand | null {
+  const command = input.ctrlKey || input.metaKey;
+  const key = input.key.length === 1 ? input.key.toLowerCase() : input.key;
+  if (command) {
+    if (key === 'z') return input.shiftKey ? { kind: 'redo' } : { kind: 'undo' };
+    if (key === 'y') return { kind: 'redo' };
+    if (key === '0') return { kind: 'zoom', to: 'actual' };
+    return null;
+  }
+  if (input.altKey) return null;
+  if (/^[0-9]$/.test(key)) return { kind: 'label', label: Number(key) };
+  if (key === '[') return { kind: 'brush', direction: -1 };
+  if (key === ']') return { kind: 'brush', direction: 1 };
+  if (key === 'Enter') return { kind: 'complete' };
+  if (key === 'Escape') return { kind: 'cancel' };
+  if (key === 'ArrowRight' || key === 'PageDown') return { kind: 'image', direction: 1 };
+  if (key === 'ArrowLeft' || key === 'PageUp') return { kind: 'image', direction: -1 };
+  if (key === 'f') return { kind: 'zoom', to: 'fit' };
+  if (key === 'v') return { kind: 'toggle-prediction' };
+  const tool = TOOL_KEYS[key];
+  return tool ? { kind: 'tool', tool } : null;
+}

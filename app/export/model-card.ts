@@ -1,0 +1,319 @@
+import { z } from 'zod';
+import type { ModelExportFormat } from '../contract/model-export.js';
+import { ClassDef } from '../contract/schemas.js';
+import { InputSizing, ModelConfig, type EpochRecord, type RunSummary } from '../contract/training.js';
+import { UNET_SIZE_MULTIPLE } from '../engine/model/build-unet.js';
+import { NORMALISATION_RULE } from '../imaging/normalise.js';
+
+/** What the trainer records in `runs/<id>/model/model.json` under `userDefinedMetadata.unetStudio`. */
+export const TrainedModelFacts = z.object({
+  runId: z.string(),
+  epoch: z.number().int(),
+  valDice: z.number().nullable(),
+  model: ModelConfig,
+  sizing: InputSizing,
+  classes: z.array(ClassDef),
+});
+export type TrainedModelFacts = z.infer<typeof TrainedModelFacts>;
+
+/** The facts of an exported model, written beside it as `<name>.json` and rendered as `<name>.md`. */
+export interface ModelCard {
+  name: string;
+  description: string;
+  format: ModelExportFormat;
+  /** Model files, relative to the card. */
+  files: string[];
+  project: string;
+  runId: string;
+  appVersion: string;
+  exportedAt: string;
+  classes: { id: number; name: string; colour: string }[];
+  input: {
+    name: string;
+    layout: 'NCHW' | 'NHWC';
+    dtype: 'float32';
+    channels: 1 | 3;
+    sizeMultiple: number;
+    padding: string;
+    normalisation: string;
+    channelRule: string;
+    sizing: InputSizing;
+    sizingRule: string;
+  };
+  output: {
+    logits: string;
+    probabilities: string | null;
+    layout: 'NCHW' | 'NHWC';
+    channels: number;
+    activation: 'sigmoid' | 'softmax';
+    decoding: string;
+  };
+  metrics: {
+    bestEpoch: number;
+    valDice: number | null;
+    valIou: number | null;
+    pixelAccuracy: number | null;
+    perClass: { name: string; dice: number; iou: number }[];
+  };
+  training: {
+    preset: string;
+    model: ModelConfig;
+    epochsPlanned: number;
+    epochsDone: number;
+    state: string;
+    batchSize: number;
+    learningRate: number;
+    optimizer: string;
+    weightDecay: number;
+    schedule: string;
+    patchSize: number | null;
+    augmentation: RunSummary['config']['settings']['augmentation'];
+    classWeights: number[] | null;
+    validationPercent: number;
+    trainImages: number;
+    valImages: number;
+    backend: string | null;
+    startedAt: string;
+  };
+  limitations: string[];
+}
+
+export interface ModelCardSource {
+  name: string;
+  format: ModelExportFormat;
+  files: string[];
+  project: string;
+  appVersion: string;
+  trained: TrainedModelFacts;
+  run: RunSummary;
+  /** The metrics of the saved (best) epoch, when recorded. */
+  bestRecord: EpochRecord | null;
+  /** Whether the ONNX file has the `probabilities` output. */
+  probabilities: boolean;
+}
+
+export function buildModelCard(source: ModelCardSource): ModelCard {
+  const { trained, run, bestRecord, format } = source;
+  const settings = run.config.settings;
+  const binary = trained.model.classes === 2;
+  const foreground = trained.classes.filter((entry) => entry.id !== 0).map((entry) => entry.name);
+  const layout = format === 'onnx' ? 'NCHW' : 'NHWC';
+  return {
+    name: source.name,
+    description:
+      `Segments ${foreground.join(', ')} (and background) in images like those of project "${source.project}": ` +
+      `a U-Net (base ${trained.model.base}, ${trained.model.upsampling === 'bilinear' ? 'bilinear' : 'transposed-convolution'} up-sampling) ` +
+      `trained with U-Net Studio, run ${trained.runId}.`,
+    format,
+    files: source.files,
+    project: source.project,
+    runId: trained.runId,
+    appVersion: source.appVersion,
+    exportedAt: new Date().toISOString(),
+    classes: trained.classes.map(({ id, name, color }) => ({ id, name, colour: color })),
+    input: {
+      name: 'image',
+      layout,
+      dtype: 'float32',
+      channels: trained.model.inputChannels,
+      sizeMultiple: UNET_SIZE_MULTIPLE,
+      padding: `Pad height and width with zeros at the bottom and right up to multiples of ${UNET_SIZE_MULTIPLE} (as in training), then crop the output back.`,
+      normalisation: NORMALISATION_RULE,
+      channelRule:
+        trained.model.inputChannels === 1
+          ? 'One channel: colour images are converted to luma 0.299 R + 0.587 G + 0.114 B (after normalisation); alpha is dropped.'
+          : 'Three channels (R, G, B): grey images are repeated into all three; alpha is dropped.',
+      sizing: trained.sizing,
+      sizingRule: sizingRule(trained.sizing),
+    },
+    output: {
+      logits: 'logits',
+      probabilities: format === 'onnx' && source.probabilities ? 'probabilities' : null,
+      layout,
+      channels: binary ? 1 : trained.model.classes,
+      activation: binary ? 'sigmoid' : 'softmax',
+      decoding: binary
+        ? `One channel: the ${foreground[0]} probability is sigmoid(logit); pixels above 0.5 (logit above 0) are class 1, the rest background.`
+        : `One channel per class id 0..${trained.model.classes - 1}: softmax over the channels gives probabilities; the class of a pixel is the argmax.`,
+    },
+    metrics: {
+      bestEpoch: trained.epoch,
+      valDice: trained.valDice,
+      valIou: bestRecord?.valIou ?? null,
+      pixelAccuracy: bestRecord?.pixelAccuracy ?? null,
+      perClass: (bestRecord?.perClass ?? []).map(({ name, dice, iou }) => ({ name, dice, iou })),
+    },
+    training: {
+      preset: run.config.preset,
+      model: trained.model,
+      epochsPlanned: settings.epochs,
+      epochsDone: run.epochsDone,
+      state: run.state,
+      batchSize: settings.batchSize,
+      learningRate: settings.learningRate,
+      optimizer: settings.optimizer,
+      weightDecay: settings.weightDecay,
+      schedule: settings.schedule,
+      patchSize: settings.patchSize,
+      augmentation: settings.augmentation,
+      classWeights: settings.classWeights,
+      validationPercent: settings.validationPercent,
+      trainImages: run.trainImages,
+      valImages: run.valImages,
+      backend: run.backend?.name ?? null,
+      startedAt: run.startedAt,
+    },
+    limitations: [
+      `Trained on ${run.trainImages} images of one project (${run.valImages} more for validation); on images from other instruments, stains, magnifications or preparations it may do much worse, so check a sample by eye first.`,
+      'The validation Dice comes from the run\'s own validation split at training resolution (mean over the foreground classes), not from an independent test set.',
+      'Inputs must be normalised and sized exactly as described; other scaling (for example mean/std standardisation) silently degrades the masks.',
+      `Height and width must be multiples of ${UNET_SIZE_MULTIPLE}; pad and crop as described.`,
+      ...(binary ? ['The 0.5 threshold is a default, not calibrated; probabilities are not calibrated either.'] : []),
+    ],
+  };
+}
+
+/** The facts as U-Net Studio-specific ONNX metadata_props (string values; JSON where structured). */
+export function onnxMetadata(card: ModelCard): Record<string, string> {
+  return {
+    classes: JSON.stringify(card.classes),
+    input_channels: String(card.input.channels),
+    input_layout: card.input.layout,
+    size_multiple: String(card.input.sizeMultiple),
+    normalisation: card.input.normalisation,
+    sizing: JSON.stringify(card.input.sizing),
+    output_activation: card.output.activation,
+    best_epoch: String(card.metrics.bestEpoch),
+    val_dice: JSON.stringify(card.metrics.valDice),
+    run_id: card.runId,
+    app_version: card.appVersion,
+  };
+}
+
+function sizingRule(sizing: InputSizing): string {
+  if (sizing.mode === 'size') return `Resize every image to ${sizing.width} x ${sizing.height} (bilinear) before the model; resize the mask back (nearest).`;
+  if (sizing.scale === 1) return 'Images are used at their own size.';
+  return `Resize images by the factor ${sizing.scale} (bilinear, rounding the size) before the model; resize the mask back to the image size (nearest).`;
+}
+
+export function renderModelCard(card: ModelCard): string {
+  const metric = (value: number | null) => (value === null ? 'n/a' : value.toFixed(4));
+  const lines = [
+    `# ${card.name}`,
+    '',
+    card.description,
+    '',
+    `Format: ${card.format === 'onnx' ? 'ONNX (opset 17)' : 'TensorFlow.js layers model'} — ${card.files.map((file) => `\`${file}\``).join(', ')}. ` +
+      `Exported by U-Net Studio ${card.appVersion} on ${card.exportedAt}.`,
+    '',
+    '## Classes',
+    '',
+    '| id | name | colour |',
+    '|---|---|---|',
+    ...card.classes.map((entry) => `| ${entry.id} | ${entry.name} | \`${entry.colour}\` |`),
+    '',
+    '## Input',
+    '',
+    `- \`${card.input.name}\`: float32, ${card.input.layout === 'NCHW' ? '[batch, channels, height, width]' : '[batch, height, width, channels]'}, ${card.input.channels} channel${card.input.channels === 1 ? '' : 's'}; batch, height and width may vary.`,
+    `- Normalisation: ${card.input.normalisation}`,
+    `- Channels: ${card.input.channelRule}`,
+    `- Size: ${card.input.sizingRule}`,
+    `- Padding: ${card.input.padding}`,
+    '',
+    '## Output',
+    '',
+    `- \`${card.output.logits}\`: float32, ${card.output.layout === 'NCHW' ? '[batch, channels, height, width]' : '[batch, height, width, channels]'}, ${card.output.channels} channel${card.output.channels === 1 ? '' : 's'}, same height and width as the input.`,
+    ...(card.output.probabilities ? [`- \`${card.output.probabilities}\`: the same shape, ${card.output.activation} of the logits.`] : []),
+    `- ${card.output.decoding}`,
+    '',
+    '## How to run it',
+    '',
+    ...(card.format === 'onnx' ? onnxUsage(card) : tfjsUsage(card)),
+    '',
+    '## Metrics (validation split, best epoch)',
+    '',
+    `- Best epoch: ${card.metrics.bestEpoch} of ${card.training.epochsDone} trained (${card.training.epochsPlanned} planned, run ${card.training.state})`,
+    `- Mean foreground Dice: ${metric(card.metrics.valDice)}; IoU: ${metric(card.metrics.valIou)}; pixel accuracy: ${metric(card.metrics.pixelAccuracy)}`,
+    ...(card.metrics.perClass.length
+      ? ['', '| class | Dice | IoU |', '|---|---|---|', ...card.metrics.perClass.map((entry) => `| ${entry.name} | ${metric(entry.dice)} | ${metric(entry.iou)} |`)]
+      : []),
+    '',
+    '## Training settings',
+    '',
+    `- Model: U-Net, base ${card.training.model.base}, ${card.training.model.upsampling} up-sampling, ${card.training.model.inputChannels} input channel(s), ${card.training.model.classes} classes`,
+    `- Images: ${card.training.trainImages} for training, ${card.training.valImages} for validation (${card.training.validationPercent}%)`,
+    `- Preset ${card.training.preset}; ${card.training.optimizer}, learning rate ${card.training.learningRate}, weight decay ${card.training.weightDecay}, ${card.training.schedule} schedule; batch size ${card.training.batchSize}; ${card.training.patchSize === null ? 'whole images' : `${card.training.patchSize}-pixel patches`}`,
+    `- Class weights: ${card.training.classWeights === null ? 'equal' : card.training.classWeights.join(', ')}; augmentation: ${JSON.stringify(card.training.augmentation)}`,
+    `- Backend: ${card.training.backend ?? 'unknown'}; started ${card.training.startedAt}; run \`${card.runId}\` of project "${card.project}"`,
+    '',
+    '## Limitations',
+    '',
+    ...card.limitations.map((line) => `- ${line}`),
+    '',
+  ];
+  return lines.join('\n');
+}
+
+function onnxUsage(card: ModelCard): string[] {
+  const file = card.files[0]!;
+  const grey = card.input.channels === 1;
+  const binary = card.output.channels === 1;
+  const output = card.output.probabilities ?? card.output.logits;
+  const threshold = card.output.probabilities ? '0.5' : '0';
+  return [
+    'Python (`pip install onnxruntime numpy pillow`), for an 8-bit image:',
+    '',
+    '```python',
+    'import numpy as np',
+    'import onnxruntime as ort',
+    'from PIL import Image',
+    '',
+    `session = ort.InferenceSession("${file}")`,
+    'rgb = np.asarray(Image.open("image.png").convert("RGB"), dtype=np.float32) / 255.0',
+    grey ? 'x = (rgb @ np.float32([0.299, 0.587, 0.114]))[None, None]  # luma, (1, 1, H, W)' : 'x = rgb.transpose(2, 0, 1)[None]  # (1, 3, H, W)',
+    'h, w = x.shape[2:]',
+    `x = np.pad(x, ((0, 0), (0, 0), (0, -h % ${card.input.sizeMultiple}), (0, -w % ${card.input.sizeMultiple})))`,
+    `(out,) = session.run(["${output}"], {"image": x})`,
+    'out = out[0, :, :h, :w]',
+    binary ? `mask = (out[0] > ${threshold}).astype(np.uint8)  # 1 = ${card.classes[1]?.name ?? 'foreground'}` : 'mask = out.argmax(0).astype(np.uint8)  # class ids',
+    '```',
+    '',
+    'Node.js (`npm install onnxruntime-node sharp`):',
+    '',
+    '```js',
+    "import * as ort from 'onnxruntime-node';",
+    "import sharp from 'sharp';",
+    '',
+    `const session = await ort.InferenceSession.create('${file}');`,
+    "const { data, info } = await sharp('image.png').removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });",
+    `const C = ${card.input.channels}, M = ${card.input.sizeMultiple};`,
+    'const H = Math.ceil(info.height / M) * M, W = Math.ceil(info.width / M) * M;',
+    'const input = new Float32Array(C * H * W); // zeros pad the bottom and right',
+    'for (let y = 0; y < info.height; y++)',
+    '  for (let x = 0; x < info.width; x++) {',
+    '    const p = (y * info.width + x) * 3;',
+    '    const [r, g, b] = [data[p] / 255, data[p + 1] / 255, data[p + 2] / 255];',
+    grey
+      ? '    input[y * W + x] = 0.299 * r + 0.587 * g + 0.114 * b; // luma'
+      : '    [r, g, b].forEach((v, c) => (input[(c * H + y) * W + x] = v));',
+    '  }',
+    `const { ${output} } = await session.run({ image: new ort.Tensor('float32', input, [1, C, H, W]) });`,
+    `// ${output}.data[(c * H + y) * W + x] for channel c at pixel (x, y); crop to info.width x info.height.`,
+    '```',
+  ];
+}
+
+function tfjsUsage(card: ModelCard): string[] {
+  return [
+    'TensorFlow.js (browser: serve the folder and load `model.json` by URL; Node with @tensorflow/tfjs-node: `file://` + path):',
+    '',
+    '```js',
+    "import * as tf from '@tensorflow/tfjs';",
+    '',
+    "const model = await tf.loadLayersModel('https://example.org/model/model.json');",
+    `// input: Float32Array of normalised intensities, [1, H, W, ${card.input.channels}] with H and W multiples of ${card.input.sizeMultiple}`,
+    `const logits = model.predict(tf.tensor4d(input, [1, H, W, ${card.input.channels}]));`,
+    card.output.channels === 1 ? 'const mask = tf.sigmoid(logits).greater(0.5); // [1, H, W, 1]' : 'const mask = logits.argMax(-1); // [1, H, W] class ids',
+    '```',
+  ];
+}

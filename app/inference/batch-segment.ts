@@ -1,0 +1,144 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { isAbortError, throwIfCancelled, toContractError } from '../contract/errors.js';
+import type { FileProblem } from '../contract/schemas.js';
+import type { SegmentedFile, SegmentReport, SegmentRequest } from '../contract/segmentation.js';
+import { writeFileAtomic } from '../files/atomic-write.js';
+import { DEFAULT_MAX_PIXELS } from '../imaging/pixel-limit.js';
+import { readRaster, type RasterImage } from '../imaging/read-image.js';
+import { readMaskPng } from '../masks/mask-png.js';
+import { assertNoInputOverwritten, planBatch, type PlannedImage } from './batch-plan.js';
+import { imageSource } from './image-source.js';
+import { loadModelSpec, type LoadedModel } from './model-files.js';
+import { allOutputs, classFractions, outputFilesFor, probabilityWriters, writeLabelOutputs } from './segment-outputs.js';
+import { effectiveSizing, segmentImage } from './segment-image.js';
+
+export interface BatchCallbacks {
+  signal?: AbortSignal;
+  onProgress?(done: number, total: number, message: string): void;
+  /** An already opened model (else `request.model` is loaded). */
+  model?: LoadedModel;
+}
+
+export const SUMMARY_CSV = 'summary.csv';
+
+/**
+ * Segments a folder or list of images into `request.output`. Per image: label PNG, colour PNG and
+ * optionally an overlay and per-class probability maps, each written atomically. Unreadable files
+ * are listed with their reason and skipped. Images whose outputs all exist are kept (so a cancelled
+ * job, run again, picks up where it stopped) unless `overwrite`. Work is pipelined: the next image
+ * decodes while the current one is inferred, and the previous one's PNGs are encoded meanwhile.
+ */
+export async function segmentBatch(request: SegmentRequest, callbacks: BatchCallbacks = {}): Promise<SegmentReport> {
+  const started = performance.now();
+  const { signal } = callbacks;
+  const plan = await planBatch(request, signal);
+  const loaded = callbacks.model ?? (await loadModelSpec(request.model, { ...(request.classes ? { classes: request.classes } : {}), ...(request.normalisation ? { normalisation: request.normalisation } : {}) }));
+  const model = loaded.description;
+  const filesOf = (image: PlannedImage) => outputFilesFor(image.outputBase, model.classes, request);
+  await assertNoInputOverwritten(plan.images, (image) => allOutputs(filesOf(image)));
+
+  const skipped: FileProblem[] = [...plan.problems];
+  const segmented: SegmentedFile[] = [];
+  const kept: string[] = [];
+  const todo: PlannedImage[] = [];
+  for (const image of plan.images) {
+    if (!request.overwrite && (await allExist(allOutputs(filesOf(image))))) kept.push(image.file);
+    else todo.push(image);
+  }
+  const total = plan.images.length;
+  let done = kept.length;
+  callbacks.onProgress?.(done, total, kept.length ? `${kept.length} already segmented` : 'Segmenting');
+
+  const decode = (image: PlannedImage): Promise<RasterImage | FileProblem> =>
+    readRaster(image.file, { maxPixels: DEFAULT_MAX_PIXELS }).catch((err: unknown) => {
+      const error = toContractError(err);
+      return { file: image.file, code: error.code, message: error.message };
+    });
+  let writing: Promise<void> = Promise.resolve();
+  try {
+    let next = todo.length ? decode(todo[0]!) : null;
+    for (let index = 0; index < todo.length; index++) {
+      throwIfCancelled(signal);
+      const image = todo[index]!;
+      const decoded = await next!;
+      next = index + 1 < todo.length ? decode(todo[index + 1]!) : null;
+      if (!('data' in decoded)) {
+        skipped.push(decoded);
+        done += 1;
+        callbacks.onProgress?.(done, total, path.basename(image.file));
+        continue;
+      }
+      const imageStarted = performance.now();
+      const files = filesOf(image);
+      const probabilities = files.probabilities.length ? await probabilityWriters(files.probabilities, decoded.width, decoded.height) : null;
+      let result;
+      try {
+        result = await segmentImage(loaded.session, model, decoded, {
+          settings: request,
+          ...(probabilities ? { onProbabilityRow: (y: number, row: Float32Array) => probabilities.writeRow(y, row) } : {}),
+          ...(signal ? { signal } : {}),
+        });
+        await probabilities?.commit();
+      } catch (err) {
+        await probabilities?.abort();
+        if (signal?.aborted || isAbortError(err)) throw err;
+        const error = toContractError(err);
+        skipped.push({ file: image.file, code: error.code, message: `${image.file}: ${error.message}` });
+        done += 1;
+        continue;
+      }
+      // One image's PNGs encode while the next image is inferred; a cancel lets them finish (finished files are kept).
+      await writing;
+      const { map, meanConfidence } = result;
+      const source = imageSource(decoded, model, effectiveSizing(model, request.scale));
+      writing = writeLabelOutputs(map, model.classes, files, source, request.overlayOpacity).then(() => {
+        segmented.push({
+          file: image.file,
+          width: map.width,
+          height: map.height,
+          fractions: classFractions(map, model.classes.length),
+          meanConfidence,
+          seconds: (performance.now() - imageStarted) / 1000,
+          outputs: allOutputs(files),
+        });
+        done += 1;
+        callbacks.onProgress?.(done, total, path.basename(image.file));
+      });
+    }
+    await writing;
+  } finally {
+    await writing.catch(() => undefined);
+    if (!callbacks.model) await loaded.session.release();
+  }
+
+  const summaryCsv = path.join(plan.output, SUMMARY_CSV);
+  await writeFileAtomic(summaryCsv, await summaryTable(plan.images, segmented, kept, filesOf, model.classes.map((entry) => entry.name)));
+  return { output: plan.output, model, provider: loaded.provider, segmented, kept, skipped, summaryCsv, durationMs: Math.round(performance.now() - started) };
+}
+
+/** file, width, height, the pixel fraction of each class, seconds (empty for images kept from an earlier run). */
+async function summaryTable(images: readonly PlannedImage[], segmented: readonly SegmentedFile[], kept: readonly string[], filesOf: (image: PlannedImage) => { labels: string }, classNames: readonly string[]): Promise<string> {
+  const byFile = new Map(segmented.map((entry) => [entry.file, entry]));
+  const keptSet = new Set(kept);
+  const lines = [['file', 'width', 'height', ...classNames.map((name) => `fraction_${name}`), 'seconds'].map(csvCell).join(',')];
+  for (const image of images) {
+    let row = byFile.get(image.file);
+    if (!row && keptSet.has(image.file)) {
+      const map = await readMaskPng(filesOf(image).labels).catch(() => null);
+      if (map) row = { file: image.file, width: map.width, height: map.height, fractions: classFractions(map, classNames.length), meanConfidence: 0, seconds: Number.NaN, outputs: [] };
+    }
+    if (!row) continue;
+    lines.push([row.file, row.width, row.height, ...row.fractions.map((fraction) => fraction.toFixed(6)), Number.isNaN(row.seconds) ? '' : row.seconds.toFixed(3)].map((cell) => csvCell(String(cell))).join(','));
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function csvCell(value: string): string {
+  return /[",\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}
+
+async function allExist(files: readonly string[]): Promise<boolean> {
+  const found = await Promise.all(files.map((file) => fs.stat(file).then((stats) => stats.isFile(), () => false)));
+  return found.every(Boolean);
+}

@@ -1,0 +1,77 @@
+import type { ModelDescription } from '../contract/segmentation.js';
+import type { InputSizing } from '../contract/training.js';
+import { prepareImage, sizedDimensions } from '../engine/data/load-samples.js';
+import { normaliserFor } from '../imaging/normalise.js';
+import { colourChannelCount, type RasterImage } from '../imaging/read-image.js';
+import { applyModelNormalisation } from './model-normalisation.js';
+
+/** An image ready for the model, read region by region at model resolution. */
+export interface ImageSource {
+  /** The image's own size (outputs have it). */
+  width: number;
+  height: number;
+  /** The size the model sees (after the sizing rule). */
+  sizedWidth: number;
+  sizedHeight: number;
+  channels: 1 | 3;
+  /** Model input for a region of the sized image, interleaved (channel fastest). */
+  region(x: number, y: number, width: number, height: number): Float32Array;
+  /** One row of the image as 8-bit RGB for overlays (the display rule = the normalisation rule). */
+  displayRow(y: number): Uint8Array;
+}
+
+/**
+ * Wraps a decoded raster (8/16-bit, decoded once). At scale 1 regions are prepared on demand with
+ * `prepareImage` and the normalisation fitted on the whole image, so no float copy of the whole image
+ * is ever made; with a resize the sized image is prepared once (it is smaller than the original).
+ */
+export function imageSource(raster: RasterImage, model: Pick<ModelDescription, 'inputChannels' | 'normalisation'>, sizing: InputSizing): ImageSource {
+  const channels = model.inputChannels;
+  const normalise = normaliserFor(raster);
+  const sized = sizedDimensions(raster.width, raster.height, sizing);
+  const identity = sized.width === raster.width && sized.height === raster.height;
+  const unitSizing: InputSizing = { mode: 'scale', scale: 1 };
+  const prepared = identity ? null : prepareImage(raster, channels, sizing, normalise).image;
+
+  return {
+    width: raster.width,
+    height: raster.height,
+    sizedWidth: sized.width,
+    sizedHeight: sized.height,
+    channels,
+    region(x, y, width, height) {
+      const values = prepared
+        ? cropInterleaved(prepared, sized.width, channels, x, y, width, height)
+        : prepareImage(cropRaster(raster, x, y, width, height), channels, unitSizing, normalise).image;
+      return applyModelNormalisation(values, channels, model.normalisation);
+    },
+    displayRow(y) {
+      const row = normalise(cropRaster(raster, 0, y, raster.width, 1));
+      const colour = colourChannelCount(raster.channels);
+      const rgb = new Uint8Array(raster.width * 3);
+      for (let x = 0; x < raster.width; x++) {
+        for (let c = 0; c < 3; c++) rgb[3 * x + c] = Math.round(255 * row[x * raster.channels + (colour === 3 ? c : 0)]!);
+      }
+      return rgb;
+    },
+  };
+}
+
+export function cropRaster(raster: RasterImage, x: number, y: number, width: number, height: number): RasterImage {
+  const { channels } = raster;
+  const data = new (raster.data.constructor as new (length: number) => Uint8Array | Uint16Array)(width * height * channels);
+  for (let row = 0; row < height; row++) {
+    const from = ((y + row) * raster.width + x) * channels;
+    data.set(raster.data.subarray(from, from + width * channels), row * width * channels);
+  }
+  return { width, height, channels, bitDepth: raster.bitDepth, data };
+}
+
+function cropInterleaved(image: Float32Array, imageWidth: number, channels: number, x: number, y: number, width: number, height: number): Float32Array {
+  const out = new Float32Array(width * height * channels);
+  for (let row = 0; row < height; row++) {
+    const from = ((y + row) * imageWidth + x) * channels;
+    out.set(image.subarray(from, from + width * channels), row * width * channels);
+  }
+  return out;
+}

@@ -1,0 +1,122 @@
+import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { crc32, createDeflate, type Deflate } from 'node:zlib';
+import { describeWriteError } from '../files/file-errors.js';
+
+export interface PngFormat {
+  width: number;
+  height: number;
+  /** 0 = grey, 2 = RGB. */
+  colourType: 0 | 2;
+  bitDepth: 8 | 16;
+}
+
+const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+/** PNG's "Up" filter: each byte minus the byte above; cheap and good for masks and photos alike. */
+const FILTER_UP = 2;
+
+/**
+ * Writes a PNG row by row, so a 12000 x 12000 output never exists whole in memory. Rows are deflated
+ * on libuv's thread pool (overlapping with inference) into a temp file beside the target, which is
+ * renamed over it on `commit`: a half-written file never carries the final name.
+ */
+export class PngRowWriter {
+  private readonly deflate: Deflate;
+  private readonly rowBytes: number;
+  private previous: Buffer;
+  private rows = 0;
+  private writing: Promise<unknown> = Promise.resolve();
+  private failure: unknown = null;
+
+  private constructor(
+    readonly file: string,
+    private readonly temp: string,
+    private readonly handle: fs.FileHandle,
+    private readonly format: PngFormat,
+  ) {
+    const samples = format.colourType === 2 ? 3 : 1;
+    this.rowBytes = (format.width * samples * format.bitDepth) / 8;
+    this.previous = Buffer.alloc(this.rowBytes);
+    this.deflate = createDeflate({ level: 6 });
+    this.deflate.on('data', (data: Buffer) => this.append(chunk('IDAT', data)));
+    this.deflate.on('error', (err) => (this.failure ??= err));
+  }
+
+  static async create(file: string, format: PngFormat): Promise<PngRowWriter> {
+    const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+    let handle: fs.FileHandle;
+    try {
+      await fs.mkdir(path.dirname(file), { recursive: true });
+      handle = await fs.open(temp, 'wx');
+    } catch (err) {
+      throw describeWriteError(file, err);
+    }
+    const writer = new PngRowWriter(file, temp, handle, format);
+    const header = Buffer.alloc(13);
+    header.writeUInt32BE(format.width, 0);
+    header.writeUInt32BE(format.height, 4);
+    header[8] = format.bitDepth;
+    header[9] = format.colourType;
+    writer.append(Buffer.concat([SIGNATURE, chunk('IHDR', header)]));
+    return writer;
+  }
+
+  /** One row of samples: 8-bit as bytes, 16-bit as numbers (written big-endian). Waits when deflate is behind. */
+  async writeRow(samples: Uint8Array | Uint16Array): Promise<void> {
+    if (this.failure) throw describeWriteError(this.file, this.failure);
+    const row = Buffer.alloc(this.rowBytes);
+    if (samples instanceof Uint16Array) for (let i = 0; i < samples.length; i++) row.writeUInt16BE(samples[i]!, 2 * i);
+    else row.set(samples);
+    const filtered = Buffer.alloc(this.rowBytes + 1);
+    filtered[0] = FILTER_UP;
+    for (let i = 0; i < this.rowBytes; i++) filtered[i + 1] = (row[i]! - this.previous[i]!) & 0xff;
+    this.previous = row;
+    this.rows += 1;
+    if (!this.deflate.write(filtered)) await new Promise((resolve) => this.deflate.once('drain', resolve));
+    // Keep file writes from piling up in memory.
+    await this.writing;
+  }
+
+  /** Finishes the PNG and moves it into place. */
+  async commit(): Promise<void> {
+    if (this.rows !== this.format.height) throw new Error(`${this.file}: ${this.rows} of ${this.format.height} rows written`);
+    await new Promise<void>((resolve, reject) => {
+      this.deflate.once('end', resolve);
+      this.deflate.once('error', reject);
+      this.deflate.end();
+    });
+    this.append(chunk('IEND', Buffer.alloc(0)));
+    try {
+      await this.writing;
+      if (this.failure) throw this.failure;
+      await this.handle.sync();
+      await this.handle.close();
+      await fs.rename(this.temp, this.file);
+    } catch (err) {
+      await this.abort();
+      throw describeWriteError(this.file, err);
+    }
+  }
+
+  /** Drops the partial file (cancel or failure). */
+  async abort(): Promise<void> {
+    this.deflate.destroy();
+    await this.writing.catch(() => undefined);
+    await this.handle.close().catch(() => undefined);
+    await fs.rm(this.temp, { force: true }).catch(() => undefined);
+  }
+
+  private append(data: Buffer): void {
+    this.writing = this.writing.then(() => (this.failure ? undefined : this.handle.write(data))).catch((err) => (this.failure ??= err));
+  }
+}
+
+function chunk(type: string, data: Buffer): Buffer {
+  const out = Buffer.alloc(12 + data.length);
+  out.writeUInt32BE(data.length, 0);
+  out.write(type, 4, 'latin1');
+  data.copy(out, 8);
+  out.writeUInt32BE(crc32(out.subarray(4, 8 + data.length)), 8 + data.length);
+  return out;
+}

@@ -1,0 +1,73 @@
+import type ort from 'onnxruntime-node';
+import type { ModelDescription, SegmentSettings } from '../contract/segmentation.js';
+import type { InputSizing } from '../contract/training.js';
+import type { RasterImage } from '../imaging/read-image.js';
+import type { LabelMap } from '../masks/label-map.js';
+import { cleanUpLabels } from './clean-up.js';
+import { imageSource } from './image-source.js';
+import { resampleRows } from './row-resampler.js';
+import { inferTiled } from './tiled-inference.js';
+
+export interface SegmentedImage {
+  map: LabelMap;
+  /** Mean over pixels of the winning class's probability. */
+  meanConfidence: number;
+}
+
+export interface SegmentImageOptions {
+  settings: Pick<SegmentSettings, 'threshold' | 'tile' | 'overlap' | 'fillHoles' | 'minObjectPixels' | 'connectivity' | 'scale'>;
+  /** Receives each image row's per-class probabilities (planar, one channel per class), e.g. to write maps. */
+  onProbabilityRow?(y: number, perClass: Float32Array): Promise<void>;
+  signal?: AbortSignal;
+}
+
+/** The sizing the model is run at: the model's own, or the caller's resize factor. */
+export function effectiveSizing(model: ModelDescription, scale: number | undefined): InputSizing {
+  return scale === undefined ? model.sizing : { mode: 'scale', scale };
+}
+
+/**
+ * Segments one decoded image: tiled inference at the model's resolution, probabilities brought back
+ * to the image size row by row, then threshold (binary: foreground probability > threshold) or argmax,
+ * and the optional clean-up. Only the label map (one byte per pixel) is held for the whole image.
+ */
+export async function segmentImage(session: ort.InferenceSession, model: ModelDescription, raster: RasterImage, options: SegmentImageOptions): Promise<SegmentedImage> {
+  const { settings } = options;
+  const source = imageSource(raster, model, effectiveSizing(model, settings.scale));
+  const { width, height } = source;
+  const labels = new Uint8Array(width * height);
+  const channels = model.outputChannels;
+  const binary = channels === 1;
+  let confidenceSum = 0;
+
+  const decide = async (y: number, row: Float32Array) => {
+    const offset = y * width;
+    for (let x = 0; x < width; x++) {
+      if (binary) {
+        const p = row[x]!;
+        labels[offset + x] = p > settings.threshold ? 1 : 0;
+        confidenceSum += p > 0.5 ? p : 1 - p;
+      } else {
+        let best = 0;
+        for (let c = 1; c < channels; c++) if (row[c * width + x]! > row[best * width + x]!) best = c;
+        labels[offset + x] = best;
+        confidenceSum += row[best * width + x]!;
+      }
+    }
+    if (options.onProbabilityRow) await options.onProbabilityRow(y, binary ? withBackground(row) : row);
+  };
+  const sink = resampleRows({ width: source.sizedWidth, height: source.sizedHeight }, { width, height }, channels, decide);
+  await inferTiled(session, model, source, settings, sink, options.signal);
+
+  const map = { width, height, labels };
+  if (settings.fillHoles || settings.minObjectPixels > 0) cleanUpLabels(map, settings);
+  return { map, meanConfidence: confidenceSum / (width * height) };
+}
+
+/** A binary model's foreground row as [background, foreground] planes. */
+function withBackground(foreground: Float32Array): Float32Array {
+  const both = new Float32Array(2 * foreground.length);
+  for (let x = 0; x < foreground.length; x++) both[x] = 1 - foreground[x]!;
+  both.set(foreground, foreground.length);
+  return both;
+}

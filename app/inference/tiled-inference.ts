@@ -1,0 +1,144 @@
+import ort from 'onnxruntime-node';
+import { throwIfCancelled } from '../contract/errors.js';
+import type { ModelDescription } from '../contract/segmentation.js';
+import type { ImageSource } from './image-source.js';
+import { blendRamp, planAxis } from './tile-plan.js';
+
+export interface TileSettings {
+  tile: number;
+  overlap: number;
+  /** Tiles per session.run. */
+  batch?: number;
+}
+
+/**
+ * Receives finished rows of class probabilities at model resolution, top to bottom. `row` is planar:
+ * channel c of pixel x at c * width + x, with one channel (the foreground) for binary models and one
+ * per class otherwise.
+ */
+export type ProbabilityRowSink = (y: number, row: Float32Array) => void | Promise<void>;
+
+/** Probability channels a model yields: 1 (foreground) for a binary model, K for K classes. */
+export function probabilityChannels(model: Pick<ModelDescription, 'outputChannels'>): number {
+  return model.outputChannels;
+}
+
+/**
+ * Segments an image tile by tile: overlapping tiles of one horizontal band go through one
+ * session.run per `batch` tiles, their probabilities are blended with raised-cosine weights into a
+ * band-high accumulator, and rows no later band touches are handed to `sink` and dropped. Memory
+ * stays at a few bands whatever the image height.
+ */
+export async function inferTiled(session: ort.InferenceSession, model: ModelDescription, source: ImageSource, settings: TileSettings, sink: ProbabilityRowSink, signal?: AbortSignal): Promise<void> {
+  const width = source.sizedWidth;
+  const height = source.sizedHeight;
+  const xs = planAxis(width, settings.tile, settings.overlap, model.fixedSize?.width ?? null);
+  const ys = planAxis(height, settings.tile, settings.overlap, model.fixedSize?.height ?? null);
+  const channels = probabilityChannels(model);
+  const batch = Math.max(1, settings.batch ?? 4);
+  const bandRows = ys.extent;
+  const sums = new Float32Array(channels * bandRows * width);
+  const weights = new Float32Array(bandRows * width);
+  const rampsX = xs.starts.map((_start, i) => blendRamp(xs.extent, xs.overlap, i > 0, i < xs.starts.length - 1));
+  let top = 0; // image row held in accumulator row 0
+
+  for (let band = 0; band < ys.starts.length; band++) {
+    const y0 = ys.starts[band]!;
+    const rampY = blendRamp(ys.extent, ys.overlap, band > 0, band < ys.starts.length - 1);
+    for (let first = 0; first < xs.starts.length; first += batch) {
+      throwIfCancelled(signal);
+      const group = xs.starts.slice(first, first + batch);
+      const probabilities = await runTiles(session, model, source, group, y0, xs.extent, ys.extent);
+      group.forEach((x0, k) => {
+        const rampX = rampsX[first + k]!;
+        const tilePixels = xs.extent * ys.extent;
+        const rows = Math.min(ys.extent, height - y0);
+        const cols = Math.min(xs.extent, width - x0);
+        for (let ty = 0; ty < rows; ty++) {
+          const accRow = y0 + ty - top;
+          for (let tx = 0; tx < cols; tx++) {
+            const w = rampY[ty]! * rampX[tx]!;
+            const at = accRow * width + x0 + tx;
+            weights[at] = weights[at]! + w;
+            for (let c = 0; c < channels; c++) {
+              const value = probabilities[(k * channels + c) * tilePixels + ty * xs.extent + tx]!;
+              sums[c * bandRows * width + at] = sums[c * bandRows * width + at]! + w * value;
+            }
+          }
+        }
+      });
+    }
+    // Rows above the next band's top are final.
+    const finishedUntil = band + 1 < ys.starts.length ? ys.starts[band + 1]! : height;
+    for (let y = top; y < finishedUntil; y++) {
+      const accRow = y - top;
+      const row = new Float32Array(channels * width);
+      for (let x = 0; x < width; x++) {
+        const w = weights[accRow * width + x]!;
+        for (let c = 0; c < channels; c++) row[c * width + x] = sums[c * bandRows * width + accRow * width + x]! / w;
+      }
+      await sink(y, row);
+    }
+    const shift = finishedUntil - top;
+    if (shift > 0 && finishedUntil < height) {
+      weights.copyWithin(0, shift * width);
+      weights.fill(0, (bandRows - shift) * width);
+      for (let c = 0; c < channels; c++) {
+        const plane = sums.subarray(c * bandRows * width, (c + 1) * bandRows * width);
+        plane.copyWithin(0, shift * width);
+        plane.fill(0, (bandRows - shift) * width);
+      }
+    }
+    top = finishedUntil;
+  }
+}
+
+/** Runs a row of tiles as one batch; returns probabilities [tile][channel][y][x]. */
+async function runTiles(session: ort.InferenceSession, model: ModelDescription, source: ImageSource, xStarts: readonly number[], y0: number, tileWidth: number, tileHeight: number): Promise<Float32Array> {
+  const inChannels = source.channels;
+  const tilePixels = tileWidth * tileHeight;
+  const input = new Float32Array(xStarts.length * inChannels * tilePixels); // zero padding, as in training
+  xStarts.forEach((x0, k) => {
+    const cols = Math.min(tileWidth, source.sizedWidth - x0);
+    const rows = Math.min(tileHeight, source.sizedHeight - y0);
+    const region = source.region(x0, y0, cols, rows);
+    for (let y = 0; y < rows; y++) {
+      for (let x = 0; x < cols; x++) {
+        for (let c = 0; c < inChannels; c++) input[(k * inChannels + c) * tilePixels + y * tileWidth + x] = region[(y * cols + x) * inChannels + c]!;
+      }
+    }
+  });
+  const feeds = { [model.inputName]: new ort.Tensor('float32', input, [xStarts.length, inChannels, tileHeight, tileWidth]) };
+  const results = await session.run(feeds, [model.outputName]);
+  const logits = results[model.outputName]!;
+  const expected = [xStarts.length, model.outputChannels, tileHeight, tileWidth];
+  if (logits.dims.join() !== expected.join()) {
+    throw new Error(`model output "${model.outputName}" has shape [${logits.dims.join(', ')}], expected [${expected.join(', ')}]`);
+  }
+  const values = logits.data as Float32Array;
+  logits.dispose();
+  return toProbabilities(values, xStarts.length, model.outputChannels, tilePixels);
+}
+
+/** Sigmoid for one logit, softmax over the channels otherwise; in place. */
+export function toProbabilities(logits: Float32Array, tiles: number, channels: number, pixels: number): Float32Array {
+  if (channels === 1) {
+    for (let i = 0; i < logits.length; i++) logits[i] = 1 / (1 + Math.exp(-logits[i]!));
+    return logits;
+  }
+  for (let k = 0; k < tiles; k++) {
+    const base = k * channels * pixels;
+    for (let p = 0; p < pixels; p++) {
+      let max = -Infinity;
+      for (let c = 0; c < channels; c++) max = Math.max(max, logits[base + c * pixels + p]!);
+      let sum = 0;
+      for (let c = 0; c < channels; c++) {
+        const e = Math.exp(logits[base + c * pixels + p]! - max);
+        logits[base + c * pixels + p] = e;
+        sum += e;
+      }
+      for (let c = 0; c < channels; c++) logits[base + c * pixels + p] = logits[base + c * pixels + p]! / sum;
+    }
+  }
+  return logits;
+}

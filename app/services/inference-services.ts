@@ -1,0 +1,35 @@
+import type { HandlerRegistry } from '../contract/registry.js';
+import { segmentBatch } from '../inference/batch-segment.js';
+import { importExternalModel } from '../inference/import-model.js';
+import { predictProject } from '../inference/project-predictions.js';
+import type { JobManager } from '../jobs/job-manager.js';
+import type { OpenProjects } from '../project/open-projects.js';
+import type { Project } from '../project/project.js';
+
+export interface InferenceServiceDeps {
+  registry: HandlerRegistry;
+  jobs: JobManager;
+  projects: OpenProjects;
+  changed(project: Project, reason: string): void;
+}
+
+/** Batch segmentation and project predictions run as jobs; importing a model is a quick request. */
+export function registerInferenceChannels({ registry, jobs, projects, changed }: InferenceServiceDeps): void {
+  registry
+    .register('segment.start', async (request) => {
+      const job = jobs.start('segment', `Segment into ${request.output}`, ({ signal, progress }) => segmentBatch(request, { signal, onProgress: progress }));
+      return { jobId: job.id };
+    })
+    .register('predictions.run', async ({ project: root, ...request }) => {
+      const project = await projects.get(root);
+      const job = jobs.start('predict', `Predict ${project.name}`, async ({ signal, progress }) => {
+        try {
+          return await predictProject(project, request, { signal, onProgress: progress });
+        } finally {
+          changed(project, 'predictions');
+        }
+      });
+      return { jobId: job.id };
+    })
+    .register('models.import', async ({ project: root, file, ...options }) => importExternalModel(await projects.get(root), file, options));
+}

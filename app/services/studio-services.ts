@@ -1,0 +1,77 @@
+import path from 'node:path';
+import { promises as fs } from 'node:fs';
+import type { EventBus } from '../contract/event-bus.js';
+import type { HandlerRegistry } from '../contract/registry.js';
+import { AppError } from '../contract/errors.js';
+import { PresetName } from '../contract/training.js';
+import { createDemoProject } from '../dataset/demo-project.js';
+import { PRESETS } from '../engine/model/presets.js';
+import { RunFolder } from '../engine/runs/run-store.js';
+import type { OpenProjects } from '../project/open-projects.js';
+import { FolderBrowser } from './folder-browser.js';
+import { displayImage, previewImage } from './image-display.js';
+import { MaskService } from './mask-service.js';
+
+export interface StudioServiceDeps {
+  registry: HandlerRegistry;
+  events: EventBus;
+  projects: OpenProjects;
+  /** The folder-browser's home root (tests pass a temp folder). */
+  home?: string;
+}
+
+/** Binds the channels behind the studio UI (folder browser, demo, dataset edits, editor, training form). */
+export function registerStudioChannels({ registry, events, projects, home }: StudioServiceDeps): void {
+  const folders = new FolderBrowser(home);
+  const masks = new MaskService();
+
+  registry
+    .register('fs.browse', async ({ path: folder, project, hidden }) => {
+      const extra = project ? [{ label: 'Project', path: (await projects.get(project)).root }] : [];
+      return folders.browse({ path: folder, hidden }, extra);
+    })
+    .register('fs.preview', async ({ path: file, project, maxSide }) => {
+      const extra = project ? [{ label: 'Project', path: (await projects.get(project)).root }] : [];
+      const { real } = await folders.resolveInside(file, extra);
+      return { mime: 'image/webp', base64: (await previewImage(real, maxSide)).toString('base64') };
+    })
+    .register('demo.create', async ({ folder, ...options }, { signal }) => {
+      if (folder) await assertEmptyOrMissing(folder);
+      const demo = await createDemoProject({ ...(folder ? { folder } : {}), ...options }, { signal });
+      return { folder: demo.folder, project: demo.project.root, newImages: demo.newImagesDir, labelled: demo.report.labelled };
+    })
+    .register('images.update', async ({ project: root, ids, split, addTags, removeTags }) => {
+      const project = await projects.get(root);
+      const updated = await project.updateImages(ids, (entry) => ({
+        ...(split ? { split } : {}),
+        tags: [...new Set([...entry.tags.filter((tag) => !removeTags.includes(tag)), ...addTags])],
+      }));
+      events.emit('project.changed', { project: project.root, reason: 'images' });
+      return { updated };
+    })
+    .register('images.display', async ({ project, id }) => displayImage(await projects.get(project), id))
+    .register('masks.get', async ({ project, id }) => masks.mask(await projects.get(project), id))
+    .register('masks.patch', async ({ project: root, id, tiles }) => {
+      const project = await projects.get(root);
+      const image = await masks.patch(project, id, tiles);
+      events.emit('project.changed', { project: project.root, reason: 'mask' });
+      return { image, tiles: tiles.length };
+    })
+    .register('predictions.get', async ({ project, id }) => masks.prediction(await projects.get(project), id))
+    .register('train.presets', async () =>
+      PresetName.options.map((name) => ({ name, description: PRESETS[name].description, model: PRESETS[name].model, settings: PRESETS[name].settings })),
+    )
+    .register('runs.sample', async ({ project: root, runId, epoch }) => {
+      const run = await RunFolder.open(await projects.get(root), runId);
+      const file = run.sampleFile(epoch);
+      const bytes = await fs.readFile(file).catch(() => {
+        throw new AppError('not_found', `Run ${runId} has no validation picture for epoch ${epoch} (${file}).`, { file });
+      });
+      return { mime: 'image/png', base64: bytes.toString('base64') };
+    });
+}
+
+async function assertEmptyOrMissing(folder: string): Promise<void> {
+  const entries = await fs.readdir(path.resolve(folder)).catch(() => []);
+  if (entries.length > 0) throw new AppError('conflict', `${path.resolve(folder)} is not empty; choose a new or empty folder for the demo.`);
+}

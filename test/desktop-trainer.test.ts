@@ -1,0 +1,117 @@
+// Training in Electron utility processes (main/utility-trainer.ts). Electron cannot start here, so
+// `utilityProcess.fork` is played by a stand-in: once by a scripted crash, once by a real Node child
+// process that runs the real utility entry with a `process.parentPort` like Electron's.
+import assert from 'node:assert/strict';
+import { fork } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { PassThrough } from 'node:stream';
+import { test } from 'node:test';
+import type { EventPayload } from '../app/contract/channels.js';
+import { EventBus } from '../app/contract/event-bus.js';
+import { TrainRequest } from '../app/contract/training.js';
+import { TrainingService } from '../app/engine/training-service.js';
+import { JobManager } from '../app/jobs/job-manager.js';
+import { OpenProjects } from '../app/project/open-projects.js';
+import { type ForkUtility, UTILITY_TRAINER_ENTRY, type UtilityChild, utilityTrainerLauncher } from '../main/utility-trainer.js';
+import { tempDir } from './support/temp-dir.js';
+import { TINY_SETTINGS, tinyProject } from './support/tiny-project.js';
+
+function services(launcher: ReturnType<typeof utilityTrainerLauncher>) {
+  const events = new EventBus();
+  const jobs = new JobManager(events);
+  const training = new TrainingService(jobs, events, new OpenProjects(), launcher);
+  const finished = new Promise<EventPayload<'job.finished'>>((resolve) =>
+    events.subscribe((channel, payload) => channel === 'job.finished' && resolve(payload as EventPayload<'job.finished'>)),
+  );
+  return { training, finished };
+}
+
+test('a crashing trainer utility process reaches the job as an error with its reason', async (t) => {
+  const dir = await tempDir(t);
+  const project = await tinyProject(dir, { count: 4, size: 32 });
+  const forks: Array<{ modulePath: string; options: unknown; posted: unknown[]; killed: boolean }> = [];
+  const crashingFork: ForkUtility = (modulePath, _args, options) => {
+    const record = { modulePath, options, posted: [] as unknown[], killed: false };
+    forks.push(record);
+    const stderr = new PassThrough();
+    const child = Object.assign(new EventEmitter(), {
+      stderr,
+      postMessage(message: unknown) {
+        record.posted.push(message);
+        setTimeout(() => {
+          stderr.write('FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory\n');
+          child.emit('error', 'FatalError', 'v8::internal::Heap', '{}');
+          setTimeout(() => child.emit('exit', 134), 10);
+        }, 10);
+      },
+      kill() {
+        record.killed = true;
+        return true;
+      },
+    });
+    return child as unknown as UtilityChild;
+  };
+  const { training, finished } = services(utilityTrainerLauncher(crashingFork));
+  const { jobId } = await training.start(TrainRequest.parse({ project: project.root, settings: { ...TINY_SETTINGS, epochs: 1 } }));
+  const done = await finished;
+  assert.equal(done.jobId, jobId);
+  assert.equal(done.result.ok, false);
+  const message = done.result.ok ? '' : done.result.error.message;
+  assert.match(message, /exited with code 134/);
+  assert.match(message, /FatalError at v8::internal::Heap/);
+  assert.match(message, /heap out of memory/);
+  assert.match(message, /checkpoint is kept/);
+  assert.equal(forks[0]!.modulePath, UTILITY_TRAINER_ENTRY);
+  assert.deepEqual(forks[0]!.options, { serviceName: 'U-Net Studio trainer 1', stdio: ['ignore', 'ignore', 'pipe'] });
+  assert.equal((forks[0]!.posted[0] as { type: string }).type, 'start');
+});
+
+/**
+ * Gives a Node child the `process.parentPort` Electron gives a utility process: messages from the
+ * host arrive as `{ data }` and wait in a queue until the first 'message' listener is added.
+ */
+const PARENT_PORT_SHIM = `data:text/javascript,${encodeURIComponent(`
+import { EventEmitter } from 'node:events';
+import { isMainThread } from 'node:worker_threads';
+// Worker threads inherit --import; only the process itself gets a parentPort.
+if (isMainThread) {
+const port = new EventEmitter();
+const send = process.send.bind(process);
+const queued = [];
+let started = false;
+port.postMessage = (message) => send(message);
+port.on('newListener', (event) => {
+  if (event !== 'message' || started) return;
+  started = true;
+  setImmediate(() => queued.splice(0).forEach((data) => port.emit('message', { data })));
+});
+process.on('message', (message) => {
+  if (!message || typeof message !== 'object' || !('fromHost' in message)) return;
+  if (started) port.emit('message', { data: message.fromHost });
+  else queued.push(message.fromHost);
+});
+process.parentPort = port;
+}
+`)}`;
+
+const nodeUtilityFork: ForkUtility = (modulePath, args) => {
+  const child = fork(modulePath, args ?? [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], execArgv: ['--import', PARENT_PORT_SHIM] });
+  const emitter = new EventEmitter();
+  child.on('message', (message) => emitter.emit('message', message));
+  child.on('exit', (code) => emitter.emit('exit', code ?? 1));
+  return Object.assign(emitter, {
+    stderr: child.stderr,
+    postMessage: (message: unknown) => child.connected && child.send({ fromHost: message }),
+    kill: () => child.kill(),
+  }) as unknown as UtilityChild;
+};
+
+test('the utility entry runs the real trainer over parentPort and the run finishes', { timeout: 120_000 }, async (t) => {
+  const dir = await tempDir(t);
+  const project = await tinyProject(dir, { count: 6, size: 32 });
+  const { training, finished } = services(utilityTrainerLauncher(nodeUtilityFork));
+  const { runId } = await training.start(TrainRequest.parse({ project: project.root, preset: 'fast', model: { base: 8 }, settings: { ...TINY_SETTINGS, epochs: 1 } }));
+  const done = await finished;
+  assert.ok(done.result.ok, JSON.stringify(done.result));
+  assert.equal((done.result.value as { id: string }).id, runId);
+});

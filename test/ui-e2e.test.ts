@@ -1,0 +1,197 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { type Browser, type Page, chromium } from 'playwright-core';
+import { generateSynthetic, type SyntheticResult } from '../app/dataset/synthetic.js';
+import { type BrowserHost, startBrowserHost } from '../app/host/browser-host.js';
+import { readMaskPng } from '../app/masks/mask-png.js';
+import { type AppServices, createAppServices } from '../app/services/app-services.js';
+
+export const CHROMIUM = '/usr/bin/chromium';
+export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
+const RENDERER_DIR = fileURLToPath(new URL('../renderer/', import.meta.url));
+const IMAGE_COUNT = 6;
+const SIZE = 64;
+
+/**
+ * The whole studio journey in Chromium, as a user clicks through it, against the real host and
+ * real files: create a project, import, paint and undo in the editor, train, segment, export.
+ */
+describe('studio UI end to end', { skip: !existsSync(CHROMIUM) && `${CHROMIUM} is not installed` }, () => {
+  let work: string;
+  let services: AppServices;
+  let host: BrowserHost;
+  let browser: Browser;
+  let page: Page;
+  let synthetic: SyntheticResult;
+  let fresh: SyntheticResult;
+  const problems: string[] = [];
+
+  before(async () => {
+    assert.ok(existsSync(path.join(RENDERER_DIR, 'index.html')), 'dist/renderer is missing: run `npm run build` first');
+    work = await mkdtemp(path.join(tmpdir(), 'unet-ui-e2e-'));
+    synthetic = await generateSynthetic({ outDir: path.join(work, 'synthetic'), count: IMAGE_COUNT, width: SIZE, height: SIZE, seed: 5, classes: 2 });
+    fresh = await generateSynthetic({ outDir: path.join(work, 'new'), count: 2, width: SIZE, height: SIZE, seed: 9, classes: 2 });
+    services = createAppServices({ browseHome: work });
+    host = await startBrowserHost({ registry: services.registry, events: services.events, staticDir: RENDERER_DIR });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+    page.on('console', (message) => {
+      if (message.type() === 'error') problems.push(`console: ${message.text()}`);
+    });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await host?.close();
+    await services?.close();
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  const projectDir = () => path.join(work, 'project');
+
+  it('opens on the start view and creates a project', async () => {
+    await page.goto(host.url);
+    await page.getByRole('heading', { name: 'Create a project' }).waitFor();
+    await page.locator('#create-path').fill(projectDir());
+    await page.getByLabel('Name (optional)').fill('Cells e2e');
+    await page.getByLabel('Classes, comma-separated').fill('cell');
+    await page.getByRole('button', { name: 'Create project' }).click();
+    await page.getByRole('heading', { name: 'Cells e2e' }).waitFor();
+    await page.getByText('No images yet').waitFor();
+    assert.ok(existsSync(path.join(projectDir(), 'project.json')));
+  });
+
+  it('previews how images pair with masks, imports them with progress, and shows the grid', async () => {
+    await page.getByRole('button', { name: 'Import images' }).first().click();
+    await page.locator('#import-images').fill(synthetic.imagesDir);
+    await page.locator('#import-masks').fill(synthetic.masksDir);
+    const preview = page.getByRole('region', { name: 'Import preview' });
+    await preview.getByText(`${IMAGE_COUNT} with masks`).waitFor();
+    assert.equal(await preview.locator('tbody tr').count(), IMAGE_COUNT);
+    await page.getByRole('button', { name: `Import ${IMAGE_COUNT} images` }).click();
+    await page.getByText(`Imported ${IMAGE_COUNT} images`).waitFor();
+    await page.getByRole('button', { name: 'Done' }).click();
+    const cells = page.getByRole('grid', { name: 'Images' }).getByRole('gridcell');
+    await thumbnailsDecoded(page, IMAGE_COUNT);
+    assert.equal(await cells.count(), IMAGE_COUNT);
+    assert.equal(await page.locator('[data-count="labelled"]').textContent(), String(IMAGE_COUNT));
+  });
+
+  it('paints a stroke that lands in the mask file in that region, then undoes and redoes it', async () => {
+    const first = page.getByRole('gridcell').first();
+    const imageId = String(await first.getAttribute('data-id'));
+    const maskFile = path.join(projectDir(), 'masks', `${imageId}.png`);
+    const original = (await readMaskPng(maskFile)).labels;
+    await first.dblclick();
+    const canvas = page.getByRole('application', { name: 'Mask canvas' });
+    await canvas.locator('canvas').first().waitFor();
+    await page.getByRole('radio', { name: /cell/ }).click();
+    const box = (await canvas.boundingBox())!;
+    // The stage fits the image: scale = 0.96 × the smaller ratio, centred.
+    const scale = Math.min(box.width / SIZE, box.height / SIZE) * 0.96;
+    const toScreen = (x: number, y: number) => [box.x + (box.width - SIZE * scale) / 2 + x * scale, box.y + (box.height - SIZE * scale) / 2 + y * scale] as const;
+    await page.mouse.move(...toScreen(10, 32));
+    await page.mouse.down();
+    for (let x = 12; x <= 54; x += 3) await page.mouse.move(...toScreen(x, 32));
+    await page.mouse.up();
+    const saved = page.getByRole('status').filter({ hasText: /^Saved$/ });
+    await saved.waitFor();
+
+    const painted = (await readMaskPng(maskFile)).labels;
+    const radius = 8;
+    let changed = 0;
+    for (let i = 0; i < painted.length; i++) {
+      if (painted[i] === original[i]) continue;
+      changed++;
+      const x = i % SIZE;
+      const y = Math.floor(i / SIZE);
+      assert.ok(x >= 10 - radius - 1 && x <= 54 + radius + 1 && y >= 32 - radius - 1 && y <= 32 + radius + 1, `pixel ${x},${y} changed outside the stroke`);
+      assert.equal(painted[i], 1);
+    }
+    assert.ok(changed > 20, `the stroke changed ${changed} pixels`);
+
+    await page.keyboard.press('Control+z');
+    await page.locator('.save[data-state="saved"]').waitFor();
+    await waitForMask(maskFile, original);
+    await page.keyboard.press('Control+Shift+Z');
+    await waitForMask(maskFile, painted);
+  });
+
+  it('refuses invalid training values with field errors, then trains and updates progress and charts', async () => {
+    await page.getByRole('button', { name: 'Training' }).click();
+    const epochs = page.locator('#epochs');
+    while ((await epochs.inputValue()) === '') await page.waitForTimeout(50);
+    const start = page.getByRole('button', { name: 'Start training' });
+    await epochs.fill('0');
+    await page.locator('#learningRate').fill('fast');
+    await page.locator('#batchSize').fill('2.5');
+    assert.equal(await page.locator('#epochs-note').textContent(), 'Must be at least 1.');
+    assert.equal(await page.locator('#learningRate-note').textContent(), 'Enter a number.');
+    assert.equal(await page.locator('#batchSize-note').textContent(), 'Must be a whole number.');
+    assert.ok(await start.isDisabled(), 'a run cannot start with invalid values');
+    assert.equal(await epochs.getAttribute('aria-invalid'), 'true');
+
+    await epochs.fill('2');
+    await page.locator('#learningRate').fill('0.002');
+    await page.locator('#batchSize').fill('4');
+    await page.locator('#scale').fill('1');
+    await page.locator('#validationPercent').fill('30');
+    await page.locator('#base').selectOption('8');
+    assert.equal(await page.locator('.field-error').count(), 0);
+    await start.click();
+    await page.getByRole('progressbar', { name: 'Training progress' }).waitFor();
+    await page.getByText(/Epoch \d+ \/ 2/).waitFor({ timeout: 60_000 });
+    // uPlot draws the step losses as they arrive, then the epoch metrics.
+    await page.locator('.u-wrap canvas').nth(2).waitFor();
+    await page.locator('table.data').getByText('completed').waitFor({ timeout: 150_000 });
+    await page.getByText('Validation predictions · epoch 2').waitFor({ timeout: 15_000 });
+    assert.match(String(await page.locator('.backend').textContent()), /wasm|tfjs/);
+  });
+
+  it('segments a folder and shows the results in the gallery', async () => {
+    await page.getByRole('button', { name: 'Segment folder' }).click();
+    await page.locator('#segment-input').fill(fresh.imagesDir);
+    await page.locator('#segment-output').fill(path.join(work, 'segmented'));
+    await page.getByRole('button', { name: 'Segment', exact: true }).click();
+    await page.getByText(/Segmented 2 images/).waitFor({ timeout: 60_000 });
+    await page.getByRole('list', { name: 'Segmentation results' }).getByRole('listitem').first().waitFor();
+  });
+
+  it('exports the trained model as ONNX', async () => {
+    await page.getByRole('button', { name: 'Export' }).click();
+    await page.getByText('Model card (written beside the model)').waitFor();
+    const out = path.join(work, 'exported');
+    await page.locator('#model-out').fill(path.join(out, 'cells.onnx'));
+    await page.getByRole('button', { name: 'Export ONNX' }).click();
+    await page.getByText(/Exported run/).waitFor({ timeout: 60_000 });
+    assert.ok((await readdir(out)).includes('cells.onnx'));
+    assert.deepEqual(problems, []);
+  });
+});
+
+async function waitForMask(file: string, expected: Uint8Array): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const labels = (await readMaskPng(file)).labels;
+    if (Buffer.compare(Buffer.from(labels), Buffer.from(expected)) === 0) return;
+    if (Date.now() > deadline) assert.fail(`${file} did not reach the expected labels`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Waits until `count` thumbnails in the grid have decoded (only a decoded image has a natural width). */
+async function thumbnailsDecoded(page: Page, count: number, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const widths = await page.locator('[role="gridcell"] img').evaluateAll((images) => images.map((image) => (image as unknown as { naturalWidth: number }).naturalWidth));
+    if (widths.filter((width) => width > 0).length >= count) return;
+    if (Date.now() > deadline) throw new Error(`only ${widths.filter((width) => width > 0).length} of ${count} thumbnails decoded`);
+    await page.waitForTimeout(100);
+  }
+}
