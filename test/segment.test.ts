@@ -4,12 +4,16 @@ import path from 'node:path';
 import { test } from 'node:test';
 import sharp from 'sharp';
 import { type SegmentReport, SegmentRequest } from '../app/contract/segmentation.js';
+import { TrainRequest } from '../app/contract/training.js';
+import { prepareRun } from '../app/engine/training/prepare-run.js';
+import { train } from '../app/engine/training/trainer.js';
 import { generateSynthetic } from '../app/dataset/synthetic.js';
 import { segmentBatch } from '../app/inference/batch-segment.js';
 import { readMaskPng } from '../app/masks/mask-png.js';
 import { parseJson, runCli } from './support/run-cli.js';
 import { CELLS_MODEL, loadCellsModel } from './support/segment-fixture.js';
 import { tempDir } from './support/temp-dir.js';
+import { TINY_SETTINGS, tinyProject } from './support/tiny-project.js';
 
 const request = (fields: Record<string, unknown>) => SegmentRequest.parse({ model: CELLS_MODEL, tile: 64, overlap: 16, ...fields });
 
@@ -132,4 +136,26 @@ test('an output folder inside the inputs is refused, and an input is never overw
   t.after(() => model.session.release());
   await assert.rejects(segmentBatch(request({ inputs: [data.imagesDir, victim], output: out }), { model }), /would overwrite the input/);
   assert.deepEqual(await fs.readFile(victim), before);
+});
+
+test('--model <project>: the latest run\'s best model is exported to ONNX once and segments at the run\'s sizing', async (t) => {
+  const dir = await tempDir(t);
+  const project = await tinyProject(dir, { count: 6, size: 32, classes: 3 });
+  const { run } = await prepareRun(project, TrainRequest.parse({ project: project.root, preset: 'fast', settings: { ...TINY_SETTINGS, epochs: 1, sizing: { mode: 'scale', scale: 0.5 } } }));
+  await train({ project, run, resume: false, signal: new AbortController().signal });
+  const images = path.join(dir, 'data', 'images');
+  const report = await segmentBatch(request({ model: project.root, inputs: [images], output: path.join(dir, 'out'), probabilities: true }));
+  assert.equal(report.model.source, 'studio');
+  assert.equal(report.model.runId, run.id);
+  assert.deepEqual(report.model.classes.map((entry) => entry.name), ['background', 'cytoplasm', 'nucleus']);
+  assert.deepEqual(report.model.sizing, { mode: 'scale', scale: 0.5 });
+  assert.equal(report.segmented.length, 6);
+  const first = report.segmented[0]!;
+  assert.deepEqual([first.width, first.height], [32, 32], 'outputs at the image size, not the model size');
+  assert.equal(first.outputs.length, 2 + 3);
+  const onnx = path.join(project.root, 'models', `run-${run.id}.onnx`);
+  const exportedAt = (await fs.stat(onnx)).mtimeMs;
+  const again = await segmentBatch(request({ model: `${project.root}:${run.id}`, inputs: [images], output: path.join(dir, 'out2') }));
+  assert.equal(again.segmented.length, 6);
+  assert.equal((await fs.stat(onnx)).mtimeMs, exportedAt, 'not exported again');
 });

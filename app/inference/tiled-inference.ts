@@ -18,11 +18,6 @@ export interface TileSettings {
  */
 export type ProbabilityRowSink = (y: number, row: Float32Array) => void | Promise<void>;
 
-/** Probability channels a model yields: 1 (foreground) for a binary model, K for K classes. */
-export function probabilityChannels(model: Pick<ModelDescription, 'outputChannels'>): number {
-  return model.outputChannels;
-}
-
 /**
  * Segments an image tile by tile: overlapping tiles of one horizontal band go through one
  * session.run per `batch` tiles, their probabilities are blended with raised-cosine weights into a
@@ -34,7 +29,7 @@ export async function inferTiled(session: ort.InferenceSession, model: ModelDesc
   const height = source.sizedHeight;
   const xs = planAxis(width, settings.tile, settings.overlap, model.fixedSize?.width ?? null);
   const ys = planAxis(height, settings.tile, settings.overlap, model.fixedSize?.height ?? null);
-  const channels = probabilityChannels(model);
+  const channels = model.outputChannels; // 1 (the foreground) for a binary model, K for K classes
   const batch = Math.max(1, settings.batch ?? 4);
   const bandRows = ys.extent;
   const sums = new Float32Array(channels * bandRows * width);
