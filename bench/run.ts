@@ -7,6 +7,7 @@ import { benchEditor } from './editor.js';
 import { benchOnnxCheck } from './onnx-check.js';
 import { benchScale } from './scale.js';
 import { benchSegmentScale } from './segment-scale.js';
+import { benchTrainSpeed } from './train-speed.js';
 
 const BENCHES: Record<string, () => Promise<BenchResult>> = {
   scale: benchScale,
@@ -14,6 +15,7 @@ const BENCHES: Record<string, () => Promise<BenchResult>> = {
   'conv-grad': benchConvGrad,
   'segment-scale': benchSegmentScale,
   'onnx-check': benchOnnxCheck,
+  'train-speed': benchTrainSpeed,
 };
 
 const RESULTS_DIR = fileURLToPath(new URL('../../bench/results/', import.meta.url));

@@ -1,0 +1,24 @@
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
+
+const run = promisify(execFile);
+/** Debian's python3 with python3-torch, not a pyenv python earlier on PATH. */
+export const SYSTEM_PYTHON = '/usr/bin/python3';
+export const PYTORCH_DIR = fileURLToPath(new URL('../../bench/pytorch/', import.meta.url));
+
+/** Installs Debian's python3-torch when it is missing (the benches' PyTorch reference). */
+export function ensurePyTorch(): void {
+  try {
+    execFileSync(SYSTEM_PYTHON, ['-c', 'import torch'], { stdio: 'ignore' });
+  } catch {
+    process.stderr.write('Installing the PyTorch reference (apt-get install python3-torch) ...\n');
+    execFileSync('apt-get', ['install', '-y', '-qq', 'python3-torch'], { stdio: 'inherit' });
+  }
+}
+
+/** Runs a script of bench/pytorch/ and parses the JSON line it prints last. */
+export async function runPythonBench<T>(script: string, args: string[]): Promise<T> {
+  const { stdout } = await run(SYSTEM_PYTHON, [script, ...args], { cwd: PYTORCH_DIR, maxBuffer: 16 * 1024 * 1024 });
+  return JSON.parse(stdout.trim().split('\n').at(-1)!) as T;
+}
