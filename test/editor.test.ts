@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { Autosaver } from '../app/editor/autosave.js';
 import { Edit } from '../app/editor/edit.js';
 import { EditHistory } from '../app/editor/history.js';
-import { commandForKey } from '../app/editor/keymap.js';
+import { commandForKey, commandForMenu } from '../app/editor/keymap.js';
 import { MaskEditor } from '../app/editor/mask-editor.js';
 import { fillPolygon, floodFill, paintCapsule } from '../app/editor/raster.js';
 import { TILE_SIZE, TiledLabelMap } from '../app/editor/tiled-label-map.js';
@@ -369,4 +369,12 @@ describe('autosave', () => {
     assert.deepEqual({ ...patches[0], labels: undefined }, { x: 256, y: 256, width: 44, height: 4, labels: undefined });
     assert.ok(patches[0]!.labels.every((label) => label === 2));
   });
+});
+
+it('desktop menu items map to the same editor commands as their keys', () => {
+  assert.deepEqual(commandForMenu('undo'), commandForKey({ key: 'z', ctrlKey: true }));
+  assert.deepEqual(commandForMenu('redo'), commandForKey({ key: 'z', ctrlKey: true, shiftKey: true }));
+  assert.deepEqual(commandForMenu('brush.larger'), commandForKey({ key: ']' }));
+  assert.deepEqual(commandForMenu('image.next'), commandForKey({ key: 'ArrowRight' }));
+  assert.equal(commandForMenu('zoom.in'), null);
 });

@@ -60,3 +60,21 @@ export function commandForKey(input: KeyInput): EditorCommand | null {
   const tool = TOOL_KEYS[key];
   return tool ? { kind: 'tool', tool } : null;
 }
+
+/** The desktop menu's editor items (Electron sends their ids), as the same commands as the keys. */
+const MENU_COMMANDS: Record<string, EditorCommand> = {
+  undo: { kind: 'undo' },
+  redo: { kind: 'redo' },
+  'brush.paint': { kind: 'tool', tool: 'brush' },
+  'brush.erase': { kind: 'tool', tool: 'eraser' },
+  'brush.smaller': { kind: 'brush', direction: -1 },
+  'brush.larger': { kind: 'brush', direction: 1 },
+  'zoom.fit': { kind: 'zoom', to: 'fit' },
+  'zoom.actual': { kind: 'zoom', to: 'actual' },
+  'image.next': { kind: 'image', direction: 1 },
+  'image.previous': { kind: 'image', direction: -1 },
+};
+
+export function commandForMenu(menuCommand: string): EditorCommand | null {
+  return MENU_COMMANDS[menuCommand] ?? null;
+}

@@ -3,6 +3,7 @@ import type { FileProblem, ImageEntry } from '../contract/schemas.js';
 import type { PredictionsReport, PredictionsRequest } from '../contract/segmentation.js';
 import { readRaster } from '../imaging/read-image.js';
 import type { Project } from '../project/project.js';
+import { predictionRelativePath } from '../project/project-layout.js';
 import { loadProjectModel } from './model-files.js';
 import { segmentImage } from './segment-image.js';
 import { writeLabelPng } from './segment-outputs.js';
@@ -10,11 +11,6 @@ import { writeLabelPng } from './segment-outputs.js';
 export interface PredictCallbacks {
   signal?: AbortSignal;
   onProgress?(done: number, total: number, message: string): void;
-}
-
-/** Stored predictions: predictions/<image id>.png, a label map like the masks. */
-export function predictionFile(imageId: string): string {
-  return `predictions/${imageId}.png`;
 }
 
 /**
@@ -42,7 +38,7 @@ export async function predictProject(project: Project, request: Omit<Predictions
       try {
         const raster = await readRaster(project.resolve(image.file), { maxPixels: project.settings.maxImagePixels, page: image.page });
         const { map, meanConfidence } = await segmentImage(loaded.session, model, raster, { settings: request, ...(signal ? { signal } : {}) });
-        const file = predictionFile(image.id);
+        const file = predictionRelativePath(image.id);
         await writeLabelPng(map, project.resolve(file));
         await project.recordPrediction(image.id, { file, meanConfidence, runId: model.runId ?? model.name, at: new Date().toISOString() });
         predicted += 1;

@@ -17,6 +17,11 @@ export function maskRelativePath(imageId: string): string {
   return `masks/${imageId}.png`;
 }
 
+/** Stored predictions: a label map like the masks, beside them in predictions/. */
+export function predictionRelativePath(imageId: string): string {
+  return `predictions/${imageId}.png`;
+}
+
 /** Resolves a stored project-relative path (always forward slashes) against the project folder. */
 export function resolveInProject(root: string, relative: string): string {
   return path.join(root, ...relative.split('/'));

@@ -7,14 +7,10 @@ import type { LabelMapPayload, TilePatch } from '../contract/studio.js';
 import { IGNORE_LABEL, type LabelMap } from '../masks/label-map.js';
 import { readMaskPng } from '../masks/mask-png.js';
 import type { Project } from '../project/project.js';
+import { predictionRelativePath } from '../project/project-layout.js';
 
 const deflateAsync = promisify(deflate);
 const inflateAsync = promisify(inflate);
-
-/** Stored predictions: predictions/<image id>.png, a label map like the masks. */
-export function predictionRelativePath(imageId: string): string {
-  return `predictions/${imageId}.png`;
-}
 
 /**
  * The editor's host side: sends label maps (deflated: a mask compresses to a few percent) and
