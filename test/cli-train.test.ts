@@ -51,3 +51,15 @@ test('invalid training options are usage errors that name the option', async (t)
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /no-such-run.*no such file/);
 });
+
+test('unet-studio demo runs the whole job: project, training, segmentation of new images, ONNX export', async (t) => {
+  const folder = path.join(await tempDir(t), 'demo');
+  const run = await runCli(['demo', folder, '--count', '8', '--size', '64', '--epochs', '1', '--json']);
+  assert.equal(run.code, 0, run.stderr);
+  const result = parseJson<{ training: { bestValDice: number }; segmentation: { segmented: number; skipped: number }; exported: { files: string[] } }>(run);
+  assert.ok(result.training.bestValDice >= 0 && result.training.bestValDice <= 1);
+  assert.deepEqual([result.segmentation.segmented, result.segmentation.skipped], [8, 0]);
+  assert.equal((await fs.readdir(path.join(folder, 'segmented'))).filter((name) => name.endsWith('_overlay.png')).length, 8);
+  for (const file of result.exported.files) await fs.access(file);
+  assert.ok(result.exported.files.some((file) => file.endsWith('demo-cells.onnx')));
+});

@@ -1,10 +1,14 @@
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { ModelExportRequest } from '../../contract/model-export.js';
+import { SegmentRequest } from '../../contract/segmentation.js';
 import { TrainRequest } from '../../contract/training.js';
 import { createDemoProject } from '../../dataset/demo-project.js';
 import { prepareRun } from '../../engine/training/prepare-run.js';
 import { forkTrainer, runTrainer } from '../../engine/worker/trainer-host.js';
+import { exportModel } from '../../export/export-model.js';
+import { segmentBatch } from '../../inference/batch-segment.js';
 import type { Project } from '../../project/project.js';
 import { UsageError, EXIT } from '../cli-error.js';
 import type { Command } from '../command.js';
@@ -12,7 +16,7 @@ import { ProgressBar } from '../progress-bar.js';
 
 export const demoCommand: Command = {
   name: 'demo',
-  summary: 'generate synthetic cells, a project, and train on it (fast preset)',
+  summary: 'synthetic cells -> project -> train (fast preset) -> segment new images -> export ONNX',
   usage: 'unet-studio demo [folder] [--count N] [--size N] [--classes 2|3] [--seed N] [--epochs N] [--skip-train] [--json]',
   options: {
     count: { type: 'string', default: '48' },
@@ -40,9 +44,12 @@ export const demoCommand: Command = {
     }).finally(() => bar.finish());
     context.print(`Project ready: ${project.root} (${report.labelled} labelled images)`);
     const training = values['skip-train'] ? null : await trainDemo(project, epochs, context);
-    context.print(`New images to segment: ${newImagesDir}`);
+    const segmentation = training ? await segmentDemo(project, training.runId, newImagesDir, path.join(folder, 'segmented'), context) : null;
+    const exported = training ? await exportModel(project, ModelExportRequest.parse({ project: project.root, runId: training.runId, format: 'onnx', out: path.join(folder, 'exports', 'demo-cells.onnx') })) : null;
+    if (exported) context.print(`ONNX model and model card: ${exported.files.join(', ')}`);
+    else context.print(`New images to segment: ${newImagesDir}`);
     context.print(`Look at it in a browser: unet-studio serve ${project.root}`);
-    return { exitCode: EXIT.ok, json: { folder, project: project.root, newImages: newImagesDir, import: report, training } };
+    return { exitCode: EXIT.ok, json: { folder, project: project.root, newImages: newImagesDir, import: report, training, segmentation, exported } };
   },
 };
 
@@ -60,6 +67,16 @@ async function trainDemo(project: Project, epochs: number, context: Parameters<C
   }).finally(() => bar.finish());
   context.print(`Validation Dice ${summary.bestValDice?.toFixed(4) ?? '-'} (best epoch ${summary.bestEpoch}) on ${summary.backend?.name}; model in ${project.resolve(summary.modelPath ?? '')}`);
   return { runId: summary.id, bestValDice: summary.bestValDice, bestEpoch: summary.bestEpoch, backend: summary.backend, modelPath: summary.modelPath };
+}
+
+async function segmentDemo(project: Project, runId: string, input: string, output: string, context: Parameters<Command['run']>[2]) {
+  const bar = new ProgressBar('Segmenting', process.stderr, !context.json && Boolean(process.stderr.isTTY));
+  const report = await segmentBatch(SegmentRequest.parse({ model: `${project.root}:${runId}`, inputs: [input], output, overlay: true }), {
+    signal: context.signal,
+    onProgress: (done, total, file) => bar.update(done, total, file),
+  }).finally(() => bar.finish());
+  context.print(`Segmented ${report.segmented.length} new images into ${output} (label, colour and overlay PNGs; summary ${path.basename(report.summaryCsv)}) on ${report.provider.name}`);
+  return { output, segmented: report.segmented.length, skipped: report.skipped.length, summaryCsv: report.summaryCsv, provider: report.provider.name };
 }
 
 function wholeNumber(value: unknown, flag: string, min: number, max: number): number {
