@@ -7,6 +7,7 @@ import { benchEditor } from './editor.js';
 import { benchOnnxCheck } from './onnx-check.js';
 import { benchScale } from './scale.js';
 import { benchSegmentScale } from './segment-scale.js';
+import { benchSegmentSpeed } from './segment-speed.js';
 import { benchTrainSpeed } from './train-speed.js';
 
 const BENCHES: Record<string, () => Promise<BenchResult>> = {
@@ -16,6 +17,7 @@ const BENCHES: Record<string, () => Promise<BenchResult>> = {
   'segment-scale': benchSegmentScale,
   'onnx-check': benchOnnxCheck,
   'train-speed': benchTrainSpeed,
+  'segment-speed': benchSegmentSpeed,
 };
 
 const RESULTS_DIR = fileURLToPath(new URL('../../bench/results/', import.meta.url));
