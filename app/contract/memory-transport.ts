@@ -1,3 +1,4 @@
+import { TransportListeners } from './transport-listeners.js';
 import type { Transport, WireMessage } from './wire.js';
 
 /**
@@ -14,8 +15,7 @@ export function createMemoryTransportPair(): [Transport, Transport] {
 
 class MemoryEnd implements Transport {
   peer: MemoryEnd | null = null;
-  private readonly messageListeners = new Set<(message: unknown) => void>();
-  private readonly closeListeners = new Set<() => void>();
+  private readonly listeners = new TransportListeners();
   private closed = false;
 
   send(message: WireMessage): void {
@@ -26,24 +26,22 @@ class MemoryEnd implements Transport {
   }
 
   onMessage(listener: (message: unknown) => void): () => void {
-    this.messageListeners.add(listener);
-    return () => this.messageListeners.delete(listener);
+    return this.listeners.onMessage(listener);
   }
 
   onClose(listener: () => void): () => void {
-    this.closeListeners.add(listener);
-    return () => this.closeListeners.delete(listener);
+    return this.listeners.onClose(listener);
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const listener of this.closeListeners) listener();
+    this.listeners.emitClose();
     this.peer?.close();
   }
 
   private deliver(message: unknown): void {
     if (this.closed) return;
-    for (const listener of this.messageListeners) listener(message);
+    this.listeners.emitMessage(message);
   }
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { choiceReport } from './choice-report.js';
 import { ClassDef, FileProblem } from './schemas.js';
 import { InputSizing } from './training.js';
 
@@ -8,11 +9,7 @@ export const ExecutionProviderName = z.enum(['cuda', 'dml', 'coreml', 'cpu']);
 export type ExecutionProviderName = z.infer<typeof ExecutionProviderName>;
 
 /** Which onnxruntime execution provider runs a model, and why each better one was not used. */
-export const ProviderReport = z.object({
-  name: ExecutionProviderName,
-  reason: z.string(),
-  skipped: z.array(z.object({ name: ExecutionProviderName, reason: z.string() })),
-});
+export const ProviderReport = choiceReport(ExecutionProviderName);
 export type ProviderReport = z.infer<typeof ProviderReport>;
 
 /**

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { choiceReport } from './choice-report.js';
 
 /** Training shapes shared by the engine, the CLI and the renderer's training monitor. */
 
@@ -7,11 +8,7 @@ export type BackendName = z.infer<typeof BackendName>;
 export const BackendChoice = z.enum(['auto', 'tfjs-node-gpu', 'tfjs-node', 'wasm']);
 export type BackendChoice = z.infer<typeof BackendChoice>;
 
-export const BackendReport = z.object({
-  name: BackendName,
-  reason: z.string(),
-  /** Every backend tried before this one, with why it was not used. */
-  skipped: z.array(z.object({ name: BackendName, reason: z.string() })),
+export const BackendReport = choiceReport(BackendName).extend({
   threads: z.number().int().optional(),
   threadsReason: z.string().optional(),
 });

@@ -1,3 +1,4 @@
+import { TransportListeners } from './transport-listeners.js';
 import type { Transport, WireMessage } from './wire.js';
 
 /** The part of the WebSocket API shared by browsers and the `ws` package. */
@@ -13,8 +14,7 @@ const OPEN = 1;
 
 /** The contract over a WebSocket, one JSON text frame per message; used by both ends of browser mode. */
 export function createWebSocketTransport(socket: WebSocketLike): Transport {
-  const messageListeners = new Set<(message: unknown) => void>();
-  const closeListeners = new Set<() => void>();
+  const listeners = new TransportListeners();
   socket.addEventListener('message', (event) => {
     if (typeof event.data !== 'string') return;
     let message: unknown;
@@ -23,23 +23,15 @@ export function createWebSocketTransport(socket: WebSocketLike): Transport {
     } catch {
       return; // not a contract message; the sequenced channel would refuse it anyway
     }
-    for (const listener of messageListeners) listener(message);
+    listeners.emitMessage(message);
   });
-  socket.addEventListener('close', () => {
-    for (const listener of closeListeners) listener();
-  });
+  socket.addEventListener('close', () => listeners.emitClose());
   return {
     send(message: WireMessage) {
       if (socket.readyState === OPEN) socket.send(JSON.stringify(message));
     },
-    onMessage(listener) {
-      messageListeners.add(listener);
-      return () => messageListeners.delete(listener);
-    },
-    onClose(listener) {
-      closeListeners.add(listener);
-      return () => closeListeners.delete(listener);
-    },
+    onMessage: (listener) => listeners.onMessage(listener),
+    onClose: (listener) => listeners.onClose(listener),
     close() {
       socket.close(1000, 'closed by client');
     },

@@ -1,6 +1,7 @@
 import { eventChannels } from '../../app/contract/channels.js';
 import { ContractClient } from '../../app/contract/client.js';
 import { fail } from '../../app/contract/envelope.js';
+import { TransportListeners } from '../../app/contract/transport-listeners.js';
 import type { Transport, WireMessage } from '../../app/contract/wire.js';
 
 /**
@@ -38,12 +39,11 @@ type Unsequenced<T> = T extends unknown ? Omit<T, 'seq'> : never;
 
 /** Turns the bridge's calls into wire messages, so ContractClient validates them as on any transport. */
 function createBridgeTransport(bridge: DesktopBridge): Transport {
-  const messageListeners = new Set<(message: unknown) => void>();
-  const closeListeners = new Set<() => void>();
+  const listeners = new TransportListeners();
   let seq = 0;
   const deliver = (message: Unsequenced<WireMessage>) => {
     seq += 1;
-    for (const listener of messageListeners) listener({ ...message, seq });
+    listeners.emitMessage({ ...message, seq });
   };
   const unsubscribe = Object.keys(eventChannels).map((channel) =>
     bridge.on(channel, (payload) => deliver({ kind: 'event', channel, payload })),
@@ -61,17 +61,11 @@ function createBridgeTransport(bridge: DesktopBridge): Transport {
         (err: unknown) => deliver({ kind: 'response', id: message.id, result: fail({ code: 'io_error', message: String(err) }) }),
       );
     },
-    onMessage(listener) {
-      messageListeners.add(listener);
-      return () => messageListeners.delete(listener);
-    },
-    onClose(listener) {
-      closeListeners.add(listener);
-      return () => closeListeners.delete(listener);
-    },
+    onMessage: (listener) => listeners.onMessage(listener),
+    onClose: (listener) => listeners.onClose(listener),
     close() {
       for (const stop of unsubscribe) stop();
-      for (const listener of closeListeners) listener();
+      listeners.emitClose();
     },
   };
 }

@@ -12,6 +12,7 @@ import { segmentBatch } from '../../inference/batch-segment.js';
 import type { Project } from '../../project/project.js';
 import { UsageError, EXIT } from '../cli-error.js';
 import type { Command } from '../command.js';
+import { wholeNumber } from '../option-values.js';
 import { ProgressBar } from '../progress-bar.js';
 
 export const demoCommand: Command = {
@@ -77,10 +78,4 @@ async function segmentDemo(project: Project, runId: string, input: string, outpu
   }).finally(() => bar.finish());
   context.print(`Segmented ${report.segmented.length} new images into ${output} (label, colour and overlay PNGs; summary ${path.basename(report.summaryCsv)}) on ${report.provider.name}`);
   return { output, segmented: report.segmented.length, skipped: report.skipped.length, summaryCsv: report.summaryCsv, provider: report.provider.name };
-}
-
-function wholeNumber(value: unknown, flag: string, min: number, max: number): number {
-  const number = Number(value);
-  if (!Number.isInteger(number) || number < min || number > max) throw new UsageError(`${flag} must be a whole number from ${min} to ${max}.`);
-  return number;
 }

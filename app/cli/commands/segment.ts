@@ -2,6 +2,7 @@ import { SegmentRequest } from '../../contract/segmentation.js';
 import { segmentBatch } from '../../inference/batch-segment.js';
 import { EXIT, UsageError } from '../cli-error.js';
 import type { Command } from '../command.js';
+import { optionReader } from '../option-values.js';
 import { ProgressBar } from '../progress-bar.js';
 
 export const segmentCommand: Command = {
@@ -50,14 +51,7 @@ export const segmentCommand: Command = {
 };
 
 function parseRequest(values: Record<string, unknown>, positionals: string[]): SegmentRequest {
-  const text = (name: string) => values[name] as string | undefined;
-  const number = (name: string) => {
-    const value = text(name);
-    if (value === undefined) return undefined;
-    const parsed = Number(value);
-    if (!Number.isFinite(parsed)) throw new UsageError(`--${name} must be a number, not "${value}".`);
-    return parsed;
-  };
+  const { text, number } = optionReader(values);
   const model = text('model');
   if (!model) throw new UsageError('Name the model with --model <file.onnx | project[:run]>.');
   const inputs = [...((values.input as string[] | undefined) ?? []), ...positionals];

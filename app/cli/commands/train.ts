@@ -5,6 +5,7 @@ import { forkTrainer, runTrainer } from '../../engine/worker/trainer-host.js';
 import { Project } from '../../project/project.js';
 import { UsageError, EXIT } from '../cli-error.js';
 import type { Command } from '../command.js';
+import { optionReader } from '../option-values.js';
 import { ProgressBar } from '../progress-bar.js';
 
 export const trainCommand: Command = {
@@ -85,19 +86,7 @@ function formatDuration(seconds: number): string {
 }
 
 function parseRequest(project: string, values: Record<string, unknown>): TrainRequest {
-  const text = (name: string) => values[name] as string | undefined;
-  const number = (name: string) => {
-    const value = text(name);
-    if (value === undefined) return undefined;
-    const parsed = Number(value);
-    if (!Number.isFinite(parsed)) throw new UsageError(`--${name} must be a number, not "${value}".`);
-    return parsed;
-  };
-  const choice = <T extends string>(name: string, options: readonly T[]): T | undefined => {
-    const value = text(name);
-    if (value !== undefined && !options.includes(value as T)) throw new UsageError(`--${name} must be one of ${options.join(', ')}.`);
-    return value as T | undefined;
-  };
+  const { text, number, choice } = optionReader(values);
   if (text('scale') !== undefined && text('size') !== undefined) throw new UsageError('Use either --scale or --size, not both.');
   if (text('resume') !== undefined && text('from') !== undefined) throw new UsageError('Use either --resume (continue a run) or --from (fine-tune from a run), not both.');
   const size = text('size');
