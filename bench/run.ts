@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { benchAccuracy } from './accuracy.js';
 import type { BenchResult } from './bench-result.js';
 import { benchConvGrad } from './conv-grad.js';
 import { benchEditor } from './editor.js';
@@ -18,6 +19,7 @@ const BENCHES: Record<string, () => Promise<BenchResult>> = {
   'onnx-check': benchOnnxCheck,
   'train-speed': benchTrainSpeed,
   'segment-speed': benchSegmentSpeed,
+  accuracy: benchAccuracy,
 };
 
 const RESULTS_DIR = fileURLToPath(new URL('../../bench/results/', import.meta.url));
