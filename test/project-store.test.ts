@@ -10,6 +10,7 @@ import { readMaskPng } from '../app/masks/mask-png.js';
 import { writeFileAtomic } from '../app/files/atomic-write.js';
 import { migrateProjectData } from '../app/project/migrations.js';
 import { Project } from '../app/project/project.js';
+import { releaseProjectWrites } from '../app/project/project-lock.js';
 import { tempDir } from './support/temp-dir.js';
 
 function entry(id: string, width = 8, height = 6): ImageEntry {
@@ -121,6 +122,8 @@ test('SIGKILL in the middle of a burst of writes leaves every file old or new, n
   const root = await tempDir(t);
   const project = await Project.create(root, { classes: ['cell'] });
   await project.addImages(['a', 'b', 'c'].map((id) => entry(id, 96, 64)));
+  // The writer is the child process: give up this process's write lock first.
+  await releaseProjectWrites(root);
   const burst = fileURLToPath(new URL('./support/write-burst.js', import.meta.url));
 
   for (const delayMs of [40, 90, 150, 230, 310]) {
@@ -142,4 +145,30 @@ test('SIGKILL in the middle of a burst of writes leaves every file old or new, n
   const leftovers = (await fs.readdir(path.join(root, 'masks'))).filter((name) => name.endsWith('.tmp'));
   // A killed writer may leave a temp file behind; it is never mistaken for a mask.
   for (const name of leftovers) assert.match(name, /^\..*\.tmp$/);
+});
+
+test('a second process cannot write a project another one is changing; a stale lock is taken over', async (t) => {
+  const { runCli } = await import('./support/run-cli.js');
+  const root = path.join(await tempDir(t), 'p');
+  const project = await Project.create(root, { classes: ['cell'] });
+  t.after(() => releaseProjectWrites(root));
+  const images = path.join(path.dirname(root), 'imgs');
+  await fs.mkdir(images);
+  const sharp = (await import('sharp')).default;
+  await sharp(new Uint8Array(64).fill(9), { raw: { width: 8, height: 8, channels: 1 } }).png().toFile(path.join(images, 'a.png'));
+
+  const refused = await runCli(['import', root, '--images', images]);
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, new RegExp(`being changed by another U-Net Studio process \\(pid ${process.pid}`));
+  assert.equal((await Project.open(root)).images.length, 0);
+
+  await releaseProjectWrites(root);
+  // A lock whose process has gone (a crash) does not block anyone.
+  await fs.writeFile(path.join(root, '.lock'), JSON.stringify({ pid: 2 ** 22 + 12345, hostname: (await import('node:os')).hostname(), since: 'then' }));
+  const accepted = await runCli(['import', root, '--images', images]);
+  assert.equal(accepted.code, 0, accepted.stderr);
+  assert.equal((await Project.open(root)).images.length, 1);
+  // The first process's index is now out of date: its next save is refused instead of undoing the import.
+  await assert.rejects(project.setClasses([...project.classes]), /was changed by another program since it was opened here; nothing was overwritten/);
+  assert.equal((await Project.open(root)).images.length, 1);
 });

@@ -47,6 +47,7 @@ export async function planImport(request: ImportRequest, signal?: AbortSignal): 
 export async function importImages(project: Project, request: ImportRequest, callbacks: ImportCallbacks = {}): Promise<ImportReport> {
   const started = performance.now();
   const { signal } = callbacks;
+  await project.claimWrites();
   const plan = await planImport(request, signal);
   const report: ImportReport = {
     imported: 0,

@@ -21,6 +21,7 @@ export interface PredictCallbacks {
 export async function predictProject(project: Project, request: Omit<PredictionsRequest, 'project'>, callbacks: PredictCallbacks = {}): Promise<PredictionsReport> {
   const started = performance.now();
   const { signal } = callbacks;
+  await project.claimWrites();
   const loaded = await loadProjectModel(project, request.model ?? request.runId);
   const model = loaded.description;
   try {

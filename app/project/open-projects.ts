@@ -8,15 +8,19 @@ import { Project } from './project.js';
 export class OpenProjects {
   private readonly projects = new Map<string, Promise<Project>>();
 
-  get(root: string): Promise<Project> {
+  /** The open project; reloaded from disk when another program (e.g. the CLI) changed it meanwhile. */
+  async get(root: string): Promise<Project> {
     const key = path.resolve(root);
-    let project = this.projects.get(key);
-    if (!project) {
-      project = Project.open(key);
-      this.projects.set(key, project);
-      project.catch(() => this.projects.delete(key));
+    const cached = this.projects.get(key);
+    if (cached) {
+      const project = await cached.catch(() => null);
+      if (project && !(await project.isStale())) return project;
+      if (this.projects.get(key) !== cached) return this.get(key);
     }
-    return project;
+    const opening = Project.open(key);
+    this.projects.set(key, opening);
+    opening.catch(() => this.projects.delete(key));
+    return opening;
   }
 
   async create(root: string, options: { name?: string; classes: string[] }): Promise<Project> {

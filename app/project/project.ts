@@ -8,6 +8,7 @@ import { writeFileAtomic } from '../files/atomic-write.js';
 import { describeReadError } from '../files/file-errors.js';
 import { defaultClassColour } from './class-colours.js';
 import { migrateProjectData } from './migrations.js';
+import { claimProjectWrites } from './project-lock.js';
 import { PROJECT_FILE, PROJECT_FOLDERS, maskRelativePath, projectFile, resolveInProject } from './project-layout.js';
 import { CURRENT_SCHEMA_VERSION, DEFAULT_SETTINGS, ProjectData, describeSchemaProblem } from './project-schema.js';
 
@@ -29,6 +30,8 @@ type Recovery = ProjectSummary['recovery'];
 export class Project {
   private readonly byId: Map<string, ImageEntry>;
   private saving: Promise<void> = Promise.resolve();
+  /** project.json as this instance last read or wrote it (mtime and size), to notice other writers. */
+  private stamp: string | null = null;
 
   private constructor(
     readonly root: string,
@@ -71,8 +74,13 @@ export class Project {
   static async open(root: string): Promise<Project> {
     const absolute = path.resolve(root);
     const file = projectFile(absolute);
+    const stampBefore = await fileStamp(file);
     const primary = await readProjectData(file);
-    if (primary.ok) return new Project(absolute, primary.data, null);
+    if (primary.ok) {
+      const project = new Project(absolute, primary.data, null);
+      project.stamp = stampBefore;
+      return project;
+    }
     if (primary.missing) {
       throw new AppError('not_found', `${absolute} is not a U-Net Studio project (no ${PROJECT_FILE}). Create one with "unet-studio init".`, { path: absolute });
     }
@@ -203,19 +211,44 @@ export class Project {
       throw new AppError('invalid_mask', `Mask for ${entry.originalName} is ${map.width}x${map.height} but the image is ${entry.width}x${entry.height}.`, { id });
     }
     const relative = maskRelativePath(id);
+    await this.claimWrites();
     await writeFileAtomic(this.resolve(relative), await encodeMaskPng(map), { keepBackup: true });
     entry.mask = relative;
     entry.status = status;
     await this.save();
   }
 
+  /** True when another program rewrote project.json after this instance read or wrote it. */
+  async isStale(): Promise<boolean> {
+    await this.saving;
+    return this.stamp !== null && (await fileStamp(projectFile(this.root))) !== this.stamp;
+  }
+
+  /** Takes the project's one-writer lock; call before writing anything into the project folder. */
+  claimWrites(): Promise<void> {
+    return claimProjectWrites(this.root);
+  }
+
   /** Queues a write of project.json after any write already under way. */
   save(): Promise<void> {
     const snapshot = serialise(this.data);
-    const write = this.saving.then(() => writeFileAtomic(projectFile(this.root), snapshot, { keepBackup: true }));
+    const write = this.saving.then(async () => {
+      await this.claimWrites();
+      const file = projectFile(this.root);
+      if (this.stamp !== null && (await fileStamp(file)) !== this.stamp) {
+        throw new AppError('conflict', `${file} was changed by another program since it was opened here; nothing was overwritten. Reopen the project to see those changes, then repeat this one.`, { file });
+      }
+      await writeFileAtomic(file, snapshot, { keepBackup: true });
+      this.stamp = await fileStamp(file);
+    });
     this.saving = write.catch(() => undefined);
     return write;
   }
+}
+
+async function fileStamp(file: string): Promise<string | null> {
+  const stat = await fs.stat(file).catch(() => null);
+  return stat ? `${stat.mtimeMs}:${stat.size}` : null;
 }
 
 function serialise(data: ProjectData): string {
