@@ -46,7 +46,8 @@ export async function copyFileAtomic(source: string, target: string): Promise<vo
 
 async function backUp(file: string): Promise<void> {
   const backup = `${file}.bak`;
-  const staging = `${backup}.${randomBytes(4).toString('hex')}.tmp`;
+  // Hidden like the main temp file, so a killed writer's leftover never looks like project data.
+  const staging = path.join(path.dirname(file), `.${path.basename(backup)}.${randomBytes(4).toString('hex')}.tmp`);
   try {
     // A hard link costs no copy and leaves the original in place until the final rename.
     await fs.link(file, staging);
