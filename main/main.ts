@@ -22,7 +22,7 @@ import { openMainWindow } from './secure-window.js';
 import { hardenSession } from './session-policy.js';
 import { cancelJobsAndWait } from './shutdown.js';
 import { runSmokeTest } from './smoke-test.js';
-import { utilityTrainerLauncher } from './utility-trainer.js';
+import { utilityWorkerLauncher } from './utility-worker.js';
 import { type WindowBounds, placeOnDisplays, windowStateFile } from './window-state.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -72,7 +72,7 @@ async function startStudio(): Promise<void> {
 
   await app.whenReady();
   const userData = app.getPath('userData');
-  const services = createAppServices({ launchTrainer: utilityTrainerLauncher(utilityProcess.fork) });
+  const services = createAppServices({ launchWorker: utilityWorkerLauncher(utilityProcess.fork) });
   const recent = await RecentProjects.load(userData);
   const windowState = windowStateFile(userData);
 

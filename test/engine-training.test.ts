@@ -11,7 +11,8 @@ import { loadCheckpoint } from '../app/engine/runs/checkpoint.js';
 import { RunFolder } from '../app/engine/runs/run-store.js';
 import { prepareRun } from '../app/engine/training/prepare-run.js';
 import { train } from '../app/engine/training/trainer.js';
-import { forkTrainer, runTrainer, type TrainerChild } from '../app/engine/worker/trainer-host.js';
+import { runTrainer } from '../app/engine/worker/trainer-host.js';
+import { forkWorker, type WorkerChild } from '../app/jobs/worker-process.js';
 import { loadLayersModel } from '../app/engine/model/model-files.js';
 import { createAppServices } from '../app/services/app-services.js';
 import { TINY_SETTINGS, tinyProject } from './support/tiny-project.js';
@@ -42,8 +43,8 @@ test('3-class training in process: per-class Dice, a loadable best model, tensor
 test('SIGKILL of the trainer mid-epoch is reported; --resume continues with consistent epochs and metrics', async (t) => {
   const project = await tinyProject(await tempDir(t), { count: 12 });
   const { run } = await prepareRun(project, request(project.root, { epochs: 4, batchSize: 2 }));
-  let trainer: TrainerChild | undefined;
-  const launcher = () => (trainer = forkTrainer());
+  let trainer: WorkerChild | undefined;
+  const launcher = (module: string) => (trainer = forkWorker(module));
   const killed = runTrainer(launcher, { project: project.root, runId: run.id, resume: false }, {
     signal: new AbortController().signal,
     onStep: (step) => {
@@ -57,7 +58,7 @@ test('SIGKILL of the trainer mid-epoch is reported; --resume continues with cons
 
   const resumed = await prepareRun(project, request(project.root, {}, { resume: run.id }));
   assert.equal(resumed.resume, true);
-  const summary = await runTrainer(forkTrainer, { project: project.root, runId: run.id, resume: true }, { signal: new AbortController().signal });
+  const summary = await runTrainer(forkWorker, { project: project.root, runId: run.id, resume: true }, { signal: new AbortController().signal });
   assert.equal(summary.state, 'completed');
   assert.equal(summary.epochsDone, 4);
   const metrics = await (await RunFolder.open(project, run.id)).readMetrics();

@@ -5,7 +5,8 @@ import { ProgressThrottle } from '../jobs/progress-throttle.js';
 import type { OpenProjects } from '../project/open-projects.js';
 import { RunFolder } from './runs/run-store.js';
 import { prepareRun } from './training/prepare-run.js';
-import { forkTrainer, runTrainer, type TrainerLauncher } from './worker/trainer-host.js';
+import { forkWorker, type WorkerLauncher } from '../jobs/worker-process.js';
+import { runTrainer } from './worker/trainer-host.js';
 
 /** "Click Train": each run is a job whose work happens in its own trainer process. */
 export class TrainingService {
@@ -13,7 +14,7 @@ export class TrainingService {
     private readonly jobs: JobManager,
     private readonly events: EventBus,
     private readonly projects: OpenProjects,
-    private readonly launch: TrainerLauncher = forkTrainer,
+    private readonly launch: WorkerLauncher = forkWorker,
   ) {}
 
   async start(request: TrainRequest): Promise<{ jobId: string; runId: string }> {

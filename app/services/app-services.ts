@@ -6,7 +6,7 @@ import { registerStudioChannels } from './studio-services.js';
 import { registerInferenceChannels } from './inference-services.js';
 import { exportDataset } from '../dataset/export-dataset.js';
 import { TrainingService } from '../engine/training-service.js';
-import type { TrainerLauncher } from '../engine/worker/trainer-host.js';
+import { forkWorker, type WorkerLauncher } from '../jobs/worker-process.js';
 import { importImages, planImport } from '../dataset/import-images.js';
 import { readRaster } from '../imaging/read-image.js';
 import { writeThumbnail } from '../imaging/thumbnail.js';
@@ -24,8 +24,8 @@ export interface AppServices {
 }
 
 export interface AppServicesOptions {
-  /** How trainer processes start: child_process.fork by default, Electron's utilityProcess on the desktop. */
-  launchTrainer?: TrainerLauncher;
+  /** How worker processes (training, batch segmentation) start: child_process.fork by default, Electron's utilityProcess on the desktop. */
+  launchWorker?: WorkerLauncher;
   /** The root of the browser-mode folder browser (default: the user's home); tests use a temp folder. */
   browseHome?: string;
 }
@@ -36,7 +36,7 @@ export function createAppServices(options: AppServicesOptions = {}): AppServices
   const jobs = new JobManager(events);
   const projects = new OpenProjects();
   const registry = new HandlerRegistry();
-  const training = new TrainingService(jobs, events, projects, options.launchTrainer);
+  const training = new TrainingService(jobs, events, projects, options.launchWorker);
   const changed = (project: Project, reason: string) => events.emit('project.changed', { project: project.root, reason });
 
   registry
@@ -84,7 +84,7 @@ export function createAppServices(options: AppServicesOptions = {}): AppServices
     })
     .register('jobs.list', async () => jobs.list())
     .register('jobs.cancel', async ({ jobId }) => ({ cancelled: jobs.cancel(jobId) }));
-  registerInferenceChannels({ registry, jobs, projects, changed });
+  registerInferenceChannels({ registry, jobs, projects, changed, launchWorker: options.launchWorker ?? forkWorker });
   registerStudioChannels({ registry, events, projects, ...(options.browseHome ? { home: options.browseHome } : {}) });
 
   return {

@@ -1,7 +1,8 @@
 import type { HandlerRegistry } from '../contract/registry.js';
-import { segmentBatch } from '../inference/batch-segment.js';
 import { importExternalModel } from '../inference/import-model.js';
 import { predictProject } from '../inference/project-predictions.js';
+import { runSegmenter } from '../inference/worker/segmenter-host.js';
+import type { WorkerLauncher } from '../jobs/worker-process.js';
 import type { JobManager } from '../jobs/job-manager.js';
 import type { OpenProjects } from '../project/open-projects.js';
 import type { Project } from '../project/project.js';
@@ -11,13 +12,18 @@ export interface InferenceServiceDeps {
   jobs: JobManager;
   projects: OpenProjects;
   changed(project: Project, reason: string): void;
+  /** Starts the process each batch segmentation runs in. */
+  launchWorker: WorkerLauncher;
 }
 
-/** Batch segmentation and project predictions run as jobs; importing a model is a quick request. */
-export function registerInferenceChannels({ registry, jobs, projects, changed }: InferenceServiceDeps): void {
+/**
+ * Batch segmentation runs as a job in its own process; project predictions run as a job in the
+ * host (they write the project index); importing a model is a quick request.
+ */
+export function registerInferenceChannels({ registry, jobs, projects, changed, launchWorker }: InferenceServiceDeps): void {
   registry
     .register('segment.start', async (request) => {
-      const job = jobs.start('segment', `Segment into ${request.output}`, ({ signal, progress }) => segmentBatch(request, { signal, onProgress: progress }));
+      const job = jobs.start('segment', `Segment into ${request.output}`, ({ signal, progress }) => runSegmenter(launchWorker, request, { signal, onProgress: progress }));
       return { jobId: job.id };
     })
     .register('predictions.run', async ({ project: root, ...request }) => {

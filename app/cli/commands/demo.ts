@@ -6,7 +6,8 @@ import { SegmentRequest } from '../../contract/segmentation.js';
 import { TrainRequest } from '../../contract/training.js';
 import { createDemoProject } from '../../dataset/demo-project.js';
 import { prepareRun } from '../../engine/training/prepare-run.js';
-import { forkTrainer, runTrainer } from '../../engine/worker/trainer-host.js';
+import { runTrainer } from '../../engine/worker/trainer-host.js';
+import { forkWorker } from '../../jobs/worker-process.js';
 import { exportModel } from '../../export/export-model.js';
 import { segmentBatch } from '../../inference/batch-segment.js';
 import type { Project } from '../../project/project.js';
@@ -58,7 +59,7 @@ async function trainDemo(project: Project, epochs: number, context: Parameters<C
   const { run } = await prepareRun(project, TrainRequest.parse({ project: project.root, preset: 'fast', settings: { epochs } }));
   context.print(`Training run ${run.id} (fast preset, ${epochs} epochs) ...`);
   const bar = new ProgressBar('Training', process.stderr, !context.json && Boolean(process.stderr.isTTY));
-  const summary = await runTrainer(forkTrainer, { project: project.root, runId: run.id, resume: false }, {
+  const summary = await runTrainer(forkWorker, { project: project.root, runId: run.id, resume: false }, {
     signal: context.signal,
     onStep: (step) => bar.update(step.step, step.steps, `epoch ${step.epoch}/${step.epochs} loss ${step.loss.toFixed(3)}`),
     onEpoch: (record) => {

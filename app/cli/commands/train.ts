@@ -1,7 +1,8 @@
 import { BackendChoice, OptimizerName, PresetName, TrainRequest } from '../../contract/training.js';
 import { RunFolder } from '../../engine/runs/run-store.js';
 import { prepareRun } from '../../engine/training/prepare-run.js';
-import { forkTrainer, runTrainer } from '../../engine/worker/trainer-host.js';
+import { runTrainer } from '../../engine/worker/trainer-host.js';
+import { forkWorker } from '../../jobs/worker-process.js';
 import { Project } from '../../project/project.js';
 import { UsageError, EXIT } from '../cli-error.js';
 import type { Command } from '../command.js';
@@ -50,7 +51,7 @@ export const trainCommand: Command = {
 
     const bar = new ProgressBar('Training', process.stderr, !context.json && Boolean(process.stderr.isTTY));
     let announcedBackend = false;
-    const summary = await runTrainer(forkTrainer, { project: project.root, runId: run.id, resume }, {
+    const summary = await runTrainer(forkWorker, { project: project.root, runId: run.id, resume }, {
       signal: context.signal,
       onStep: (step) => {
         bar.update(step.step, step.steps, `epoch ${step.epoch}/${step.epochs} loss ${step.loss.toFixed(4)} ${step.imagesPerSecond.toFixed(1)} img/s ETA ${formatDuration(step.etaSeconds)}`);

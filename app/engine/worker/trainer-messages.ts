@@ -8,11 +8,8 @@ import { EpochRecord, RunSummary, TrainProgress } from '../../contract/training.
  */
 const seq = z.number().int().min(1);
 
-export const HostToTrainer = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('start'), seq, project: z.string(), runId: z.string(), resume: z.boolean() }),
-  z.object({ type: z.literal('cancel'), seq }),
-]);
-export type HostToTrainer = z.infer<typeof HostToTrainer>;
+/** The fields of the host's start message (see serveWorkerJob). */
+export const TrainerStart = { project: z.string(), runId: z.string(), resume: z.boolean() };
 
 export const TrainerToHost = z.discriminatedUnion('type', [
   z.object({ type: z.literal('step'), seq, progress: TrainProgress.omit({ jobId: true, runId: true }) }),

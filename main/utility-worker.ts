@@ -1,7 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import type { ForkOptions } from 'electron';
-import type { TrainerChild, TrainerLauncher } from '../app/engine/worker/trainer-host.js';
-import type { HostToTrainer } from '../app/engine/worker/trainer-messages.js';
+import type { WorkerChild, WorkerLauncher } from '../app/jobs/worker-process.js';
 
 /** The parts of Electron's UtilityProcess the launcher uses (a stand-in in tests). */
 export interface UtilityChild {
@@ -15,21 +14,22 @@ export interface UtilityChild {
 
 export type ForkUtility = (modulePath: string, args?: string[], options?: ForkOptions) => UtilityChild;
 
-export const UTILITY_TRAINER_ENTRY = fileURLToPath(new URL('./utility-trainer-entry.js', import.meta.url));
+export const UTILITY_WORKER_ENTRY = fileURLToPath(new URL('./utility-worker-entry.js', import.meta.url));
 const STDERR_KEEP = 4000;
 
-let trainers = 0;
+let workers = 0;
 
 /**
- * Trainer processes as Electron utility processes (`utilityProcess.fork`), for TrainingService:
- * the same message protocol as the child_process trainer, through postMessage and parentPort. A
- * crash reaches the job as its exit code plus the V8 fatal-error location and the end of stderr;
- * after `done` the process is ended (a utility process does not exit on its own while its port is open).
+ * Worker processes (training runs, batch segmentation) as Electron utility processes
+ * (`utilityProcess.fork`): the same message protocol as the child_process workers, through
+ * postMessage and parentPort; the entry file loads the worker module it is given. A crash reaches
+ * the job as its exit code plus the V8 fatal-error location and the end of stderr; after `done`
+ * the process is ended (a utility process does not exit on its own while its port is open).
  */
-export function utilityTrainerLauncher(fork: ForkUtility, entry: string = UTILITY_TRAINER_ENTRY): TrainerLauncher {
-  return (): TrainerChild => {
-    trainers += 1;
-    const child = fork(entry, [], { serviceName: `U-Net Studio trainer ${trainers}`, stdio: ['ignore', 'ignore', 'pipe'] });
+export function utilityWorkerLauncher(fork: ForkUtility, entry: string = UTILITY_WORKER_ENTRY): WorkerLauncher {
+  return (module: string): WorkerChild => {
+    workers += 1;
+    const child = fork(entry, [module], { serviceName: `U-Net Studio worker ${workers}`, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     let fatal = '';
     let exited = false;
@@ -46,7 +46,7 @@ export function utilityTrainerLauncher(fork: ForkUtility, entry: string = UTILIT
       if ((message as { type?: unknown } | null)?.type === 'done') setImmediate(() => child.kill());
     });
     return {
-      post: (message: HostToTrainer) => {
+      post: (message: unknown) => {
         if (!exited) child.postMessage(message);
       },
       onMessage: (listener) => child.on('message', listener),

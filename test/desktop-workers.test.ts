@@ -1,4 +1,4 @@
-// Training in Electron utility processes (main/utility-trainer.ts). Electron cannot start here, so
+// Workers (training, batch segmentation) in Electron utility processes (main/utility-worker.ts). Electron cannot start here, so
 // `utilityProcess.fork` is played by a stand-in: once by a scripted crash, once by a real Node child
 // process that runs the real utility entry with a `process.parentPort` like Electron's.
 import assert from 'node:assert/strict';
@@ -12,11 +12,12 @@ import { TrainRequest } from '../app/contract/training.js';
 import { TrainingService } from '../app/engine/training-service.js';
 import { JobManager } from '../app/jobs/job-manager.js';
 import { OpenProjects } from '../app/project/open-projects.js';
-import { type ForkUtility, UTILITY_TRAINER_ENTRY, type UtilityChild, utilityTrainerLauncher } from '../main/utility-trainer.js';
+import { TRAINER_MODULE } from '../app/engine/worker/trainer-host.js';
+import { type ForkUtility, UTILITY_WORKER_ENTRY, type UtilityChild, utilityWorkerLauncher } from '../main/utility-worker.js';
 import { tempDir } from './support/temp-dir.js';
 import { TINY_SETTINGS, tinyProject } from './support/tiny-project.js';
 
-function services(launcher: ReturnType<typeof utilityTrainerLauncher>) {
+function services(launcher: ReturnType<typeof utilityWorkerLauncher>) {
   const events = new EventBus();
   const jobs = new JobManager(events);
   const training = new TrainingService(jobs, events, new OpenProjects(), launcher);
@@ -29,9 +30,9 @@ function services(launcher: ReturnType<typeof utilityTrainerLauncher>) {
 test('a crashing trainer utility process reaches the job as an error with its reason', async (t) => {
   const dir = await tempDir(t);
   const project = await tinyProject(dir, { count: 4, size: 32 });
-  const forks: Array<{ modulePath: string; options: unknown; posted: unknown[]; killed: boolean }> = [];
-  const crashingFork: ForkUtility = (modulePath, _args, options) => {
-    const record = { modulePath, options, posted: [] as unknown[], killed: false };
+  const forks: Array<{ modulePath: string; args: string[] | undefined; options: unknown; posted: unknown[]; killed: boolean }> = [];
+  const crashingFork: ForkUtility = (modulePath, args, options) => {
+    const record = { modulePath, args, options, posted: [] as unknown[], killed: false };
     forks.push(record);
     const stderr = new PassThrough();
     const child = Object.assign(new EventEmitter(), {
@@ -51,7 +52,7 @@ test('a crashing trainer utility process reaches the job as an error with its re
     });
     return child as unknown as UtilityChild;
   };
-  const { training, finished } = services(utilityTrainerLauncher(crashingFork));
+  const { training, finished } = services(utilityWorkerLauncher(crashingFork));
   const { jobId } = await training.start(TrainRequest.parse({ project: project.root, settings: { ...TINY_SETTINGS, epochs: 1 } }));
   const done = await finished;
   assert.equal(done.jobId, jobId);
@@ -61,8 +62,9 @@ test('a crashing trainer utility process reaches the job as an error with its re
   assert.match(message, /FatalError at v8::internal::Heap/);
   assert.match(message, /heap out of memory/);
   assert.match(message, /checkpoint is kept/);
-  assert.equal(forks[0]!.modulePath, UTILITY_TRAINER_ENTRY);
-  assert.deepEqual(forks[0]!.options, { serviceName: 'U-Net Studio trainer 1', stdio: ['ignore', 'ignore', 'pipe'] });
+  assert.equal(forks[0]!.modulePath, UTILITY_WORKER_ENTRY);
+  assert.deepEqual(forks[0]!.args, [TRAINER_MODULE]);
+  assert.deepEqual(forks[0]!.options, { serviceName: 'U-Net Studio worker 1', stdio: ['ignore', 'ignore', 'pipe'] });
   assert.equal((forks[0]!.posted[0] as { type: string }).type, 'start');
 });
 
@@ -109,7 +111,7 @@ const nodeUtilityFork: ForkUtility = (modulePath, args) => {
 test('the utility entry runs the real trainer over parentPort and the run finishes', { timeout: 120_000 }, async (t) => {
   const dir = await tempDir(t);
   const project = await tinyProject(dir, { count: 6, size: 32 });
-  const { training, finished } = services(utilityTrainerLauncher(nodeUtilityFork));
+  const { training, finished } = services(utilityWorkerLauncher(nodeUtilityFork));
   const { runId } = await training.start(TrainRequest.parse({ project: project.root, preset: 'fast', model: { base: 8 }, settings: { ...TINY_SETTINGS, epochs: 1 } }));
   const done = await finished;
   assert.ok(done.result.ok, JSON.stringify(done.result));
