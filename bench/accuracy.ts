@@ -8,7 +8,8 @@ import { type EpochRecord, TrainRequest } from '../app/contract/training.js';
 import { importImages } from '../app/dataset/import-images.js';
 import { RunFolder } from '../app/engine/runs/run-store.js';
 import { prepareRun } from '../app/engine/training/prepare-run.js';
-import { forkTrainer, runTrainer } from '../app/engine/worker/trainer-host.js';
+import { runTrainer } from '../app/engine/worker/trainer-host.js';
+import { forkWorker } from '../app/jobs/worker-process.js';
 import { Project } from '../app/project/project.js';
 import type { BenchResult } from './bench-result.js';
 import { ensurePyTorch, runPythonBench } from './python-reference.js';
@@ -78,7 +79,7 @@ async function trainOurs(root: string): Promise<{ final: Scores; best: Scores }>
     },
   });
   const { run } = await prepareRun(project, request);
-  await runTrainer(forkTrainer, { project: root, runId: run.id, resume: false }, { signal: new AbortController().signal });
+  await runTrainer(forkWorker, { project: root, runId: run.id, resume: false }, { signal: new AbortController().signal });
   const records = await (await RunFolder.open(project, run.id)).readMetrics();
   const scores = (record: EpochRecord): Scores => ({
     pixelError: 1 - (record.pixelAccuracy ?? 0),
