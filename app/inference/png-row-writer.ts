@@ -38,7 +38,8 @@ export class PngRowWriter {
     const samples = format.colourType === 2 ? 3 : 1;
     this.rowBytes = (format.width * samples * format.bitDepth) / 8;
     this.previous = Buffer.alloc(this.rowBytes);
-    this.deflate = createDeflate({ level: 6 });
+    // Level 1: masks and overlays still compress well, and deflating at level 6 took CPU from inference.
+    this.deflate = createDeflate({ level: 1 });
     this.deflate.on('data', (data: Buffer) => this.append(chunk('IDAT', data)));
     this.deflate.on('error', (err) => (this.failure ??= err));
   }
