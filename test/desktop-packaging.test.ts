@@ -56,7 +56,9 @@ test('the installers: targets, fuses, and native modules unpacked from the asar'
   assert.ok(existsSync(`${ROOT}${pkg.main}`), 'npm run build emits the main process');
   assert.match(pkg.scripts.start!, /electron \./);
   assert.match(pkg.scripts.package!, /electron-builder/);
-  assert.match(pkg.scripts.test!, /tsc -p main\/tsconfig.json --noEmit|check:main/);
+  // npm test builds first, and the build compiles main/ against Electron's own types.
+  assert.match(pkg.scripts.test!, /^npm run build &&/);
+  assert.match(pkg.scripts.build!, /tsc -p main\/tsconfig.json/);
 });
 
 test('the installers workflow builds on Linux, Windows and macOS and smoke-tests each packaged app', async () => {
