@@ -6,6 +6,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type Page, chromium } from 'playwright-core';
+import { thumbnailsDecoded } from './support/page-waits.js';
 import { WebSocket } from 'ws';
 import { ContractClient } from '../app/contract/client.js';
 import type { EventPayload } from '../app/contract/channels.js';
@@ -142,14 +143,3 @@ describe('browser mode end to end', { skip: !existsSync(CHROMIUM) && `${CHROMIUM
     assert.ok(String(await alert.textContent()).includes(expected.error.message));
   });
 });
-
-/** Waits until `count` thumbnails in the grid have decoded (only a decoded image has a natural width). */
-async function thumbnailsDecoded(page: Page, count: number, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const widths = await page.locator('[role="gridcell"] img').evaluateAll((images) => images.map((image) => (image as unknown as { naturalWidth: number }).naturalWidth));
-    if (widths.filter((width) => width > 0).length >= count) return;
-    if (Date.now() > deadline) throw new Error(`only ${widths.filter((width) => width > 0).length} of ${count} thumbnails decoded`);
-    await page.waitForTimeout(100);
-  }
-}

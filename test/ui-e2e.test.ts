@@ -6,6 +6,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type Page, chromium } from 'playwright-core';
+import { thumbnailsDecoded } from './support/page-waits.js';
 import { generateSynthetic, type SyntheticResult } from '../app/dataset/synthetic.js';
 import { type BrowserHost, startBrowserHost } from '../app/host/browser-host.js';
 import { readMaskPng } from '../app/masks/mask-png.js';
@@ -182,16 +183,5 @@ async function waitForMask(file: string, expected: Uint8Array): Promise<void> {
     if (Buffer.compare(Buffer.from(labels), Buffer.from(expected)) === 0) return;
     if (Date.now() > deadline) assert.fail(`${file} did not reach the expected labels`);
     await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-/** Waits until `count` thumbnails in the grid have decoded (only a decoded image has a natural width). */
-async function thumbnailsDecoded(page: Page, count: number, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const widths = await page.locator('[role="gridcell"] img').evaluateAll((images) => images.map((image) => (image as unknown as { naturalWidth: number }).naturalWidth));
-    if (widths.filter((width) => width > 0).length >= count) return;
-    if (Date.now() > deadline) throw new Error(`only ${widths.filter((width) => width > 0).length} of ${count} thumbnails decoded`);
-    await page.waitForTimeout(100);
   }
 }
