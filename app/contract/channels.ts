@@ -156,6 +156,3 @@ export function isRequestChannel(name: string): name is RequestChannelName {
   return Object.hasOwn(requestChannels, name);
 }
 
-export function isEventChannel(name: string): name is EventChannelName {
-  return Object.hasOwn(eventChannels, name);
-}

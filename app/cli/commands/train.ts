@@ -75,7 +75,7 @@ export const trainCommand: Command = {
   },
 };
 
-export function describeBackend(backend: { name: string; reason: string; skipped: { name: string; reason: string }[]; threads?: number }): string {
+function describeBackend(backend: { name: string; reason: string; skipped: { name: string; reason: string }[]; threads?: number }): string {
   const skipped = backend.skipped.map((entry) => `${entry.name}: ${entry.reason}`).join('; ');
   return `${backend.name}${backend.threads ? ` (${backend.threads} threads)` : ''}, ${backend.reason}${skipped ? ` [skipped ${skipped}]` : ''}`;
 }
