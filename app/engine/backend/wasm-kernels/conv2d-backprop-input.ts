@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 
 import { runWasmKernel, transposeOnWasm } from './wasm-kernel-calls.js';
+import { WasmHeap } from './wasm-heap.js';
 
 /**
  * A faster Conv2DBackpropInput (dx of a convolution; also the forward pass of a transposed
@@ -42,16 +43,36 @@ function stridelessAsConvolution(backend: tf.KernelBackend, dy: tf.TensorInfo, f
   const bottom = inHeight - outHeight - top + filterHeight - 1;
   const right = inWidth - outWidth - left + filterWidth - 1;
   if (Math.min(top, left, bottom, right) < 0) return null;
-  const turned = runWasmKernel(tf.Reverse, backend, { x: filter }, { dims: [0, 1] });
-  const swapped = transposeOnWasm(backend, turned, [0, 1, 3, 2]);
+  const turned = turnedFilter(backend, filter);
   const dx = runWasmKernel(
     tf.Conv2D,
     backend,
-    { x: dy, filter: swapped },
+    { x: dy, filter: turned },
     { strides: [1, 1], pad: [[0, 0], [top, bottom], [left, right], [0, 0]], dataFormat: 'NHWC', dilations: [1, 1] },
   );
-  for (const intermediate of [turned, swapped]) backend.disposeData(intermediate.dataId);
+  backend.disposeData(turned.dataId);
   return dx;
+}
+
+/**
+ * The filter turned 180 degrees with its in and out channels swapped:
+ * turned[kh, kw, co, ci] = filter[KH-1-kh, KW-1-kw, ci, co]. Written directly; the backend's
+ * Reverse kernel took longer on these small tensors than the convolution that uses them.
+ */
+function turnedFilter(backend: tf.KernelBackend, filter: tf.TensorInfo): tf.TensorInfo {
+  const [height, width, inChannels, outChannels] = filter.shape as [number, number, number, number];
+  const memory = new WasmHeap(backend);
+  const turned = memory.allocate([height, width, outChannels, inChannels]);
+  const heap = memory.heap();
+  const source = memory.offsetOf(filter);
+  let target = memory.offsetOf(turned);
+  for (let tap = height * width - 1; tap >= 0; tap--) {
+    const tapStart = source + tap * inChannels * outChannels;
+    for (let co = 0; co < outChannels; co++) {
+      for (let ci = 0; ci < inChannels; ci++) heap[target++] = heap[tapStart + ci * outChannels + co]!;
+    }
+  }
+  return turned;
 }
 
 function isBlockUpsampling(convInfo: tf.backend_util.Conv2DInfo): boolean {
@@ -67,16 +88,36 @@ function isBlockUpsampling(convInfo: tf.backend_util.Conv2DInfo): boolean {
   );
 }
 
-/** dx[n, i*s+a, j*s+b, ci] = sum over co of dy[n, i, j, co] * W[a, b, ci, co]. */
+/**
+ * dx[n, i*s+a, j*s+b, ci] = sum over co of dy[n, i, j, co] * W[a, b, ci, co]: one MatMul of dy
+ * ([pixels, Co]) with W laid out as [Co, (a, b, ci)], then a transpose that puts each pixel's
+ * s x s block in place. Both avoid wasm kernels that are slow on these shapes (BatchMatMul with a
+ * transposed operand, DepthToSpace).
+ */
 function blockUpsampling(backend: tf.KernelBackend, dy: tf.TensorInfo, filter: tf.TensorInfo, convInfo: tf.backend_util.Conv2DInfo): tf.TensorInfo {
-  const { batchSize, outHeight, outWidth, outChannels, inChannels, filterHeight } = convInfo;
-  const block = filterHeight * filterHeight * inChannels;
+  const { batchSize, outHeight, outWidth, outChannels, inChannels, filterHeight: size } = convInfo;
+  const block = size * size * inChannels;
   const pixels = batchSize * outHeight * outWidth;
-  const dy3d = runWasmKernel(tf.Reshape, backend, { x: dy }, { shape: [1, pixels, outChannels] });
-  const filter3d = runWasmKernel(tf.Reshape, backend, { x: filter }, { shape: [1, block, outChannels] });
-  const blocks = runWasmKernel(tf.BatchMatMul, backend, { a: dy3d, b: filter3d }, { transposeA: false, transposeB: true });
-  const blocks4d = runWasmKernel(tf.Reshape, backend, { x: blocks }, { shape: [batchSize, outHeight, outWidth, block] });
-  const dx = runWasmKernel(tf.DepthToSpace, backend, { x: blocks4d }, { blockSize: filterHeight, dataFormat: 'NHWC' });
-  for (const intermediate of [dy3d, filter3d, blocks, blocks4d]) backend.disposeData(intermediate.dataId);
+  const dyMatrix = runWasmKernel(tf.Reshape, backend, { x: dy }, { shape: [1, pixels, outChannels] });
+  const filterMatrix = channelsFirst(backend, filter, block, outChannels);
+  const blocks = runWasmKernel(tf.BatchMatMul, backend, { a: dyMatrix, b: filterMatrix }, { transposeA: false, transposeB: false });
+  // blocks is (n, i, j, a, (b, ci)); dx is (n, i, a, j, (b, ci)).
+  const blockRows = runWasmKernel(tf.Reshape, backend, { x: blocks }, { shape: [batchSize * outHeight, outWidth, size, size * inChannels] });
+  const placed = transposeOnWasm(backend, blockRows, [0, 2, 1, 3]);
+  const dx = runWasmKernel(tf.Reshape, backend, { x: placed }, { shape: [batchSize, outHeight * size, outWidth * size, inChannels] });
+  for (const intermediate of [dyMatrix, filterMatrix, blocks, blockRows, placed]) backend.disposeData(intermediate.dataId);
   return dx;
+}
+
+/** A [rows, columns] float32 tensor's transpose as [1, columns, rows], written directly (it is small). */
+function channelsFirst(backend: tf.KernelBackend, matrix: tf.TensorInfo, rows: number, columns: number): tf.TensorInfo {
+  const memory = new WasmHeap(backend);
+  const transposed = memory.allocate([1, columns, rows]);
+  const heap = memory.heap();
+  const source = memory.offsetOf(matrix);
+  let target = memory.offsetOf(transposed);
+  for (let column = 0; column < columns; column++) {
+    for (let row = 0; row < rows; row++) heap[target++] = heap[source + row * columns + column]!;
+  }
+  return transposed;
 }
