@@ -2,7 +2,6 @@ import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { AppError } from '../../contract/errors.js';
 import type { BackendChoice, BackendName, BackendReport } from '../../contract/training.js';
-import { registerLeanBatchNormGradient } from './batch-norm-gradient.js';
 import { registerWasmTrainingKernels } from './wasm-kernels/index.js';
 import { configureWasmThreads } from './wasm-kernels/threads.js';
 
@@ -69,7 +68,6 @@ export async function initialiseBackend(choice: BackendChoice, requestedThreads 
     const problem = await candidate.load(requestedThreads).catch((err: unknown) => (err instanceof Error ? err.message : String(err)));
     if (problem === null) {
       await tf.ready();
-      registerLeanBatchNormGradient();
       const reason = choice === 'auto' ? (skipped.length ? 'first backend that loaded' : 'best backend available') : 'chosen with --backend';
       chosen = {
         name: candidate.name,

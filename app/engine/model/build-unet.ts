@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from '../../contract/training.js';
+import { batchNormalization } from './batch-normalization-layer.js';
 
 /** Spatial size must be a multiple of this (four 2x2 poolings); inputs are padded to it. */
 export const UNET_SIZE_MULTIPLE = 16;
@@ -44,7 +45,7 @@ function doubleConv(x: Layer, filters: number, name: string, midFilters = filter
       .conv2d({ filters: width, kernelSize: 3, padding: 'same', useBias: false, kernelInitializer: 'heNormal', name: `${name}_conv${index}` })
       .apply(tensor) as Layer;
     // PyTorch's BatchNorm defaults (momentum 0.1, eps 1e-5), as in the reference models.
-    const norm = tf.layers.batchNormalization({ momentum: 0.9, epsilon: 1e-5, name: `${name}_bn${index}` }).apply(conv) as Layer;
+    const norm = batchNormalization({ momentum: 0.9, epsilon: 1e-5, name: `${name}_bn${index}` }).apply(conv) as Layer;
     return tf.layers.reLU({ name: `${name}_relu${index}` }).apply(norm) as Layer;
   };
   return once(once(x, midFilters, 1), filters, 2);

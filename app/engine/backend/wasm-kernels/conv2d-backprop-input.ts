@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 
 import { runWasmKernel, transposeOnWasm } from './wasm-kernel-calls.js';
+import type { KernelReplacement } from './kernel-replacement.js';
 import { WasmHeap } from './wasm-heap.js';
 
 /**
@@ -10,14 +11,13 @@ import { WasmHeap } from './wasm-heap.js';
  * backend's original kernel:
  * - stride 1: dx is a convolution of dy with the filter turned 180° and its channels swapped;
  * - kernel = stride, no padding (2x2/2 up-sampling): every input pixel feeds its own output
- *   block, so dx = dy . W^T (one MatMul) followed by DepthToSpace.
+ *   block, so dx = dy . W^T (one MatMul) followed by a transpose that places the blocks.
  */
-export function conv2dBackpropInputConfig(original: tf.KernelConfig): tf.KernelConfig {
-  return {
-    kernelName: tf.Conv2DBackpropInput,
-    backendName: 'wasm',
-    // The original's setup binds its wasm function, which the fallback path still calls.
-    ...(original.setupFunc ? { setupFunc: original.setupFunc } : {}),
+export const conv2dBackpropInputReplacement: KernelReplacement = {
+  kernelName: tf.Conv2DBackpropInput,
+  // The original's setup binds its wasm function, which the fallback path still calls.
+  replace: (original) => ({
+    ...original,
     kernelFunc: (args) => {
       const { inputs, backend, attrs } = args;
       const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
@@ -33,8 +33,8 @@ export function conv2dBackpropInputConfig(original: tf.KernelConfig): tf.KernelC
       }
       return original.kernelFunc(args);
     },
-  };
-}
+  }),
+};
 
 function stridelessAsConvolution(backend: tf.KernelBackend, dy: tf.TensorInfo, filter: tf.TensorInfo, convInfo: tf.backend_util.Conv2DInfo): tf.TensorInfo | null {
   const { filterHeight, filterWidth, inHeight, inWidth, outHeight, outWidth, padInfo } = convInfo;

@@ -1,8 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 
+import { concatReplacement, splitVReplacement } from './concat-and-split.js';
 import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.js';
-import { conv2dBackpropInputConfig } from './conv2d-backprop-input.js';
+import { conv2dBackpropInputReplacement } from './conv2d-backprop-input.js';
+import type { KernelReplacement } from './kernel-replacement.js';
+import { meanReplacement, sumReplacement } from './leading-axes-reduction.js';
+import { maxPoolGradReplacement } from './max-pool-grad.js';
+import { sharedIdentityReplacement } from './shared-identity.js';
 
 /**
  * Kernels tfjs-backend-wasm 4.22 lacks for training a U-Net (found by running
@@ -10,33 +15,45 @@ import { conv2dBackpropInputConfig } from './conv2d-backprop-input.js';
  * models with every optimizer we offer, falling back to the cpu kernel for any
  * missing one and logging which were hit: only Conv2DBackpropFilter was).
  */
-const trainingKernels: tf.KernelConfig[] = [conv2dBackpropFilterConfig];
+const missingKernels: tf.KernelConfig[] = [conv2dBackpropFilterConfig];
 
 /**
- * Registers the missing training kernels for the wasm backend. Idempotent:
- * kernels already present (ours from an earlier call, or native ones in a
- * future tfjs) are left alone. Returns the names registered by this call.
+ * Kernels wasm has but that dominated a profiled U-Net training step; each replacement handles
+ * the shapes a U-Net uses and hands the rest to the original.
+ */
+const replacements: KernelReplacement[] = [
+  conv2dBackpropInputReplacement,
+  sumReplacement,
+  meanReplacement,
+  maxPoolGradReplacement,
+  concatReplacement,
+  splitVReplacement,
+  sharedIdentityReplacement,
+];
+
+/** Our replacement configs, so that registering twice does not wrap a replacement in another. */
+const installed = new WeakSet<tf.KernelConfig>();
+
+/**
+ * Registers the missing training kernels and the faster replacements for the wasm backend.
+ * Idempotent: kernels already present (ours from an earlier call, or native ones in a future
+ * tfjs) are left alone. Returns the names registered by this call.
  */
 export function registerWasmTrainingKernels(): string[] {
   const registered: string[] = [];
-  for (const config of trainingKernels) {
+  for (const config of missingKernels) {
     if (tf.getKernel(config.kernelName, 'wasm') !== undefined) continue;
     tf.registerKernel(config);
     registered.push(config.kernelName);
   }
-  if (replaceSlowBackpropInput()) registered.push(tf.Conv2DBackpropInput);
+  for (const { kernelName, replace } of replacements) {
+    const original = tf.getKernel(kernelName, 'wasm');
+    if (original === undefined || installed.has(original)) continue;
+    const faster = replace(original);
+    installed.add(faster);
+    tf.unregisterKernel(kernelName, 'wasm');
+    tf.registerKernel(faster);
+    registered.push(kernelName);
+  }
   return registered;
-}
-
-/** Kernels wasm has but runs slowly, replaced by faster ones built on its fast kernels. */
-const replaced = new WeakSet<tf.KernelConfig>();
-
-function replaceSlowBackpropInput(): boolean {
-  const original = tf.getKernel(tf.Conv2DBackpropInput, 'wasm');
-  if (original === undefined || replaced.has(original)) return false;
-  const faster = conv2dBackpropInputConfig(original);
-  replaced.add(faster);
-  tf.unregisterKernel(tf.Conv2DBackpropInput, 'wasm');
-  tf.registerKernel(faster);
-  return true;
 }

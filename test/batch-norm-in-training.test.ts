@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import { initialiseBackend } from '../app/engine/backend/select-backend.js';
+import { batchNormInTraining } from '../app/engine/model/batch-norm-in-training.js';
+import { batchNormalization } from '../app/engine/model/batch-normalization-layer.js';
+import { createRandom } from '../app/random/prng.js';
+
+before(async () => {
+  await initialiseBackend('wasm');
+});
+
+function randomTensor(shape: number[], seed: number, offset = 0): tf.Tensor {
+  const random = createRandom(seed);
+  return tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => random.range(-1, 1) + offset), shape);
+}
+
+function maxDifference(a: tf.Tensor, b: tf.Tensor): number {
+  return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!);
+}
+
+/** The definition, in elementary ops that tfjs differentiates itself. */
+function referenceBatchNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number): tf.Tensor {
+  const { mean, variance } = tf.moments(x, [0, 1, 2]);
+  return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, epsilon))), gamma), beta);
+}
+
+for (const backend of ['wasm', 'cpu'] as const) {
+  test(`batchNormInTraining matches the definition and its gradient on ${backend}`, async () => {
+    await tf.setBackend(backend);
+    try {
+      const x = randomTensor([3, 5, 4, 6], 1, 0.7);
+      const gamma = randomTensor([6], 2, 1);
+      const beta = randomTensor([6], 3);
+      const dy = randomTensor([3, 5, 4, 6], 4);
+      const epsilon = 1e-5;
+      const ours = tf.grads((a, g, b) => {
+        const { output, mean, variance } = batchNormInTraining(a as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D, epsilon);
+        tf.dispose([mean, variance]);
+        return tf.sum(tf.mul(output, dy));
+      })([x, gamma, beta]);
+      const reference = tf.grads((a, g, b) => tf.sum(tf.mul(referenceBatchNorm(a, g, b, epsilon), dy)))([x, gamma, beta]);
+      ['x', 'gamma', 'beta'].forEach((name, index) => {
+        const difference = maxDifference(ours[index]!, reference[index]!);
+        assert.ok(difference < 1e-4, `d${name}: max difference ${difference}`);
+      });
+      const { output, mean, variance } = batchNormInTraining(x as tf.Tensor4D, gamma as tf.Tensor1D, beta as tf.Tensor1D, epsilon);
+      const moments = tf.moments(x, [0, 1, 2]);
+      assert.ok(maxDifference(output, referenceBatchNorm(x, gamma, beta, epsilon)) < 1e-5);
+      assert.ok(maxDifference(mean, moments.mean) < 1e-6);
+      assert.ok(maxDifference(variance, moments.variance) < 1e-6);
+    } finally {
+      await tf.setBackend('wasm');
+    }
+  });
+}
+
+test('the U-Net batch-norm layer trains like tfjs-layers and saves as a plain BatchNormalization', async () => {
+  const args = { momentum: 0.9, epsilon: 1e-5, name: 'bn' };
+  const ours = batchNormalization(args);
+  const theirs = tf.layers.batchNormalization(args);
+  const input = randomTensor([2, 4, 4, 3], 8, 0.5);
+  for (const layer of [ours, theirs]) {
+    (layer.apply(input) as tf.Tensor).dispose(); // builds the weights
+    layer.setWeights([randomTensor([3], 9, 1), randomTensor([3], 10), randomTensor([3], 11), randomTensor([3], 12, 2)]);
+  }
+  const step = (layer: tf.layers.Layer) =>
+    tf.variableGrads(() => tf.sum(tf.square(layer.apply(input, { training: true }) as tf.Tensor)) as tf.Scalar, layer.trainableWeights.map((weight) => weight.read() as tf.Variable));
+  const ourStep = step(ours);
+  const theirStep = step(theirs);
+  assert.ok(Math.abs(ourStep.value.dataSync()[0]! - theirStep.value.dataSync()[0]!) < 1e-3);
+  const gradients = (layer: tf.layers.Layer, grads: tf.NamedTensorMap) => layer.trainableWeights.map((weight) => grads[(weight.read() as tf.Variable).name]!);
+  const theirGradients = gradients(theirs, theirStep.grads);
+  gradients(ours, ourStep.grads).forEach((gradient, index) => assert.ok(maxDifference(gradient, theirGradients[index]!) < 1e-4, `gradient ${index}`));
+  // Moving mean and variance advance the same way.
+  ours.getWeights().forEach((weight, index) => assert.ok(maxDifference(weight, theirs.getWeights()[index]!) < 1e-5, `weight ${index}`));
+  assert.equal(ours.getClassName(), 'BatchNormalization');
+  assert.deepEqual(ours.getConfig(), theirs.getConfig());
+});
+
+test('batch-norm training steps leave no tensors behind', () => {
+  const layer = batchNormalization({ epsilon: 1e-5 });
+  const input = randomTensor([2, 4, 4, 3], 8);
+  (layer.apply(input) as tf.Tensor).dispose(); // builds the layer's variables
+  const step = () => tf.tidy(() => tf.variableGrads(() => tf.sum(tf.square(layer.apply(input, { training: true }) as tf.Tensor)) as tf.Scalar).value);
+  step().dispose();
+  const before = tf.memory().numTensors;
+  for (let i = 0; i < 3; i++) step().dispose();
+  assert.equal(tf.memory().numTensors, before);
+});
