@@ -15,6 +15,7 @@ export interface PngFormat {
 const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 /** PNG's "Up" filter: each byte minus the byte above; cheap and good for masks and photos alike. */
 const FILTER_UP = 2;
+const CHUNK_BYTES = 256 * 1024;
 
 /**
  * Writes a PNG row by row, so a 12000 x 12000 output never exists whole in memory. Rows are deflated
@@ -24,7 +25,11 @@ const FILTER_UP = 2;
 export class PngRowWriter {
   private readonly deflate: Deflate;
   private readonly rowBytes: number;
+  /** The last row's samples (the Up filter's reference) and a buffer for the next one. */
   private previous: Buffer;
+  private current: Buffer;
+  private chunk: Buffer;
+  private chunkUsed = 0;
   private rows = 0;
   private writing: Promise<unknown> = Promise.resolve();
   private failure: unknown = null;
@@ -38,6 +43,8 @@ export class PngRowWriter {
     const samples = format.colourType === 2 ? 3 : 1;
     this.rowBytes = (format.width * samples * format.bitDepth) / 8;
     this.previous = Buffer.alloc(this.rowBytes);
+    this.current = Buffer.alloc(this.rowBytes);
+    this.chunk = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, this.rowBytes + 1));
     // Level 1: masks and overlays still compress well, and deflating at level 6 took CPU from inference.
     this.deflate = createDeflate({ level: 1 });
     this.deflate.on('data', (data: Buffer) => this.append(chunk('IDAT', data)));
@@ -63,18 +70,35 @@ export class PngRowWriter {
     return writer;
   }
 
-  /** One row of samples: 8-bit as bytes, 16-bit as numbers (written big-endian). Waits when deflate is behind. */
+  /**
+   * One row of samples: 8-bit as bytes, 16-bit as numbers (written big-endian). Rows are filtered
+   * into a chunk that goes to deflate once it holds CHUNK_BYTES: one zlib call per row cost more
+   * than the compression of a 512-pixel row. Waits when deflate is behind.
+   */
   async writeRow(samples: Uint8Array | Uint16Array): Promise<void> {
     if (this.failure) throw describeWriteError(this.file, this.failure);
-    const row = Buffer.alloc(this.rowBytes);
+    const row = this.current;
     if (samples instanceof Uint16Array) for (let i = 0; i < samples.length; i++) row.writeUInt16BE(samples[i]!, 2 * i);
     else row.set(samples);
-    const filtered = Buffer.alloc(this.rowBytes + 1);
-    filtered[0] = FILTER_UP;
-    for (let i = 0; i < this.rowBytes; i++) filtered[i + 1] = (row[i]! - this.previous[i]!) & 0xff;
+    if (this.chunkUsed + this.rowBytes + 1 > this.chunk.length) await this.flush();
+    const out = this.chunk;
+    let at = this.chunkUsed;
+    out[at++] = FILTER_UP;
+    const previous = this.previous;
+    for (let i = 0; i < this.rowBytes; i++) out[at++] = (row[i]! - previous[i]!) & 0xff;
+    this.chunkUsed = at;
+    this.current = previous;
     this.previous = row;
     this.rows += 1;
-    if (!this.deflate.write(filtered)) await new Promise((resolve) => this.deflate.once('drain', resolve));
+  }
+
+  /** Hands the filtered rows gathered so far to deflate and starts a new chunk. */
+  private async flush(): Promise<void> {
+    if (this.chunkUsed === 0) return;
+    const full = this.chunk.subarray(0, this.chunkUsed);
+    this.chunk = Buffer.allocUnsafe(this.chunk.length);
+    this.chunkUsed = 0;
+    if (!this.deflate.write(full)) await new Promise((resolve) => this.deflate.once('drain', resolve));
     // Keep file writes from piling up in memory.
     await this.writing;
   }
@@ -82,6 +106,7 @@ export class PngRowWriter {
   /** Finishes the PNG and moves it into place. */
   async commit(): Promise<void> {
     if (this.rows !== this.format.height) throw new Error(`${this.file}: ${this.rows} of ${this.format.height} rows written`);
+    await this.flush();
     await new Promise<void>((resolve, reject) => {
       this.deflate.once('end', resolve);
       this.deflate.once('error', reject);

@@ -64,7 +64,12 @@ export async function writeLabelOutputs(map: LabelMap, classes: readonly ClassDe
       if (y % 64 === 0) signal?.throwIfAborted();
       const row = labels.subarray(y * width, (y + 1) * width);
       const colour = new Uint8Array(width * 3);
-      for (let x = 0; x < width; x++) colour.set(palette.subarray(row[x]! * 3, row[x]! * 3 + 3), x * 3);
+      for (let x = 0, at = 0; x < width; x++) {
+        const entry = row[x]! * 3;
+        colour[at++] = palette[entry]!;
+        colour[at++] = palette[entry + 1]!;
+        colour[at++] = palette[entry + 2]!;
+      }
       const pending = [writers[0]!.writeRow(row), writers[1]!.writeRow(colour)];
       if (files.overlay) {
         const overlay = source.displayRow(y);

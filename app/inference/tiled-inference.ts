@@ -30,6 +30,10 @@ export async function inferTiled(session: ort.InferenceSession, model: ModelDesc
   const xs = planAxis(width, settings.tile, settings.overlap, model.fixedSize?.width ?? null);
   const ys = planAxis(height, settings.tile, settings.overlap, model.fixedSize?.height ?? null);
   const channels = model.outputChannels; // 1 (the foreground) for a binary model, K for K classes
+  if (xs.starts.length === 1 && ys.starts.length === 1) {
+    await inferSingleTile(session, model, source, xs.extent, ys.extent, sink, signal);
+    return;
+  }
   const batch = Math.max(1, settings.batch ?? 4);
   const bandRows = ys.extent;
   const sums = new Float32Array(channels * bandRows * width);
@@ -85,6 +89,20 @@ export async function inferTiled(session: ort.InferenceSession, model: ModelDesc
       }
     }
     top = finishedUntil;
+  }
+}
+
+/** An image within one tile: nothing to blend, so its rows come straight from the tile. */
+async function inferSingleTile(session: ort.InferenceSession, model: ModelDescription, source: ImageSource, tileWidth: number, tileHeight: number, sink: ProbabilityRowSink, signal?: AbortSignal): Promise<void> {
+  throwIfCancelled(signal);
+  const { sizedWidth: width, sizedHeight: height } = source;
+  const channels = model.outputChannels;
+  const probabilities = await runTiles(session, model, source, [0], 0, tileWidth, tileHeight);
+  const plane = tileWidth * tileHeight;
+  for (let y = 0; y < height; y++) {
+    const row = new Float32Array(channels * width);
+    for (let c = 0; c < channels; c++) row.set(probabilities.subarray(c * plane + y * tileWidth, c * plane + y * tileWidth + width), c * width);
+    await sink(y, row);
   }
 }
 
