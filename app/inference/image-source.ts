@@ -58,6 +58,7 @@ export function imageSource(raster: RasterImage, model: Pick<ModelDescription, '
 }
 
 export function cropRaster(raster: RasterImage, x: number, y: number, width: number, height: number): RasterImage {
+  if (x === 0 && y === 0 && width === raster.width && height === raster.height) return raster;
   const { channels } = raster;
   const data = new (raster.data.constructor as new (length: number) => Uint8Array | Uint16Array)(width * height * channels);
   for (let row = 0; row < height; row++) {

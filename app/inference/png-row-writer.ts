@@ -10,11 +10,16 @@ export interface PngFormat {
   /** 0 = grey, 2 = RGB. */
   colourType: 0 | 2;
   bitDepth: 8 | 16;
+  /**
+   * PNG row filter. 'up' (each byte minus the byte above) helps smooth images such as overlays and
+   * probability maps; label and colour maps compress as well without one, and skipping it saves a
+   * pass over every byte.
+   */
+  filter: 'none' | 'up';
 }
 
 const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-/** PNG's "Up" filter: each byte minus the byte above; cheap and good for masks and photos alike. */
-const FILTER_UP = 2;
+const FILTER_TYPE = { none: 0, up: 2 } as const;
 const CHUNK_BYTES = 256 * 1024;
 
 /**
@@ -83,9 +88,10 @@ export class PngRowWriter {
     if (this.chunkUsed + this.rowBytes + 1 > this.chunk.length) await this.flush();
     const out = this.chunk;
     let at = this.chunkUsed;
-    out[at++] = FILTER_UP;
+    out[at++] = FILTER_TYPE[this.format.filter];
     const previous = this.previous;
-    for (let i = 0; i < this.rowBytes; i++) out[at++] = (row[i]! - previous[i]!) & 0xff;
+    if (this.format.filter === 'up') for (let i = 0; i < this.rowBytes; i++) out[at++] = (row[i]! - previous[i]!) & 0xff;
+    else at += row.copy(out, at);
     this.chunkUsed = at;
     this.current = previous;
     this.previous = row;

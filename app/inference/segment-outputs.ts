@@ -30,7 +30,7 @@ export function allOutputs(files: OutputFiles): string[] {
 
 /** Opens one 16-bit writer per class; feed it planar probability rows. */
 export async function probabilityWriters(files: readonly string[], width: number, height: number): Promise<{ writeRow(y: number, perClass: Float32Array): Promise<void>; commit(): Promise<void>; abort(): Promise<void> }> {
-  const writers = await Promise.all(files.map((file) => PngRowWriter.create(file, { width, height, colourType: 0, bitDepth: 16 })));
+  const writers = await Promise.all(files.map((file) => PngRowWriter.create(file, { width, height, colourType: 0, bitDepth: 16, filter: 'up' })));
   return {
     async writeRow(_y, perClass) {
       await Promise.all(
@@ -55,9 +55,9 @@ export async function writeLabelOutputs(map: LabelMap, classes: readonly ClassDe
   const palette = new Uint8Array(256 * 3);
   for (const entry of classes) palette.set([1, 3, 5].map((at) => parseInt(entry.color.slice(at, at + 2), 16)), entry.id * 3);
   const writers = [
-    await PngRowWriter.create(files.labels, { width, height, colourType: 0, bitDepth: 8 }),
-    await PngRowWriter.create(files.colour, { width, height, colourType: 2, bitDepth: 8 }),
-    ...(files.overlay ? [await PngRowWriter.create(files.overlay, { width, height, colourType: 2, bitDepth: 8 })] : []),
+    await PngRowWriter.create(files.labels, { width, height, colourType: 0, bitDepth: 8, filter: 'none' }),
+    await PngRowWriter.create(files.colour, { width, height, colourType: 2, bitDepth: 8, filter: 'none' }),
+    ...(files.overlay ? [await PngRowWriter.create(files.overlay, { width, height, colourType: 2, bitDepth: 8, filter: 'up' })] : []),
   ];
   try {
     for (let y = 0; y < height; y++) {
@@ -91,13 +91,17 @@ export async function writeLabelOutputs(map: LabelMap, classes: readonly ClassDe
 /** Share of pixels per class id (index = class id, up to the largest class). */
 export function classFractions(map: LabelMap, classCount: number): number[] {
   const counts = new Float64Array(Math.max(classCount, 1));
-  for (const label of map.labels) if (label < counts.length) counts[label] = counts[label]! + 1;
+  const { labels } = map;
+  for (let i = 0; i < labels.length; i++) {
+    const label = labels[i]!;
+    if (label < counts.length) counts[label] = counts[label]! + 1;
+  }
   return Array.from(counts, (count) => count / map.labels.length);
 }
 
 /** Writes just the 8-bit label map (the project's mask format), row by row and atomically. */
 export async function writeLabelPng(map: LabelMap, file: string): Promise<void> {
-  const writer = await PngRowWriter.create(file, { width: map.width, height: map.height, colourType: 0, bitDepth: 8 });
+  const writer = await PngRowWriter.create(file, { width: map.width, height: map.height, colourType: 0, bitDepth: 8, filter: 'none' });
   try {
     for (let y = 0; y < map.height; y++) await writer.writeRow(map.labels.subarray(y * map.width, (y + 1) * map.width));
     await writer.commit();

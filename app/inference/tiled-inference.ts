@@ -100,6 +100,11 @@ async function inferSingleTile(session: ort.InferenceSession, model: ModelDescri
   const probabilities = await runTiles(session, model, source, [0], 0, tileWidth, tileHeight);
   const plane = tileWidth * tileHeight;
   for (let y = 0; y < height; y++) {
+    // One channel: the row is a view of the tile (the tile array is not reused).
+    if (channels === 1) {
+      await sink(y, probabilities.subarray(y * tileWidth, y * tileWidth + width));
+      continue;
+    }
     const row = new Float32Array(channels * width);
     for (let c = 0; c < channels; c++) row.set(probabilities.subarray(c * plane + y * tileWidth, c * plane + y * tileWidth + width), c * width);
     await sink(y, row);
@@ -115,6 +120,10 @@ async function runTiles(session: ort.InferenceSession, model: ModelDescription, 
     const cols = Math.min(tileWidth, source.sizedWidth - x0);
     const rows = Math.min(tileHeight, source.sizedHeight - y0);
     const region = source.region(x0, y0, cols, rows);
+    if (inChannels === 1) {
+      for (let y = 0; y < rows; y++) input.set(region.subarray(y * cols, (y + 1) * cols), k * tilePixels + y * tileWidth);
+      return;
+    }
     for (let y = 0; y < rows; y++) {
       for (let x = 0; x < cols; x++) {
         for (let c = 0; c < inChannels; c++) input[(k * inChannels + c) * tilePixels + y * tileWidth + x] = region[(y * cols + x) * inChannels + c]!;

@@ -45,6 +45,7 @@ export async function loadSamples(project: Project, entries: readonly ImageEntry
 
 /** Grey models take the luma of colour images; colour models repeat a grey channel. Alpha is dropped. */
 function toChannels(data: Float32Array, sourceChannels: RasterImage['channels'], channels: 1 | 3): Float32Array {
+  if (sourceChannels === channels) return data;
   const colour = colourChannelCount(sourceChannels);
   const pixels = data.length / sourceChannels;
   const out = new Float32Array(pixels * channels);
