@@ -1,12 +1,13 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { isAbortError, throwIfCancelled, toContractError } from '../contract/errors.js';
+import { isAbortError, toContractError } from '../contract/errors.js';
 import type { FileProblem } from '../contract/schemas.js';
 import type { SegmentedFile, SegmentReport, SegmentRequest } from '../contract/segmentation.js';
 import { writeFileAtomic } from '../files/atomic-write.js';
 import { DEFAULT_MAX_PIXELS } from '../imaging/pixel-limit.js';
 import { readRaster, type RasterImage } from '../imaging/read-image.js';
 import { readMaskPng } from '../masks/mask-png.js';
+import { runPool } from '../jobs/run-pool.js';
 import { assertNoInputOverwritten, planBatch, type PlannedImage } from './batch-plan.js';
 import { imageSource } from './image-source.js';
 import { loadModelSpec, type LoadedModel } from './model-files.js';
@@ -23,51 +24,54 @@ export interface BatchCallbacks {
 export const SUMMARY_CSV = 'summary.csv';
 
 /**
+ * Images being worked on at once: while one is inferred on the model's thread, the other is
+ * decoded, blended or encoded on this one, so the model rarely waits.
+ */
+const IMAGES_IN_FLIGHT = 2;
+
+/**
  * Segments a folder or list of images into `request.output`. Per image: label PNG, colour PNG and
  * optionally an overlay and per-class probability maps, each written atomically. Unreadable files
  * are listed with their reason and skipped. Images whose outputs all exist are kept (so a cancelled
- * job, run again, picks up where it stopped) unless `overwrite`. Work is pipelined: the next image
- * decodes while the current one is inferred, and the previous one's PNGs are encoded meanwhile.
+ * job, run again, picks up where it stopped) unless `overwrite`. Two images are in flight at a time
+ * (IMAGES_IN_FLIGHT); a cancel stops taking new ones and lets those two finish or stop.
  */
 export async function segmentBatch(request: SegmentRequest, callbacks: BatchCallbacks = {}): Promise<SegmentReport> {
   const started = performance.now();
   const { signal } = callbacks;
   const plan = await planBatch(request, signal);
   const loaded = callbacks.model ?? (await loadModelSpec(request.model, { ...(request.classes ? { classes: request.classes } : {}), ...(request.normalisation ? { normalisation: request.normalisation } : {}) }));
-  const model = loaded.description;
-  const filesOf = (image: PlannedImage) => outputFilesFor(image.outputBase, model.classes, request);
-  await assertNoInputOverwritten(plan.images, (image) => allOutputs(filesOf(image)));
-
-  const skipped: FileProblem[] = [...plan.problems];
-  const segmented: SegmentedFile[] = [];
-  const kept: string[] = [];
-  const todo: PlannedImage[] = [];
-  for (const image of plan.images) {
-    if (!request.overwrite && (await allExist(allOutputs(filesOf(image))))) kept.push(image.file);
-    else todo.push(image);
-  }
-  const total = plan.images.length;
-  let done = kept.length;
-  callbacks.onProgress?.(done, total, kept.length ? `${kept.length} already segmented` : 'Segmenting');
-
-  const decode = (image: PlannedImage): Promise<RasterImage | FileProblem> =>
-    readRaster(image.file, { maxPixels: DEFAULT_MAX_PIXELS }).catch((err: unknown) => {
-      const error = toContractError(err);
-      return { file: image.file, code: error.code, message: error.message };
-    });
-  let writing: Promise<void> = Promise.resolve();
   try {
-    let next = todo.length ? decode(todo[0]!) : null;
-    for (let index = 0; index < todo.length; index++) {
-      throwIfCancelled(signal);
-      const image = todo[index]!;
-      const decoded = await next!;
-      next = index + 1 < todo.length ? decode(todo[index + 1]!) : null;
+    const model = loaded.description;
+    const filesOf = (image: PlannedImage) => outputFilesFor(image.outputBase, model.classes, request);
+    await assertNoInputOverwritten(plan.images, (image) => allOutputs(filesOf(image)));
+
+    const skipped: FileProblem[] = [...plan.problems];
+    const segmented: SegmentedFile[] = [];
+    const kept: string[] = [];
+    const todo: PlannedImage[] = [];
+    for (const image of plan.images) {
+      if (!request.overwrite && (await allExist(allOutputs(filesOf(image))))) kept.push(image.file);
+      else todo.push(image);
+    }
+    const total = plan.images.length;
+    let done = kept.length;
+    callbacks.onProgress?.(done, total, kept.length ? `${kept.length} already segmented` : 'Segmenting');
+
+    const decode = (image: PlannedImage): Promise<RasterImage | FileProblem> =>
+      readRaster(image.file, { maxPixels: DEFAULT_MAX_PIXELS }).catch((err: unknown) => {
+        const error = toContractError(err);
+        return { file: image.file, code: error.code, message: error.message };
+      });
+    const finished = (image: PlannedImage) => {
+      done += 1;
+      callbacks.onProgress?.(done, total, path.basename(image.file));
+    };
+    const segmentOne = async (image: PlannedImage) => {
+      const decoded = await decode(image);
       if (!('data' in decoded)) {
         skipped.push(decoded);
-        done += 1;
-        callbacks.onProgress?.(done, total, path.basename(image.file));
-        continue;
+        return finished(image);
       }
       const imageStarted = performance.now();
       const files = filesOf(image);
@@ -85,36 +89,32 @@ export async function segmentBatch(request: SegmentRequest, callbacks: BatchCall
         if (signal?.aborted || isAbortError(err)) throw err;
         const error = toContractError(err);
         skipped.push({ file: image.file, code: error.code, message: `${image.file}: ${error.message}` });
-        done += 1;
-        continue;
+        return finished(image);
       }
-      // One image's PNGs encode while the next image is inferred; a cancel lets them finish (finished files are kept).
-      await writing;
+      // A cancel lets the PNGs of an inferred image finish (finished files are kept).
       const { map, meanConfidence } = result;
-      const source = imageSource(decoded, model, effectiveSizing(model, request.scale));
-      writing = writeLabelOutputs(map, model.classes, files, source, request.overlayOpacity).then(() => {
-        segmented.push({
-          file: image.file,
-          width: map.width,
-          height: map.height,
-          fractions: classFractions(map, model.classes.length),
-          meanConfidence,
-          seconds: (performance.now() - imageStarted) / 1000,
-          outputs: allOutputs(files),
-        });
-        done += 1;
-        callbacks.onProgress?.(done, total, path.basename(image.file));
+      await writeLabelOutputs(map, model.classes, files, imageSource(decoded, model, effectiveSizing(model, request.scale)), request.overlayOpacity);
+      segmented.push({
+        file: image.file,
+        width: map.width,
+        height: map.height,
+        fractions: classFractions(map, model.classes.length),
+        meanConfidence,
+        seconds: (performance.now() - imageStarted) / 1000,
+        outputs: allOutputs(files),
       });
-    }
-    await writing;
+      finished(image);
+    };
+    await runPool(todo, IMAGES_IN_FLIGHT, segmentOne, signal);
+    const order = new Map(plan.images.map((image, index) => [image.file, index]));
+    segmented.sort((a, b) => order.get(a.file)! - order.get(b.file)!);
+
+    const summaryCsv = path.join(plan.output, SUMMARY_CSV);
+    await writeFileAtomic(summaryCsv, await summaryTable(plan.images, segmented, kept, filesOf, model.classes.map((entry) => entry.name)));
+    return { output: plan.output, model, provider: loaded.provider, segmented, kept, skipped, summaryCsv, durationMs: Math.round(performance.now() - started) };
   } finally {
-    await writing.catch(() => undefined);
     if (!callbacks.model) await loaded.session.release();
   }
-
-  const summaryCsv = path.join(plan.output, SUMMARY_CSV);
-  await writeFileAtomic(summaryCsv, await summaryTable(plan.images, segmented, kept, filesOf, model.classes.map((entry) => entry.name)));
-  return { output: plan.output, model, provider: loaded.provider, segmented, kept, skipped, summaryCsv, durationMs: Math.round(performance.now() - started) };
 }
 
 /** file, width, height, the pixel fraction of each class, seconds (empty for images kept from an earlier run). */

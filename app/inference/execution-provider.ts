@@ -69,7 +69,7 @@ export async function openSession(model: string | Uint8Array, choice: ExecutionP
   throw new AppError('invalid_input', `${source}: onnxruntime cannot open this model (${firstLine(lastError)}).`, { skipped });
 }
 
-function createSession(model: string | Uint8Array, provider: ExecutionProviderName): Promise<ort.InferenceSession> {
+export function createSession(model: string | Uint8Array, provider: ExecutionProviderName): Promise<ort.InferenceSession> {
   const options: ort.InferenceSession.SessionOptions = { executionProviders: [provider], graphOptimizationLevel: 'all' };
   return typeof model === 'string' ? ort.InferenceSession.create(model, options) : ort.InferenceSession.create(model, options);
 }

@@ -4,7 +4,7 @@ import { AppError } from '../contract/errors.js';
 import type { ImportModelRequest, ModelDescription, ProviderReport } from '../contract/segmentation.js';
 import { copyFileAtomic, writeFileAtomic } from '../files/atomic-write.js';
 import type { Project } from '../project/project.js';
-import { loadOnnxModel, MODELS_FOLDER, type ModelSidecar, sidecarFile } from './model-files.js';
+import { describeOnnxFile, MODELS_FOLDER, type ModelSidecar, sidecarFile } from './model-files.js';
 
 export interface ImportedModel {
   model: ModelDescription;
@@ -24,13 +24,12 @@ export async function importExternalModel(project: Project, file: string, option
   if (await fs.stat(target).then(() => true, () => false)) {
     throw new AppError('conflict', `${project.name} already has a model named "${name}" (${target}); choose another name.`, { file: target });
   }
-  const loaded = await loadOnnxModel(source, {
+  const described = await describeOnnxFile(source, {
     name,
     ...(options.classes ? { classes: options.classes } : {}),
     ...(options.normalisation ? { normalisation: options.normalisation } : {}),
   });
-  await loaded.session.release();
-  const { description } = loaded;
+  const { description } = described;
   await fs.mkdir(path.dirname(target), { recursive: true });
   const sidecar: ModelSidecar = {
     name,
@@ -42,5 +41,5 @@ export async function importExternalModel(project: Project, file: string, option
   };
   await writeFileAtomic(sidecarFile(target), `${JSON.stringify(sidecar, null, 2)}\n`);
   await copyFileAtomic(source, target);
-  return { model: { ...description, file: target }, provider: loaded.provider };
+  return { model: { ...description, file: target }, provider: described.provider };
 }

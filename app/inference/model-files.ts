@@ -10,7 +10,9 @@ import { exportModel } from '../export/export-model.js';
 import { Project } from '../project/project.js';
 import { projectFile } from '../project/project-layout.js';
 import { describeOnnxModel, type ModelHints } from './describe-model.js';
-import { openSession, type OpenedSession } from './execution-provider.js';
+import { openSession } from './execution-provider.js';
+import { SessionThread, type TileSession } from './session-thread.js';
+import type { ProviderReport } from '../contract/segmentation.js';
 
 export const MODELS_FOLDER = 'models';
 
@@ -29,23 +31,36 @@ export function sidecarFile(onnxFile: string): string {
   return onnxFile.replace(/\.onnx$/i, '') + '.model.json';
 }
 
-export interface LoadedModel extends OpenedSession {
+export interface DescribedModel {
   description: ModelDescription;
+  provider: ProviderReport;
+}
+
+export interface LoadedModel extends DescribedModel {
+  /** The model, ready to run on its own thread. */
+  session: TileSession;
 }
 
 /** Opens an .onnx file (with its sidecar, if any) on the best execution provider and describes it. */
-export async function loadOnnxModel(file: string, hints: ModelHints = {}): Promise<LoadedModel> {
+export async function describeOnnxFile(file: string, hints: ModelHints = {}): Promise<DescribedModel> {
   const absolute = path.resolve(file);
   const sidecar = await readSidecar(absolute);
   const opened = await openSession(absolute);
   try {
     // What the user says now wins over the sidecar; the model's own metadata wins over both.
     const description = await describeOnnxModel(absolute, opened.session, { ...(sidecar ? { name: sidecar.name, classes: sidecar.classes, normalisation: sidecar.normalisation, sizing: sidecar.sizing } : {}), ...hints });
-    return { ...opened, description };
-  } catch (err) {
+    return { description, provider: opened.provider };
+  } finally {
     await opened.session.release();
-    throw err;
   }
+}
+
+/** Describes an .onnx file and opens it for inference on a thread of its own (see SessionThread). */
+export async function loadOnnxModel(file: string, hints: ModelHints = {}): Promise<LoadedModel> {
+  const described = await describeOnnxFile(file, hints);
+  const { description, provider } = described;
+  const session = await SessionThread.open(path.resolve(file), provider.name, description.inputName, description.outputName);
+  return { ...described, session };
 }
 
 /**

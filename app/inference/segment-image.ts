@@ -1,4 +1,3 @@
-import type ort from 'onnxruntime-node';
 import type { ModelDescription, SegmentSettings } from '../contract/segmentation.js';
 import type { InputSizing } from '../contract/training.js';
 import type { RasterImage } from '../imaging/read-image.js';
@@ -6,6 +5,7 @@ import type { LabelMap } from '../masks/label-map.js';
 import { cleanUpLabels } from './clean-up.js';
 import { imageSource } from './image-source.js';
 import { resampleRows } from './row-resampler.js';
+import type { TileSession } from './session-thread.js';
 import { inferTiled } from './tiled-inference.js';
 
 export interface SegmentedImage {
@@ -31,7 +31,7 @@ export function effectiveSizing(model: ModelDescription, scale: number | undefin
  * to the image size row by row, then threshold (binary: foreground probability > threshold) or argmax,
  * and the optional clean-up. Only the label map (one byte per pixel) is held for the whole image.
  */
-export async function segmentImage(session: ort.InferenceSession, model: ModelDescription, raster: RasterImage, options: SegmentImageOptions): Promise<SegmentedImage> {
+export async function segmentImage(session: TileSession, model: ModelDescription, raster: RasterImage, options: SegmentImageOptions): Promise<SegmentedImage> {
   const { settings } = options;
   const source = imageSource(raster, model, effectiveSizing(model, settings.scale));
   const { width, height } = source;

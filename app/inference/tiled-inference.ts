@@ -1,7 +1,7 @@
-import ort from 'onnxruntime-node';
 import { throwIfCancelled } from '../contract/errors.js';
 import type { ModelDescription } from '../contract/segmentation.js';
 import type { ImageSource } from './image-source.js';
+import type { TileSession } from './session-thread.js';
 import { blendRamp, planAxis } from './tile-plan.js';
 
 export interface TileSettings {
@@ -24,7 +24,7 @@ export type ProbabilityRowSink = (y: number, row: Float32Array) => void | Promis
  * band-high accumulator, and rows no later band touches are handed to `sink` and dropped. Memory
  * stays at a few bands whatever the image height.
  */
-export async function inferTiled(session: ort.InferenceSession, model: ModelDescription, source: ImageSource, settings: TileSettings, sink: ProbabilityRowSink, signal?: AbortSignal): Promise<void> {
+export async function inferTiled(session: TileSession, model: ModelDescription, source: ImageSource, settings: TileSettings, sink: ProbabilityRowSink, signal?: AbortSignal): Promise<void> {
   const width = source.sizedWidth;
   const height = source.sizedHeight;
   const xs = planAxis(width, settings.tile, settings.overlap, model.fixedSize?.width ?? null);
@@ -93,7 +93,7 @@ export async function inferTiled(session: ort.InferenceSession, model: ModelDesc
 }
 
 /** An image within one tile: nothing to blend, so its rows come straight from the tile. */
-async function inferSingleTile(session: ort.InferenceSession, model: ModelDescription, source: ImageSource, tileWidth: number, tileHeight: number, sink: ProbabilityRowSink, signal?: AbortSignal): Promise<void> {
+async function inferSingleTile(session: TileSession, model: ModelDescription, source: ImageSource, tileWidth: number, tileHeight: number, sink: ProbabilityRowSink, signal?: AbortSignal): Promise<void> {
   throwIfCancelled(signal);
   const { sizedWidth: width, sizedHeight: height } = source;
   const channels = model.outputChannels;
@@ -112,7 +112,7 @@ async function inferSingleTile(session: ort.InferenceSession, model: ModelDescri
 }
 
 /** Runs a row of tiles as one batch; returns probabilities [tile][channel][y][x]. */
-async function runTiles(session: ort.InferenceSession, model: ModelDescription, source: ImageSource, xStarts: readonly number[], y0: number, tileWidth: number, tileHeight: number): Promise<Float32Array> {
+async function runTiles(session: TileSession, model: ModelDescription, source: ImageSource, xStarts: readonly number[], y0: number, tileWidth: number, tileHeight: number): Promise<Float32Array> {
   const inChannels = source.channels;
   const tilePixels = tileWidth * tileHeight;
   const input = new Float32Array(xStarts.length * inChannels * tilePixels); // zero padding, as in training
@@ -130,15 +130,12 @@ async function runTiles(session: ort.InferenceSession, model: ModelDescription, 
       }
     }
   });
-  const feeds = { [model.inputName]: new ort.Tensor('float32', input, [xStarts.length, inChannels, tileHeight, tileWidth]) };
-  const results = await session.run(feeds, [model.outputName]);
-  const logits = results[model.outputName]!;
+  const logits = await session.run(input, [xStarts.length, inChannels, tileHeight, tileWidth]);
   const expected = [xStarts.length, model.outputChannels, tileHeight, tileWidth];
   if (logits.dims.join() !== expected.join()) {
     throw new Error(`model output "${model.outputName}" has shape [${logits.dims.join(', ')}], expected [${expected.join(', ')}]`);
   }
-  const values = logits.data as Float32Array;
-  logits.dispose();
+  const values = logits.data;
   return toProbabilities(values, xStarts.length, model.outputChannels, tilePixels);
 }
 
