@@ -34,6 +34,23 @@ test('parameter counts follow the reference architecture (base 16 ≈ 1.9M, tran
   paper.dispose();
 });
 
+test("a run's seed fixes the starting weights", () => {
+  const config = { base: 8, upsampling: 'transpose', inputChannels: 1, classes: 2 } as const;
+  const weights = (seed: number) => {
+    const model = buildUnet(config, seed);
+    const values = model.weights.filter((weight) => weight.originalName.endsWith('/kernel')).map((weight) => Array.from(weight.read().dataSync()));
+    model.dispose();
+    return values;
+  };
+  const first = weights(7);
+  assert.deepEqual(weights(7), first);
+  const other = weights(8);
+  assert.ok(other.some((values, index) => values.some((value, i) => value !== first[index]![i])), 'another seed starts elsewhere');
+  // Every kernel gets its own stream: no two layers start with the same values.
+  const kernels = first.map((values) => values.slice(0, 8).join());
+  assert.equal(new Set(kernels).size, kernels.length);
+});
+
 test('augmentation moves image and mask together; padding to 16 is labelled ignore', () => {
   const [width, height] = [20, 12];
   const image = new Float32Array(width * height);

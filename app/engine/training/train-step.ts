@@ -9,7 +9,7 @@ export function trainableVariables(model: tf.LayersModel): tf.Variable[] {
 
 /** Conv and transposed-conv kernels: the weights AdamW decays (never BatchNorm scales or biases). */
 export function decayableVariables(model: tf.LayersModel): tf.Variable[] {
-  return model.trainableWeights.filter((weight) => weight.name.endsWith('/kernel')).map((weight) => weight.read() as tf.Variable);
+  return model.trainableWeights.filter((weight) => weight.originalName.endsWith('/kernel')).map((weight) => weight.read() as tf.Variable);
 }
 
 export function batchTensors(batch: Batch): { images: tf.Tensor4D; labels: tf.Tensor3D } {

@@ -53,7 +53,7 @@ export async function train(options: TrainingOptions): Promise<RunSummary> {
   const valSamples = await loadSamples(project, valEntries, channels, config.settings.sizing, signal);
   await run.update({ trainImages: trainSamples.length, valImages: valSamples.length });
 
-  const model = buildUnet(config.model);
+  const model = buildUnet(config.model, config.settings.seed);
   const optimizer = createOptimizer(config.settings);
   const prefetcher = new BatchPrefetcher(trainSamples);
   try {
