@@ -1,9 +1,13 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { renderSyntheticSample } from '../app/dataset/synthetic.js';
 import { initialiseBackend } from '../app/engine/backend/select-backend.js';
 import { buildUnet } from '../app/engine/model/build-unet.js';
+import { SessionThread } from '../app/inference/session-thread.js';
 import { sigmoidModel } from './onnx-sigmoid-model.js';
 
 export interface SmokeResult {
@@ -21,8 +25,9 @@ const SIZE = 64;
 /**
  * `--smoke-test`: proves a packaged app can load its native parts and segment. A synthetic image
  * goes through sharp (PNG encode and decode), a small untrained U-Net on the tfjs backend gives
- * logits, onnxruntime-node turns them into probabilities, and the thresholded mask is encoded as
- * PNG by sharp again. The numbers are not a quality measure, only proof that each part ran.
+ * logits, onnxruntime-node turns them into probabilities on the inference thread segmentation uses
+ * (a worker_threads script, which must load from the packaged app), and the thresholded mask is
+ * encoded as PNG by sharp again. The numbers are not a quality measure, only proof that each part ran.
  */
 export async function runSmokeTest(): Promise<SmokeResult> {
   const started = performance.now();
@@ -39,10 +44,16 @@ export async function runSmokeTest(): Promise<SmokeResult> {
   logits.dispose();
   model.dispose();
 
-  const session = await ort.InferenceSession.create(sigmoidModel());
-  const output = await session.run({ x: new ort.Tensor('float32', logitValues, [1, SIZE, SIZE, 1]) });
-  const probabilities = output.y!.data as Float32Array;
-  await session.release();
+  const folder = await mkdtemp(path.join(os.tmpdir(), 'unet-studio-smoke-'));
+  let probabilities: Float32Array;
+  try {
+    const modelFile = path.join(folder, 'sigmoid.onnx');
+    await writeFile(modelFile, sigmoidModel());
+    const session = await SessionThread.open(modelFile, 'cpu', 'x', 'y');
+    probabilities = (await session.run(logitValues, [1, SIZE, SIZE, 1]).finally(() => session.release())).data;
+  } finally {
+    await rm(folder, { recursive: true, force: true });
+  }
 
   const mask = Uint8Array.from(probabilities, (p) => (p >= 0.5 ? 255 : 0));
   const maskPng = await sharp(mask, { raw: { width: SIZE, height: SIZE, channels: 1 } }).png().toBuffer();
