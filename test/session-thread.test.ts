@@ -5,9 +5,12 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import ort from 'onnxruntime-node';
-import { SessionThread } from '../app/inference/session-thread.js';
+import { SegmentRequest } from '../app/contract/segmentation.js';
+import { generateSynthetic } from '../app/dataset/synthetic.js';
+import { segmentBatch } from '../app/inference/batch-segment.js';
+import { InferenceThreadStopped, SessionThread } from '../app/inference/session-thread.js';
 import { createRandom } from '../app/random/prng.js';
-import { CELLS_MODEL } from './support/segment-fixture.js';
+import { CELLS_MODEL, loadCellsModel } from './support/segment-fixture.js';
 import { tempDir } from './support/temp-dir.js';
 
 const run = promisify(execFile);
@@ -54,4 +57,15 @@ test('an idle inference thread does not keep the process alive', async (t) => {
     console.log('done');`);
   const { stdout } = await run(process.execPath, [script], { timeout: 30_000 });
   assert.equal(stdout.trim(), 'done');
+});
+
+test('when the inference thread dies, the batch job fails instead of skipping every image', async (t) => {
+  const dir = await tempDir(t);
+  const data = await generateSynthetic({ outDir: dir, count: 3, width: 64, height: 64, seed: 2 });
+  const model = await loadCellsModel();
+  t.after(() => model.session.release());
+  // The thread goes away under the job, as a crash or an out-of-memory kill would take it.
+  await (model.session as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+  const request = SegmentRequest.parse({ model: CELLS_MODEL, inputs: [data.imagesDir], output: path.join(dir, 'out'), classes: ['cell'], normalisation: 'unit' });
+  await assert.rejects(segmentBatch(request, { model }), InferenceThreadStopped);
 });

@@ -13,6 +13,7 @@ import { imageSource } from './image-source.js';
 import { loadModelSpec, type LoadedModel } from './model-files.js';
 import { allOutputs, classFractions, outputFilesFor, probabilityWriters, writeLabelOutputs } from './segment-outputs.js';
 import { effectiveSizing, segmentImage } from './segment-image.js';
+import { InferenceThreadStopped } from './session-thread.js';
 
 export interface BatchCallbacks {
   signal?: AbortSignal;
@@ -86,7 +87,7 @@ export async function segmentBatch(request: SegmentRequest, callbacks: BatchCall
         await probabilities?.commit();
       } catch (err) {
         await probabilities?.abort();
-        if (signal?.aborted || isAbortError(err)) throw err;
+        if (signal?.aborted || isAbortError(err) || err instanceof InferenceThreadStopped) throw err;
         const error = toContractError(err);
         skipped.push({ file: image.file, code: error.code, message: `${image.file}: ${error.message}` });
         return finished(image);

@@ -5,6 +5,7 @@ import { readRaster } from '../imaging/read-image.js';
 import type { Project } from '../project/project.js';
 import { predictionRelativePath } from '../project/project-layout.js';
 import { loadProjectModel } from './model-files.js';
+import { InferenceThreadStopped } from './session-thread.js';
 import { segmentImage } from './segment-image.js';
 import { writeLabelPng } from './segment-outputs.js';
 
@@ -44,7 +45,7 @@ export async function predictProject(project: Project, request: Omit<Predictions
         await project.recordPrediction(image.id, { file, meanConfidence, runId: model.runId ?? model.name, at: new Date().toISOString() });
         predicted += 1;
       } catch (err) {
-        if (signal?.aborted || isAbortError(err)) throw err;
+        if (signal?.aborted || isAbortError(err) || err instanceof InferenceThreadStopped) throw err;
         const error = toContractError(err);
         skipped.push({ file: image.file, code: error.code, message: error.message });
       }

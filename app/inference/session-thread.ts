@@ -5,6 +5,13 @@ import type { SessionThreadReply, SessionThreadRequest } from './session-thread-
 
 const WORKER_FILE = new URL('./session-thread-worker.js', import.meta.url);
 
+/** The inference thread itself failed or stopped: no later run can succeed, so a job should end. */
+export class InferenceThreadStopped extends AppError {
+  constructor(message: string) {
+    super('internal', message);
+  }
+}
+
 /** A model's output for one run: values and NCHW shape. */
 export interface ModelOutput {
   data: Float32Array;
@@ -30,8 +37,8 @@ export class SessionThread implements TileSession {
 
   private constructor(private readonly worker: Worker) {
     worker.on('message', (reply: SessionThreadReply) => this.settle(reply));
-    worker.on('error', (error) => this.fail(new AppError('internal', `The inference thread failed: ${error.message}`)));
-    worker.on('exit', (code) => this.fail(new AppError('internal', `The inference thread stopped (exit code ${code}).`)));
+    worker.on('error', (error) => this.fail(new InferenceThreadStopped(`The inference thread failed: ${error.message}`)));
+    worker.on('exit', (code) => this.fail(new InferenceThreadStopped(`The inference thread stopped (exit code ${code}).`)));
   }
 
   /** Opens `file` on `provider` (already known to work: the provider ladder chose it) in a new thread. */
