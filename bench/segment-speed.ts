@@ -1,14 +1,15 @@
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import * as ort from 'onnxruntime-node';
-import { SegmentRequest } from '../app/contract/segmentation.js';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { generateSynthetic } from '../app/dataset/synthetic.js';
-import { segmentBatch } from '../app/inference/batch-segment.js';
-import { loadModelSpec } from '../app/inference/model-files.js';
-import { createRandom } from '../app/random/prng.js';
 import type { BenchResult } from './bench-result.js';
 import { ensurePyTorch, runPythonBench } from './python-reference.js';
+
+const run = promisify(execFile);
+const CHILD = fileURLToPath(new URL('./segment-speed-child.js', import.meta.url));
 
 const IMAGES = 32;
 const SIZE = 512;
@@ -19,8 +20,8 @@ const WARM_UP = 64;
 /**
  * A folder of 512x512 images through U-Net Studio end to end (decode, infer, encode PNG) and
  * through the PyTorch predict loop, with the same weights (PyTorch trains the model briefly and
- * exports it, so both write realistic masks);
- * plus the raw onnxruntime session on the same tensors, the ceiling of our pipeline.
+ * exports it, so both write realistic masks); plus the raw onnxruntime session on the same tensors,
+ * the ceiling of our pipeline. Each side runs in a fresh process (bench/segment-speed-child.ts).
  * Goals: >= 2.5x PyTorch and >= 85% of the raw session.
  */
 export async function benchSegmentSpeed(): Promise<BenchResult> {
@@ -34,22 +35,15 @@ export async function benchSegmentSpeed(): Promise<BenchResult> {
       '--input', data.imagesDir, '--masks', data.masksDir, '--output', path.join(dir, 'pytorch-masks'), '--onnx', onnxFile, '--base', String(BASE), '--threads', String(threads),
     ]);
 
-    const request = SegmentRequest.parse({ model: onnxFile, inputs: [data.imagesDir], output: path.join(dir, 'ours'), classes: ['cell'], normalisation: 'unit', tile: SIZE });
-    // Loaded first, like the PyTorch model and the raw session: the timings compare per-image work.
-    const model = await loadModelSpec(onnxFile, { classes: ['cell'], normalisation: 'unit' });
-    await model.session.run(new Float32Array(WARM_UP * WARM_UP), [1, 1, WARM_UP, WARM_UP]);
-    const started = performance.now();
-    const report = await segmentBatch(request, { model }).finally(() => model.session.release());
-    const oursImagesPerSecond = report.segmented.length / ((performance.now() - started) / 1000);
-
-    const rawImagesPerSecond = await rawSessionThroughput(onnxFile);
+    const { stdout } = await run(process.execPath, [CHILD, data.imagesDir, path.join(dir, 'ours'), onnxFile, String(SIZE), String(WARM_UP)], { maxBuffer: 1 << 20 });
+    const { oursImagesPerSecond, rawImagesPerSecond, provider } = JSON.parse(stdout.trim().split('\n').at(-1)!) as { oursImagesPerSecond: number; rawImagesPerSecond: number; provider: string };
     const vsPyTorch = oursImagesPerSecond / torch.imagesPerSecond;
     const ofCeiling = oursImagesPerSecond / rawImagesPerSecond;
     return {
       name: 'segment-speed',
       figures: {
         workload: `${IMAGES} PNG images ${SIZE}x${SIZE}, U-Net base ${BASE}`,
-        provider: report.provider.name,
+        provider,
         pytorchThreads: torch.threads,
         oursImagesPerSecond: round(oursImagesPerSecond),
         pytorchImagesPerSecond: round(torch.imagesPerSecond),
@@ -62,19 +56,6 @@ export async function benchSegmentSpeed(): Promise<BenchResult> {
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
-}
-
-/** session.run alone on ready tensors of the same size, one image per run as the pipeline sends. */
-async function rawSessionThroughput(onnxFile: string): Promise<number> {
-  const session = await ort.InferenceSession.create(onnxFile, { executionProviders: ['cpu'], graphOptimizationLevel: 'all' });
-  const random = createRandom(1);
-  const input = new ort.Tensor('float32', Float32Array.from({ length: SIZE * SIZE }, () => random.next()), [1, 1, SIZE, SIZE]);
-  await session.run({ [session.inputNames[0]!]: new ort.Tensor('float32', new Float32Array(WARM_UP * WARM_UP), [1, 1, WARM_UP, WARM_UP]) });
-  const started = performance.now();
-  for (let i = 0; i < IMAGES; i++) await session.run({ [session.inputNames[0]!]: input });
-  const seconds = (performance.now() - started) / 1000;
-  await session.release();
-  return IMAGES / seconds;
 }
 
 function round(value: number): number {
