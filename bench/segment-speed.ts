@@ -11,7 +11,7 @@ import { ensurePyTorch, runPythonBench } from './python-reference.js';
 const run = promisify(execFile);
 const CHILD = fileURLToPath(new URL('./segment-speed-child.js', import.meta.url));
 
-const IMAGES = 32;
+const IMAGES = 64;
 const SIZE = 512;
 const BASE = 16;
 /** Every side is warmed up with one run of this size, as the PyTorch loop is. */

@@ -78,7 +78,8 @@ export class PngRowWriter {
   /**
    * One row of samples: 8-bit as bytes, 16-bit as numbers (written big-endian). Rows are filtered
    * into a chunk that goes to deflate once it holds CHUNK_BYTES: one zlib call per row cost more
-   * than the compression of a 512-pixel row. Waits when deflate is behind.
+   * than the compression of a 512-pixel row. Waits when deflate is behind. The samples are copied
+   * before this returns, so the caller may reuse its buffer for the next row.
    */
   async writeRow(samples: Uint8Array | Uint16Array): Promise<void> {
     if (this.failure) throw describeWriteError(this.file, this.failure);

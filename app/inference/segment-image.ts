@@ -40,7 +40,7 @@ export async function segmentImage(session: TileSession, model: ModelDescription
   const binary = channels === 1;
   let confidenceSum = 0;
 
-  const decide = async (y: number, row: Float32Array) => {
+  const decide = (y: number, row: Float32Array): void | Promise<void> => {
     const offset = y * width;
     for (let x = 0; x < width; x++) {
       if (binary) {
@@ -54,7 +54,7 @@ export async function segmentImage(session: TileSession, model: ModelDescription
         confidenceSum += row[best * width + x]!;
       }
     }
-    if (options.onProbabilityRow) await options.onProbabilityRow(y, binary ? withBackground(row) : row);
+    return options.onProbabilityRow?.(y, binary ? withBackground(row) : row);
   };
   const sink = resampleRows({ width: source.sizedWidth, height: source.sizedHeight }, { width, height }, channels, decide);
   await inferTiled(session, model, source, settings, sink, options.signal);

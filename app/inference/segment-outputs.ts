@@ -59,11 +59,12 @@ export async function writeLabelOutputs(map: LabelMap, classes: readonly ClassDe
     await PngRowWriter.create(files.colour, { width, height, colourType: 2, bitDepth: 8, filter: 'none' }),
     ...(files.overlay ? [await PngRowWriter.create(files.overlay, { width, height, colourType: 2, bitDepth: 8, filter: 'up' })] : []),
   ];
+  // One colour row for the whole image: a writer copies a row before writeRow returns.
+  const colour = new Uint8Array(width * 3);
   try {
     for (let y = 0; y < height; y++) {
       if (y % 64 === 0) signal?.throwIfAborted();
       const row = labels.subarray(y * width, (y + 1) * width);
-      const colour = new Uint8Array(width * 3);
       for (let x = 0, at = 0; x < width; x++) {
         const entry = row[x]! * 3;
         colour[at++] = palette[entry]!;

@@ -76,7 +76,8 @@ export async function inferTiled(session: TileSession, model: ModelDescription, 
         const w = weights[accRow * width + x]!;
         for (let c = 0; c < channels; c++) row[c * width + x] = sums[c * bandRows * width + accRow * width + x]! / w;
       }
-      await sink(y, row);
+      const pending = sink(y, row);
+      if (pending) await pending;
     }
     const shift = finishedUntil - top;
     if (shift > 0 && finishedUntil < height) {
@@ -101,13 +102,16 @@ async function inferSingleTile(session: TileSession, model: ModelDescription, so
   const plane = tileWidth * tileHeight;
   for (let y = 0; y < height; y++) {
     // One channel: the row is a view of the tile (the tile array is not reused).
+    let row: Float32Array;
     if (channels === 1) {
-      await sink(y, probabilities.subarray(y * tileWidth, y * tileWidth + width));
-      continue;
+      row = probabilities.subarray(y * tileWidth, y * tileWidth + width);
+    } else {
+      row = new Float32Array(channels * width);
+      for (let c = 0; c < channels; c++) row.set(probabilities.subarray(c * plane + y * tileWidth, c * plane + y * tileWidth + width), c * width);
     }
-    const row = new Float32Array(channels * width);
-    for (let c = 0; c < channels; c++) row.set(probabilities.subarray(c * plane + y * tileWidth, c * plane + y * tileWidth + width), c * width);
-    await sink(y, row);
+    // Most sinks take a row synchronously; awaiting each of thousands of rows cost more than the rows.
+    const pending = sink(y, row);
+    if (pending) await pending;
   }
 }
 
