@@ -48,6 +48,12 @@ test('a failed run is an error for its caller; the thread keeps serving, and ref
   await assert.rejects(thread.run(image(32, 5), [1, 1, 32, 32]), /released/);
 });
 
+test('a model the inference thread cannot open is an error naming the file', async (t) => {
+  const broken = path.join(await tempDir(t), 'broken.onnx');
+  await fs.writeFile(broken, 'not a model');
+  await assert.rejects(SessionThread.open(broken, 'cpu', 'image', 'logits'), (err: Error) => err.message.includes(broken) && /could not open/.test(err.message));
+});
+
 test('an idle inference thread does not keep the process alive', async (t) => {
   const script = path.join(await tempDir(t), 'idle-thread.mjs');
   await fs.writeFile(script, `

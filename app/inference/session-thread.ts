@@ -44,7 +44,12 @@ export class SessionThread implements TileSession {
   /** Opens `file` on `provider` (already known to work: the provider ladder chose it) in a new thread. */
   static async open(file: string, provider: ExecutionProviderName, inputName: string, outputName: string): Promise<SessionThread> {
     const thread = new SessionThread(new Worker(WORKER_FILE));
-    await thread.request({ type: 'open', sequence: 0, file, provider, inputName, outputName });
+    try {
+      await thread.request({ type: 'open', sequence: 0, file, provider, inputName, outputName });
+    } catch (err) {
+      await thread.release();
+      throw new AppError('invalid_input', `${file}: the inference thread could not open the model (${err instanceof Error ? err.message : String(err)}).`, { file });
+    }
     thread.worker.unref();
     return thread;
   }
