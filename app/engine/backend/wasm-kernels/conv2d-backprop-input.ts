@@ -99,25 +99,13 @@ function blockUpsampling(backend: tf.KernelBackend, dy: tf.TensorInfo, filter: t
   const block = size * size * inChannels;
   const pixels = batchSize * outHeight * outWidth;
   const dyMatrix = runWasmKernel(tf.Reshape, backend, { x: dy }, { shape: [1, pixels, outChannels] });
-  const filterMatrix = channelsFirst(backend, filter, block, outChannels);
+  const filterRows = runWasmKernel(tf.Reshape, backend, { x: filter }, { shape: [1, block, outChannels] });
+  const filterMatrix = transposeOnWasm(backend, filterRows, [0, 2, 1]);
   const blocks = runWasmKernel(tf.BatchMatMul, backend, { a: dyMatrix, b: filterMatrix }, { transposeA: false, transposeB: false });
   // blocks is (n, i, j, a, (b, ci)); dx is (n, i, a, j, (b, ci)).
   const blockRows = runWasmKernel(tf.Reshape, backend, { x: blocks }, { shape: [batchSize * outHeight, outWidth, size, size * inChannels] });
   const placed = transposeOnWasm(backend, blockRows, [0, 2, 1, 3]);
   const dx = runWasmKernel(tf.Reshape, backend, { x: placed }, { shape: [batchSize, outHeight * size, outWidth * size, inChannels] });
-  for (const intermediate of [dyMatrix, filterMatrix, blocks, blockRows, placed]) backend.disposeData(intermediate.dataId);
+  for (const intermediate of [dyMatrix, filterRows, filterMatrix, blocks, blockRows, placed]) backend.disposeData(intermediate.dataId);
   return dx;
-}
-
-/** A [rows, columns] float32 tensor's transpose as [1, columns, rows], written directly (it is small). */
-function channelsFirst(backend: tf.KernelBackend, matrix: tf.TensorInfo, rows: number, columns: number): tf.TensorInfo {
-  const memory = new WasmHeap(backend);
-  const transposed = memory.allocate([1, columns, rows]);
-  const heap = memory.heap();
-  const source = memory.offsetOf(matrix);
-  let target = memory.offsetOf(transposed);
-  for (let column = 0; column < columns; column++) {
-    for (let row = 0; row < rows; row++) heap[target++] = heap[source + row * columns + column]!;
-  }
-  return transposed;
 }
