@@ -1,6 +1,7 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { lastJsonLine } from './bench-child.js';
 
 const run = promisify(execFile);
 /** Debian's python3 with python3-torch, not a pyenv python earlier on PATH. */
@@ -20,5 +21,5 @@ export function ensurePyTorch(): void {
 /** Runs a script of bench/pytorch/ and parses the JSON line it prints last. */
 export async function runPythonBench<T>(script: string, args: string[]): Promise<T> {
   const { stdout } = await run(SYSTEM_PYTHON, [script, ...args], { cwd: PYTORCH_DIR, maxBuffer: 16 * 1024 * 1024 });
-  return JSON.parse(stdout.trim().split('\n').at(-1)!) as T;
+  return lastJsonLine<T>(stdout);
 }

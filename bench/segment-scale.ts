@@ -1,19 +1,17 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { renderSyntheticSample } from '../app/dataset/synthetic.js';
 import { segmentImage } from '../app/inference/segment-image.js';
 import { loadOnnxModel } from '../app/inference/model-files.js';
 import { readRaster } from '../app/imaging/read-image.js';
 import { deriveSeed } from '../app/random/prng.js';
+import { runNodeBench } from './bench-child.js';
 import type { BenchResult } from './bench-result.js';
 
 const MODEL = fileURLToPath(new URL('../../test/fixtures/unet-b3-cells.onnx', import.meta.url));
-const CHILD = fileURLToPath(new URL('./segment-scale-child.js', import.meta.url));
 const HUGE = 12_000;
 const AGREEMENT_SIZE = 3000;
 const PIECE = 250;
@@ -31,9 +29,8 @@ export async function benchSegmentScale(): Promise<BenchResult> {
     const agreement = await tiledVersusWhole(dir);
     const hugeFile = path.join(dir, 'huge.png');
     await writeMosaic(hugeFile, HUGE);
-    const { stdout } = await promisify(execFile)(process.execPath, [CHILD, hugeFile, path.join(dir, 'huge-out'), MODEL], { maxBuffer: 2 ** 20 });
-    const child = JSON.parse(stdout) as { baselineRss: number; peakRss: number; seconds: number; segmented: number };
-    if (child.segmented !== 1) throw new Error(`the 12000 x 12000 image was not segmented: ${stdout}`);
+    const child = await runNodeBench<{ baselineRss: number; peakRss: number; seconds: number; segmented: number; skipped: unknown }>('segment-scale-child.js', [hugeFile, path.join(dir, 'huge-out'), MODEL]);
+    if (child.segmented !== 1) throw new Error(`the 12000 x 12000 image was not segmented: ${JSON.stringify(child)}`);
     const growthGb = (child.peakRss - child.baselineRss) / 2 ** 30;
     const figures = {
       hugeSize: `${HUGE}x${HUGE}`,

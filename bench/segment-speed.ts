@@ -1,15 +1,10 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { generateSynthetic } from '../app/dataset/synthetic.js';
+import { runNodeBench } from './bench-child.js';
 import type { BenchResult } from './bench-result.js';
 import { ensurePyTorch, runPythonBench } from './python-reference.js';
-
-const run = promisify(execFile);
-const CHILD = fileURLToPath(new URL('./segment-speed-child.js', import.meta.url));
 
 const IMAGES = 64;
 const SIZE = 512;
@@ -35,8 +30,9 @@ export async function benchSegmentSpeed(): Promise<BenchResult> {
       '--input', data.imagesDir, '--masks', data.masksDir, '--output', path.join(dir, 'pytorch-masks'), '--onnx', onnxFile, '--base', String(BASE), '--threads', String(threads),
     ]);
 
-    const { stdout } = await run(process.execPath, [CHILD, data.imagesDir, path.join(dir, 'ours'), onnxFile, String(SIZE), String(WARM_UP)], { maxBuffer: 1 << 20 });
-    const { oursImagesPerSecond, rawImagesPerSecond, provider } = JSON.parse(stdout.trim().split('\n').at(-1)!) as { oursImagesPerSecond: number; rawImagesPerSecond: number; provider: string };
+    const { oursImagesPerSecond, rawImagesPerSecond, provider } = await runNodeBench<{ oursImagesPerSecond: number; rawImagesPerSecond: number; provider: string }>('segment-speed-child.js', [
+      data.imagesDir, path.join(dir, 'ours'), onnxFile, String(SIZE), String(WARM_UP),
+    ]);
     const vsPyTorch = oursImagesPerSecond / torch.imagesPerSecond;
     const ofCeiling = oursImagesPerSecond / rawImagesPerSecond;
     return {

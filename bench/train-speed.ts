@@ -1,11 +1,6 @@
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { runNodeBench } from './bench-child.js';
 import type { BenchResult } from './bench-result.js';
 import { ensurePyTorch, runPythonBench } from './python-reference.js';
-
-const run = promisify(execFile);
-const CHILD = fileURLToPath(new URL('./train-speed-child.js', import.meta.url));
 
 /** The REFERENCE.md shape: base 16, 128x128, batch 4. */
 const BASE = 16;
@@ -26,8 +21,7 @@ interface Throughput {
  */
 export async function benchTrainSpeed(): Promise<BenchResult> {
   ensurePyTorch();
-  const { stdout } = await run(process.execPath, [CHILD, String(BASE), String(SIZE), String(BATCH), String(WARMUP), String(STEPS)], { maxBuffer: 1 << 20 });
-  const ours = JSON.parse(stdout.trim().split('\n').at(-1)!) as Throughput & { backend: string };
+  const ours = await runNodeBench<Throughput & { backend: string }>('train-speed-child.js', [String(BASE), String(SIZE), String(BATCH), String(WARMUP), String(STEPS)]);
   const threads = ours.threads ?? 1;
   const torch = await runPythonBench<Throughput & { torch: string }>('train_speed.py', [
     '--base', String(BASE), '--size', String(SIZE), '--batch', String(BATCH), '--threads', String(threads), '--warmup', String(WARMUP), '--steps', String(STEPS),
