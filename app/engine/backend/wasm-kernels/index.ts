@@ -8,6 +8,7 @@ import type { KernelReplacement } from './kernel-replacement.js';
 import { meanReplacement, sumReplacement } from './leading-axes-reduction.js';
 import { maxPoolGradReplacement } from './max-pool-grad.js';
 import { sharedIdentityReplacement } from './shared-identity.js';
+import { winogradConv2DReplacement, winogradFusedConv2DReplacement } from './winograd-conv2d.js';
 
 /**
  * Kernels tfjs-backend-wasm 4.22 lacks for training a U-Net (found by running
@@ -22,6 +23,8 @@ const missingKernels: tf.KernelConfig[] = [conv2dBackpropFilterConfig];
  * the shapes a U-Net uses and hands the rest to the original.
  */
 const replacements: KernelReplacement[] = [
+  winogradConv2DReplacement,
+  winogradFusedConv2DReplacement,
   conv2dBackpropInputReplacement,
   sumReplacement,
   meanReplacement,

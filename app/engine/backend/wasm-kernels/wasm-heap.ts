@@ -7,7 +7,7 @@ import type * as tf from '@tensorflow/tfjs';
  * anything that may allocate (making an output, running another kernel).
  */
 interface BackendWasmInternals extends tf.KernelBackend {
-  wasm: { HEAPF32: Float32Array };
+  wasm: { HEAPF32: Float32Array; HEAP32: Int32Array; asm: { memory: WebAssembly.Memory } };
   dataIdMap: { get(dataId: tf.DataId): { memoryOffset: number } };
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
 }
@@ -24,13 +24,28 @@ export class WasmHeap {
     return this.backend.wasm.HEAPF32;
   }
 
-  /** Index of a float32 tensor's first element in `heap()`. */
-  offsetOf(tensor: tf.TensorInfo): number {
-    return this.backend.dataIdMap.get(tensor.dataId).memoryOffset / Float32Array.BYTES_PER_ELEMENT;
+  /** The whole heap as int32s; valid until the next allocation. */
+  int32Heap(): Int32Array {
+    return this.backend.wasm.HEAP32;
   }
 
-  /** A new, uninitialised float32 tensor on the backend; the caller fills it. */
-  allocate(shape: number[]): tf.TensorInfo {
-    return this.backend.makeOutput(shape, 'float32');
+  /** The backend's wasm memory itself, for other wasm modules to work on its tensors in place. */
+  memory(): WebAssembly.Memory {
+    return this.backend.wasm.asm.memory;
+  }
+
+  /** Where a tensor's data starts, in bytes from the start of the heap. */
+  byteOffsetOf(tensor: tf.TensorInfo): number {
+    return this.backend.dataIdMap.get(tensor.dataId).memoryOffset;
+  }
+
+  /** Index of a float32 tensor's first element in `heap()`. */
+  offsetOf(tensor: tf.TensorInfo): number {
+    return this.byteOffsetOf(tensor) / Float32Array.BYTES_PER_ELEMENT;
+  }
+
+  /** A new, uninitialised tensor on the backend; the caller fills it. */
+  allocate(shape: number[], dtype: 'float32' | 'int32' = 'float32'): tf.TensorInfo {
+    return this.backend.makeOutput(shape, dtype);
   }
 }

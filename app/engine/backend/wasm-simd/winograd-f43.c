@@ -1,0 +1,168 @@
+// Winograd F(4x4, 3x3) transforms for stride-1 3x3 convolutions on NHWC float32 tensors
+// (Lavin and Gray, "Fast Algorithms for Convolutional Neural Networks", 2016).
+//
+// A convolution becomes: transform the filter (U = G g G^T) and every 6x6 input tile
+// (V = B^T d B), multiply them as 36 independent [tiles, Ci] x [Ci, Co] matrix products
+// (run by the host with XNNPACK), then transform each 6x6 product tile back to a 4x4 output tile
+// (Y = A^T M A). That needs 36 multiplies per 16 outputs and input channel where the direct
+// convolution needs 144.
+//
+// Built for wasm32 with SIMD128, linked against the host's imported memory: every pointer is a
+// byte offset into the tfjs-backend-wasm heap. Nothing here uses a stack or static data, so the
+// module never writes outside the buffers it is given (build.sh checks the binary for both).
+// Channels are processed four at a time; callers pass channel counts that are multiples of 4.
+
+#include <wasm_simd128.h>
+
+typedef v128_t f4;
+
+#define ADD wasm_f32x4_add
+#define SUB wasm_f32x4_sub
+#define MUL wasm_f32x4_mul
+#define SPLAT wasm_f32x4_splat
+// Every 6x6 loop is unrolled so that its arrays become wasm locals instead of stack memory.
+#define UNROLL _Pragma("clang loop unroll(full)")
+
+// B^T d for one column of six values: the input transform's 1-D step.
+#define INPUT_1D(d0, d1, d2, d3, d4, d5, r0, r1, r2, r3, r4, r5)  \
+  do {                                                             \
+    f4 a_ = SUB(d4, MUL(four, d2));                                \
+    f4 b_ = SUB(d3, MUL(four, d1));                                \
+    f4 c_ = SUB(d4, d2);                                           \
+    f4 e_ = MUL(two, SUB(d3, d1));                                 \
+    r0 = ADD(SUB(MUL(four, d0), MUL(five, d2)), d4);               \
+    r1 = ADD(a_, b_);                                              \
+    r2 = SUB(a_, b_);                                              \
+    r3 = ADD(c_, e_);                                              \
+    r4 = SUB(c_, e_);                                              \
+    r5 = ADD(SUB(MUL(four, d1), MUL(five, d3)), d5);               \
+  } while (0)
+
+// A^T m for one column of six values: the output transform's 1-D step.
+#define OUTPUT_1D(m0, m1, m2, m3, m4, m5, y0, y1, y2, y3) \
+  do {                                                    \
+    f4 s_ = ADD(m1, m2);                                  \
+    f4 d_ = SUB(m1, m2);                                  \
+    f4 s2_ = ADD(m3, m4);                                 \
+    f4 d2_ = SUB(m3, m4);                                 \
+    y0 = ADD(ADD(m0, s_), s2_);                           \
+    y1 = ADD(d_, MUL(two, d2_));                          \
+    y2 = ADD(s_, MUL(four, s2_));                         \
+    y3 = ADD(ADD(d_, MUL(eight, d2_)), m5);               \
+  } while (0)
+
+// G g for one column of three values: the filter transform's 1-D step.
+#define FILTER_1D(g0, g1, g2, u0, u1, u2, u3, u4, u5)                     \
+  do {                                                                   \
+    f4 s_ = ADD(g0, g2);                                                 \
+    f4 q_ = ADD(MUL(SPLAT(1.0f / 24.0f), g0), MUL(SPLAT(1.0f / 6.0f), g2)); \
+    f4 h_ = MUL(SPLAT(1.0f / 12.0f), g1);                                \
+    u0 = MUL(SPLAT(0.25f), g0);                                          \
+    u1 = MUL(SPLAT(-1.0f / 6.0f), ADD(s_, g1));                          \
+    u2 = MUL(SPLAT(-1.0f / 6.0f), SUB(s_, g1));                          \
+    u3 = ADD(q_, h_);                                                    \
+    u4 = SUB(q_, h_);                                                    \
+    u5 = g2;                                                             \
+  } while (0)
+
+// transformed[k] is a [Ci, Co] matrix for k = 6 * row + column of the 6x6 transformed filter.
+__attribute__((export_name("winograd_f43_filter")))
+void winograd_f43_filter(const float *filter, int in_channels, int out_channels, float *const *transformed) {
+  const int tap_stride = in_channels * out_channels;
+  for (int block = 0; block < tap_stride; block += 4) {
+    f4 g[3][3];
+    UNROLL for (int i = 0; i < 3; i++)
+      UNROLL for (int j = 0; j < 3; j++) g[i][j] = wasm_v128_load(filter + (i * 3 + j) * tap_stride + block);
+    f4 t[6][3];
+    UNROLL for (int j = 0; j < 3; j++) FILTER_1D(g[0][j], g[1][j], g[2][j], t[0][j], t[1][j], t[2][j], t[3][j], t[4][j], t[5][j]);
+    UNROLL for (int i = 0; i < 6; i++) {
+      f4 u[6];
+      FILTER_1D(t[i][0], t[i][1], t[i][2], u[0], u[1], u[2], u[3], u[4], u[5]);
+      UNROLL for (int j = 0; j < 6; j++) wasm_v128_store(transformed[i * 6 + j] + block, u[j]);
+    }
+  }
+}
+
+// transformed_table[k] is a [tiles, C] matrix; tile (n, th, tw) reads the input rows
+// 4*th - pad_top .. +5 and columns 4*tw - pad_left .. +5, zero outside the image.
+__attribute__((export_name("winograd_f43_input")))
+void winograd_f43_input(const float *x, int batch, int height, int width, int channels, int pad_top,
+                        int pad_left, int tiles_high, int tiles_wide, float *const *transformed_table) {
+  float *transformed[36];
+  UNROLL for (int k = 0; k < 36; k++) transformed[k] = transformed_table[k];
+  const f4 four = SPLAT(4.0f), five = SPLAT(5.0f), two = SPLAT(2.0f), zero = wasm_f32x4_splat(0.0f);
+  int tile = 0;
+  for (int n = 0; n < batch; n++) {
+    const float *image = x + n * height * width * channels;
+    for (int th = 0; th < tiles_high; th++) {
+      const int top = th * 4 - pad_top;
+      for (int tw = 0; tw < tiles_wide; tw++, tile++) {
+        const int left = tw * 4 - pad_left;
+        // Bit i of rows_inside (columns_inside) is set when tile row (column) i lies in the image.
+        int rows_inside = 0, columns_inside = 0;
+        UNROLL for (int i = 0; i < 6; i++) {
+          rows_inside |= (top + i >= 0 && top + i < height) << i;
+          columns_inside |= (left + i >= 0 && left + i < width) << i;
+        }
+        const float *origin = image + (top * width + left) * channels;
+        const int out = tile * channels;
+        for (int c = 0; c < channels; c += 4) {
+          f4 d[6][6];
+          UNROLL for (int i = 0; i < 6; i++)
+            UNROLL for (int j = 0; j < 6; j++)
+              d[i][j] = (rows_inside >> i & columns_inside >> j & 1) ? wasm_v128_load(origin + (i * width + j) * channels + c) : zero;
+          f4 t[6][6];
+          UNROLL for (int j = 0; j < 6; j++)
+            INPUT_1D(d[0][j], d[1][j], d[2][j], d[3][j], d[4][j], d[5][j], t[0][j], t[1][j], t[2][j], t[3][j], t[4][j], t[5][j]);
+          UNROLL for (int i = 0; i < 6; i++) {
+            f4 r[6];
+            INPUT_1D(t[i][0], t[i][1], t[i][2], t[i][3], t[i][4], t[i][5], r[0], r[1], r[2], r[3], r[4], r[5]);
+            UNROLL for (int j = 0; j < 6; j++) wasm_v128_store(transformed[i * 6 + j] + out + c, r[j]);
+          }
+        }
+      }
+    }
+  }
+}
+
+// product_table[k] is a [tiles, C] matrix; writes the 4x4 output tiles into y ([N, H, W, C]),
+// dropping the rows and columns past the output's edge, adding `bias` (when not null) and
+// applying ReLU when `relu` is set.
+__attribute__((export_name("winograd_f43_output")))
+void winograd_f43_output(float *const *product_table, float *y, int batch, int height, int width, int channels,
+                         int tiles_high, int tiles_wide, const float *bias, int relu) {
+  const float *products[36];
+  UNROLL for (int k = 0; k < 36; k++) products[k] = product_table[k];
+  const f4 four = SPLAT(4.0f), two = SPLAT(2.0f), eight = SPLAT(8.0f), zero = wasm_f32x4_splat(0.0f);
+  int tile = 0;
+  for (int n = 0; n < batch; n++) {
+    float *image = y + n * height * width * channels;
+    for (int th = 0; th < tiles_high; th++) {
+      const int top = th * 4;
+      const int rows = height - top < 4 ? height - top : 4;
+      for (int tw = 0; tw < tiles_wide; tw++, tile++) {
+        const int left = tw * 4;
+        const int columns = width - left < 4 ? width - left : 4;
+        float *origin = image + (top * width + left) * channels;
+        const int in = tile * channels;
+        for (int c = 0; c < channels; c += 4) {
+          f4 m[6][6];
+          UNROLL for (int i = 0; i < 6; i++)
+            UNROLL for (int j = 0; j < 6; j++) m[i][j] = wasm_v128_load(products[i * 6 + j] + in + c);
+          f4 t[4][6];
+          UNROLL for (int j = 0; j < 6; j++) OUTPUT_1D(m[0][j], m[1][j], m[2][j], m[3][j], m[4][j], m[5][j], t[0][j], t[1][j], t[2][j], t[3][j]);
+          const f4 b = bias ? wasm_v128_load(bias + c) : zero;
+          UNROLL for (int i = 0; i < 4; i++) {
+            f4 r[4];
+            OUTPUT_1D(t[i][0], t[i][1], t[i][2], t[i][3], t[i][4], t[i][5], r[0], r[1], r[2], r[3]);
+            UNROLL for (int j = 0; j < 4; j++) {
+              f4 value = ADD(r[j], b);
+              if (relu) value = wasm_f32x4_max(value, zero);
+              if (i < rows && j < columns) wasm_v128_store(origin + (i * width + j) * channels + c, value);
+            }
+          }
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,173 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import * as tf from '@tensorflow/tfjs';
+
+import { initialiseBackend } from '../app/engine/backend/select-backend.js';
+import { suitsWinograd } from '../app/engine/backend/wasm-kernels/winograd-conv2d.js';
+import { instantiateWinogradF43 } from '../app/engine/backend/wasm-simd/winograd-module.js';
+import { createRandom } from '../app/random/prng.js';
+
+before(async () => {
+  await initialiseBackend('wasm');
+});
+
+after(() => {
+  tf.setBackend('wasm');
+});
+
+function values(count: number, seed: number): Float32Array {
+  const random = createRandom(seed);
+  return Float32Array.from({ length: count }, () => random.range(-1, 1));
+}
+
+type Shape4 = [number, number, number, number];
+
+interface ConvolutionCase {
+  name: string;
+  x: Shape4;
+  filter: Shape4;
+  pad: 'same' | 'valid';
+  bias?: boolean;
+  relu?: boolean;
+}
+
+/** A convolution's output on a backend; fused (bias, ReLU) when the case asks. */
+function convolveOn(backend: 'wasm' | 'cpu', { x, filter, pad, bias, relu }: ConvolutionCase): Float32Array {
+  tf.setBackend(backend);
+  try {
+    return tf.tidy(() => {
+      const input = tf.tensor4d(values(tf.util.sizeFromShape(x), 1), x);
+      const weights = tf.tensor4d(values(tf.util.sizeFromShape(filter), 2), filter);
+      const result = tf.fused.conv2d({
+        x: input,
+        filter: weights,
+        strides: 1,
+        pad,
+        bias: bias ? tf.tensor1d(values(filter[3], 3)) : undefined,
+        activation: relu ? 'relu' : 'linear',
+      });
+      return result.dataSync() as Float32Array;
+    });
+  } finally {
+    tf.setBackend('wasm');
+  }
+}
+
+/** Winograd F(4x4, 3x3) rounds differently from a direct sum; its error grows with the values. */
+function assertClose(actual: Float32Array, expected: Float32Array): void {
+  assert.equal(actual.length, expected.length);
+  const magnitude = Math.max(1, ...expected.map(Math.abs));
+  let worst = 0;
+  for (let i = 0; i < actual.length; i++) worst = Math.max(worst, Math.abs(actual[i]! - expected[i]!));
+  assert.ok(worst <= 1e-4 * magnitude, `max abs error ${worst} for values up to ${magnitude}`);
+}
+
+function takesWinogradPath({ x, filter, pad }: ConvolutionCase): boolean {
+  const convInfo = tf.backend_util.computeConv2DInfo(x, filter, 1, 1, pad);
+  return suitsWinograd({ dataId: {}, shape: x, dtype: 'float32' }, convInfo);
+}
+
+describe('Winograd 3x3 convolutions on wasm', () => {
+  const winogradCases: ConvolutionCase[] = [
+    { name: "'same', output not a whole number of 4x4 tiles", x: [2, 30, 26, 16], filter: [3, 3, 16, 16], pad: 'same' },
+    { name: "'valid'", x: [1, 35, 34, 16], filter: [3, 3, 16, 20], pad: 'valid' },
+    { name: 'fused with bias and ReLU', x: [2, 32, 32, 8], filter: [3, 3, 8, 32], pad: 'same', bias: true, relu: true },
+    { name: 'fused with bias, no activation', x: [1, 64, 40, 12], filter: [3, 3, 12, 24], pad: 'same', bias: true },
+  ];
+  for (const testCase of winogradCases) {
+    it(`matches the cpu backend: ${testCase.name}`, () => {
+      assert.ok(takesWinogradPath(testCase), 'this case is meant to take the Winograd path');
+      assertClose(convolveOn('wasm', testCase), convolveOn('cpu', testCase));
+    });
+  }
+
+  const fallbackCases: ConvolutionCase[] = [
+    { name: 'channels not a multiple of 4', x: [2, 32, 32, 6], filter: [3, 3, 6, 16], pad: 'same' },
+    { name: 'too few tiles for the transforms to pay', x: [4, 8, 8, 64], filter: [3, 3, 64, 64], pad: 'same' },
+    { name: 'not 3x3', x: [2, 32, 32, 16], filter: [5, 5, 16, 16], pad: 'same' },
+  ];
+  for (const testCase of fallbackCases) {
+    it(`hands other shapes to the original kernel: ${testCase.name}`, () => {
+      assert.equal(takesWinogradPath(testCase), false);
+      assertClose(convolveOn('wasm', testCase), convolveOn('cpu', testCase));
+    });
+  }
+
+  it('gives the input gradient of a 3x3 convolution (a Winograd convolution with the turned filter)', () => {
+    const gradientOn = (backend: 'wasm' | 'cpu') => {
+      tf.setBackend(backend);
+      try {
+        return tf.tidy(() => {
+          const x = tf.tensor4d(values(2 * 32 * 32 * 8, 4), [2, 32, 32, 8]);
+          const filter = tf.tensor4d(values(3 * 3 * 8 * 16, 5), [3, 3, 8, 16]);
+          const [dx] = tf.grads((input) => tf.conv2d(input as tf.Tensor4D, filter, 1, 'same').square().sum())([x]);
+          return dx!.dataSync() as Float32Array;
+        });
+      } finally {
+        tf.setBackend('wasm');
+      }
+    };
+    assertClose(gradientOn('wasm'), gradientOn('cpu'));
+  });
+
+  it('releases its intermediates', () => {
+    const testCase = winogradCases[0]!;
+    convolveOn('wasm', testCase);
+    const backend = tf.findBackend('wasm') as unknown as { numDataIds(): number };
+    const dataIds = backend.numDataIds();
+    const tensors = tf.memory().numTensors;
+    for (let i = 0; i < 3; i++) convolveOn('wasm', testCase);
+    assert.equal(backend.numDataIds(), dataIds);
+    assert.equal(tf.memory().numTensors, tensors);
+  });
+});
+
+describe('the Winograd wasm module', () => {
+  /** Runs the input transform of one 6x6 tile of 4 channels on a fresh memory of the given kind. */
+  const transformOneTile = (shared: boolean): Float32Array => {
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: 16, shared });
+    const transforms = instantiateWinogradF43(memory);
+    const floats = new Float32Array(memory.buffer);
+    const table = new Int32Array(memory.buffer);
+    const input = 0; // [1, 4, 4, 4]: 64 floats; the 'same' tile reads one pixel of padding around it
+    floats.set(values(64, 9), input / 4);
+    const outputs = 1024; // 36 rows of 4 floats
+    const tableAt = 4096;
+    for (let k = 0; k < 36; k++) table[tableAt / 4 + k] = outputs + k * 16;
+    transforms.input(input, 1, 4, 4, 4, 1, 1, 1, 1, tableAt);
+    return floats.slice(outputs / 4, outputs / 4 + 36 * 4);
+  };
+
+  it('works the same on a plain and on a shared memory (the multi-threaded backend has the latter)', () => {
+    const plain = transformOneTile(false);
+    assert.ok(plain.some((value) => value !== 0));
+    assert.deepEqual(transformOneTile(true), plain);
+  });
+
+  it('is built from the committed source', async (t) => {
+    const folder = fileURLToPath(new URL('../../app/engine/backend/wasm-simd/', import.meta.url));
+    const temporary = await mkdtemp(join(tmpdir(), 'winograd-build-'));
+    try {
+      const rebuilt = join(temporary, 'binary.ts');
+      try {
+        await promisify(execFile)('bash', [join(folder, 'build.sh'), rebuilt]);
+      } catch (error) {
+        const missing = /command not found|No such file/.test(String((error as { stderr?: string }).stderr ?? error));
+        if (missing && process.env['CI'] !== 'true') {
+          t.skip('clang, lld or wabt is not installed (apt-get install -y clang lld wabt)');
+          return;
+        }
+        throw error;
+      }
+      assert.equal(await readFile(rebuilt, 'utf8'), await readFile(join(folder, 'winograd-f43-binary.ts'), 'utf8'));
+    } finally {
+      await rm(temporary, { recursive: true, force: true });
+    }
+  });
+});
