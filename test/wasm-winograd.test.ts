@@ -140,7 +140,7 @@ describe('the Winograd wasm module', () => {
     const outputs = 1024; // 36 rows of 4 floats
     const tableAt = 4096;
     for (let k = 0; k < 36; k++) table[tableAt / 4 + k] = outputs + k * 16;
-    transforms.input(input, 1, 4, 4, 4, 1, 1, 1, 1, tableAt);
+    transforms.input(input, 1, 4, 4, 4, 1, 1, 1, 1, tableAt, 8192);
     return floats.slice(outputs / 4, outputs / 4 + 36 * 4);
   };
 

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 
-import { instantiateWinogradF43, type WinogradF43 } from '../wasm-simd/winograd-module.js';
+import { instantiateWinogradF43, WINOGRAD_SCRATCH_FLOATS, type WinogradF43 } from '../wasm-simd/winograd-module.js';
 import type { KernelReplacement } from './kernel-replacement.js';
 import { runWasmKernel } from './wasm-kernel-calls.js';
 import { WasmHeap } from './wasm-heap.js';
@@ -76,11 +76,12 @@ function winogradConvolution(
   const inputTable = memory.allocate([TILE_VALUES], 'int32');
   const filterTable = memory.allocate([TILE_VALUES], 'int32');
   const productTable = memory.allocate([TILE_VALUES], 'int32');
+  const scratch = memory.allocate([WINOGRAD_SCRATCH_FLOATS]);
   const transformedInputs = Array.from({ length: TILE_VALUES }, () => memory.allocate([1, tiles, inChannels]));
   const transformedFilters = Array.from({ length: TILE_VALUES }, () => memory.allocate([1, inChannels, outChannels]));
   writeTable(memory, inputTable, transformedInputs);
   writeTable(memory, filterTable, transformedFilters);
-  transforms.input(memory.byteOffsetOf(x), batchSize, inHeight, inWidth, inChannels, padInfo.top, padInfo.left, tilesHigh, tilesWide, memory.byteOffsetOf(inputTable));
+  transforms.input(memory.byteOffsetOf(x), batchSize, inHeight, inWidth, inChannels, padInfo.top, padInfo.left, tilesHigh, tilesWide, memory.byteOffsetOf(inputTable), memory.byteOffsetOf(scratch));
   transforms.filter(memory.byteOffsetOf(filter), inChannels, outChannels, memory.byteOffsetOf(filterTable));
 
   const products = transformedInputs.map((a, k) =>
@@ -99,8 +100,9 @@ function winogradConvolution(
     tilesWide,
     bias === null ? 0 : memory.byteOffsetOf(bias),
     relu ? 1 : 0,
+    memory.byteOffsetOf(scratch),
   );
-  for (const intermediate of [inputTable, filterTable, productTable, ...transformedInputs, ...transformedFilters, ...products]) {
+  for (const intermediate of [inputTable, filterTable, productTable, scratch, ...transformedInputs, ...transformedFilters, ...products]) {
     backend.disposeData(intermediate.dataId);
   }
   return y;

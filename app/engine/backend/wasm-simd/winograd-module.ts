@@ -8,10 +8,13 @@ export interface WinogradF43 {
   /** filter [3, 3, Ci, Co] -> 36 matrices [Ci, Co], whose offsets are listed at `tables`. */
   filter(filter: number, inChannels: number, outChannels: number, tables: number): void;
   /** x [N, H, W, C] -> 36 matrices [tiles, C], whose offsets are listed at `tables`. */
-  input(x: number, batch: number, height: number, width: number, channels: number, padTop: number, padLeft: number, tilesHigh: number, tilesWide: number, tables: number): void;
+  input(x: number, batch: number, height: number, width: number, channels: number, padTop: number, padLeft: number, tilesHigh: number, tilesWide: number, tables: number, scratch: number): void;
   /** 36 matrices [tiles, C] listed at `tables` -> y [N, H, W, C], plus bias (0: none), ReLU if `relu`. */
-  output(tables: number, y: number, batch: number, height: number, width: number, channels: number, tilesHigh: number, tilesWide: number, bias: number, relu: number): void;
+  output(tables: number, y: number, batch: number, height: number, width: number, channels: number, tilesHigh: number, tilesWide: number, bias: number, relu: number, scratch: number): void;
 }
+
+/** Floats of working memory the input and output transforms need at `scratch`: 36 vectors of 4. */
+export const WINOGRAD_SCRATCH_FLOATS = 36 * 4;
 
 const compiled = new Map<'plain' | 'shared', WebAssembly.Module>();
 
