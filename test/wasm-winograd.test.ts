@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 
 import { initialiseBackend } from '../app/engine/backend/select-backend.js';
 import { suitsWinograd } from '../app/engine/backend/wasm-kernels/winograd-conv2d.js';
-import { instantiateWinogradF43 } from '../app/engine/backend/wasm-simd/winograd-module.js';
+import { simdKernelsFor } from '../app/engine/backend/wasm-simd/simd-kernels.js';
 import { createRandom } from '../app/random/prng.js';
 
 before(async () => {
@@ -132,7 +132,7 @@ describe('the Winograd wasm module', () => {
   /** Runs the input transform of one 6x6 tile of 4 channels on a fresh memory of the given kind. */
   const transformOneTile = (shared: boolean): Float32Array => {
     const memory = new WebAssembly.Memory({ initial: 1, maximum: 16, shared });
-    const transforms = instantiateWinogradF43(memory);
+    const transforms = simdKernelsFor(memory).winogradF43;
     const floats = new Float32Array(memory.buffer);
     const table = new Int32Array(memory.buffer);
     const input = 0; // [1, 4, 4, 4]: 64 floats; the 'same' tile reads one pixel of padding around it
@@ -165,7 +165,7 @@ describe('the Winograd wasm module', () => {
         }
         throw error;
       }
-      assert.equal(await readFile(rebuilt, 'utf8'), await readFile(join(folder, 'winograd-f43-binary.ts'), 'utf8'));
+      assert.equal(await readFile(rebuilt, 'utf8'), await readFile(join(folder, 'simd-kernels-binary.ts'), 'utf8'));
     } finally {
       await rm(temporary, { recursive: true, force: true });
     }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 
+import { batchNormTrainingBackwardConfig, batchNormTrainingForwardConfig } from './batch-norm-training.js';
 import { concatReplacement, splitVReplacement } from './concat-and-split.js';
 import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputReplacement } from './conv2d-backprop-input.js';
@@ -17,6 +18,9 @@ import { winogradConv2DReplacement, winogradFusedConv2DReplacement } from './win
  * missing one and logging which were hit: only Conv2DBackpropFilter was).
  */
 const missingKernels: tf.KernelConfig[] = [conv2dBackpropFilterConfig];
+
+/** Kernels of our own that tfjs has no counterpart of (used where the wasm backend runs). */
+const ownKernels: tf.KernelConfig[] = [batchNormTrainingForwardConfig, batchNormTrainingBackwardConfig];
 
 /**
  * Kernels wasm has but that dominated a profiled U-Net training step; each replacement handles
@@ -44,7 +48,7 @@ const installed = new WeakSet<tf.KernelConfig>();
  */
 export function registerWasmTrainingKernels(): string[] {
   const registered: string[] = [];
-  for (const config of missingKernels) {
+  for (const config of [...missingKernels, ...ownKernels]) {
     if (tf.getKernel(config.kernelName, 'wasm') !== undefined) continue;
     tf.registerKernel(config);
     registered.push(config.kernelName);

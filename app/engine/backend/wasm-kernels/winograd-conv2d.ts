@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 
-import { instantiateWinogradF43, WINOGRAD_SCRATCH_FLOATS, type WinogradF43 } from '../wasm-simd/winograd-module.js';
+import { simdKernelsFor, WINOGRAD_SCRATCH_FLOATS } from '../wasm-simd/simd-kernels.js';
 import type { KernelReplacement } from './kernel-replacement.js';
 import { runWasmKernel } from './wasm-kernel-calls.js';
 import { WasmHeap } from './wasm-heap.js';
@@ -23,18 +23,6 @@ const TILE_VALUES = 36;
  */
 const MIN_TILES = 64;
 const MIN_CHANNEL_PRODUCT = 256;
-
-const instances = new WeakMap<WebAssembly.Memory, WinogradF43>();
-
-function transformsFor(memory: WasmHeap): WinogradF43 {
-  const heap = memory.memory();
-  let transforms = instances.get(heap);
-  if (transforms === undefined) {
-    transforms = instantiateWinogradF43(heap);
-    instances.set(heap, transforms);
-  }
-  return transforms;
-}
 
 /** Whether a convolution goes the Winograd way (otherwise to the original kernel). */
 export function suitsWinograd(x: tf.TensorInfo, convInfo: tf.backend_util.Conv2DInfo): boolean {
@@ -71,7 +59,7 @@ function winogradConvolution(
   const tilesWide = Math.ceil(outWidth / 4);
   const tiles = batchSize * tilesHigh * tilesWide;
   const memory = new WasmHeap(backend);
-  const transforms = transformsFor(memory);
+  const transforms = simdKernelsFor(memory.memory()).winogradF43;
 
   const inputTable = memory.allocate([TILE_VALUES], 'int32');
   const filterTable = memory.allocate([TILE_VALUES], 'int32');

@@ -1,0 +1,66 @@
+import { simdKernelsWasm } from './simd-kernels-binary.js';
+
+/**
+ * The kernels of this folder's C sources (winograd-f43.c, batch-norm.c), instantiated on
+ * tfjs-backend-wasm's own heap so that they read and write tensors in place. Every pointer is a
+ * byte offset into that heap.
+ */
+export interface SimdKernels {
+  winogradF43: WinogradF43;
+  batchNorm: BatchNormKernels;
+}
+
+/** Winograd F(4x4, 3x3) transforms; see winograd-f43.c. */
+export interface WinogradF43 {
+  /** filter [3, 3, Ci, Co] -> 36 matrices [Ci, Co], whose offsets are listed at `tables`. */
+  filter(filter: number, inChannels: number, outChannels: number, tables: number): void;
+  /** x [N, H, W, C] -> 36 matrices [tiles, C], whose offsets are listed at `tables`. */
+  input(x: number, batch: number, height: number, width: number, channels: number, padTop: number, padLeft: number, tilesHigh: number, tilesWide: number, tables: number, scratch: number): void;
+  /** 36 matrices [tiles, C] listed at `tables` -> y [N, H, W, C], plus bias (0: none), ReLU if `relu`. */
+  output(tables: number, y: number, batch: number, height: number, width: number, channels: number, tilesHigh: number, tilesWide: number, bias: number, relu: number, scratch: number): void;
+}
+
+/** Floats of working memory the Winograd input and output transforms need at `scratch`. */
+export const WINOGRAD_SCRATCH_FLOATS = 36 * 4;
+
+/** Training-mode batch normalisation over channels; see batch-norm.c. */
+export interface BatchNormKernels {
+  /** `sums`: 2C doubles (4C floats); `scaleShift`: 2C floats. */
+  forward(x: number, y: number, pixels: number, channels: number, gamma: number, beta: number, epsilon: number, mean: number, variance: number, inverseStd: number, sums: number, scaleShift: number): void;
+  /** `sums`: 2C doubles (4C floats); `coefficients`: 3C floats. */
+  backward(dy: number, x: number, pixels: number, channels: number, mean: number, inverseStd: number, gamma: number, dx: number, dgamma: number, dbeta: number, sums: number, coefficients: number): void;
+}
+
+const compiled = new Map<'plain' | 'shared', WebAssembly.Module>();
+const instances = new WeakMap<WebAssembly.Memory, SimdKernels>();
+
+/** The kernels working on `memory`, the heap of the wasm backend that calls them. */
+export function simdKernelsFor(memory: WebAssembly.Memory): SimdKernels {
+  let kernels = instances.get(memory);
+  if (kernels === undefined) {
+    kernels = instantiate(memory);
+    instances.set(memory, kernels);
+  }
+  return kernels;
+}
+
+function instantiate(memory: WebAssembly.Memory): SimdKernels {
+  const kind = typeof SharedArrayBuffer === 'function' && memory.buffer instanceof SharedArrayBuffer ? 'shared' : 'plain';
+  let module = compiled.get(kind);
+  if (module === undefined) {
+    module = new WebAssembly.Module(Buffer.from(simdKernelsWasm[kind], 'base64'));
+    compiled.set(kind, module);
+  }
+  const { exports } = new WebAssembly.Instance(module, { env: { memory } });
+  return {
+    winogradF43: {
+      filter: exports['winograd_f43_filter'] as WinogradF43['filter'],
+      input: exports['winograd_f43_input'] as WinogradF43['input'],
+      output: exports['winograd_f43_output'] as WinogradF43['output'],
+    },
+    batchNorm: {
+      forward: exports['batch_norm_forward'] as BatchNormKernels['forward'],
+      backward: exports['batch_norm_backward'] as BatchNormKernels['backward'],
+    },
+  };
+}
