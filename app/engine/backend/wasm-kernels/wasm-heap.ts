@@ -7,7 +7,9 @@ import type * as tf from '@tensorflow/tfjs';
  * anything that may allocate (making an output, running another kernel).
  */
 interface BackendWasmInternals extends tf.KernelBackend {
-  wasm: { HEAPF32: Float32Array; HEAP32: Int32Array; asm: { memory: WebAssembly.Memory } };
+  // The single-threaded build exports its memory (asm.memory); the multi-threaded build creates a
+  // shared one itself and keeps it as wasmMemory.
+  wasm: { HEAPF32: Float32Array; HEAP32: Int32Array; wasmMemory?: WebAssembly.Memory; asm: { memory?: WebAssembly.Memory } };
   dataIdMap: { get(dataId: tf.DataId): { memoryOffset: number } };
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
 }
@@ -31,7 +33,9 @@ export class WasmHeap {
 
   /** The backend's wasm memory itself, for other wasm modules to work on its tensors in place. */
   memory(): WebAssembly.Memory {
-    return this.backend.wasm.asm.memory;
+    const memory = this.backend.wasm.wasmMemory ?? this.backend.wasm.asm.memory;
+    if (memory === undefined) throw new Error('The wasm backend does not expose its memory (tfjs-backend-wasm changed how it builds).');
+    return memory;
   }
 
   /** Where a tensor's data starts, in bytes from the start of the heap. */

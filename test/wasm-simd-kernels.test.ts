@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 
 import { initialiseBackend } from '../app/engine/backend/select-backend.js';
+import { batchNormInTraining } from '../app/engine/model/batch-norm-in-training.js';
 import { suitsWinograd } from '../app/engine/backend/wasm-kernels/winograd-conv2d.js';
 import { simdKernelsFor } from '../app/engine/backend/wasm-simd/simd-kernels.js';
 import { createRandom } from '../app/random/prng.js';
@@ -128,7 +129,24 @@ describe('Winograd 3x3 convolutions on wasm', () => {
   });
 });
 
-describe('the Winograd wasm module', () => {
+/**
+ * dx through a Winograd convolution and the fused batch-norm kernels. Self-contained, so that a
+ * child process can run the same source (Function#toString).
+ */
+function convolutionBatchNormGradient(tfjs: typeof tf, normalise: typeof batchNormInTraining): Float32Array {
+  return tfjs.tidy(() => {
+    const x = tfjs.tensor4d(Float32Array.from({ length: 2 * 32 * 32 * 16 }, (_, i) => Math.sin(i * 0.37)), [2, 32, 32, 16]);
+    const filter = tfjs.tensor4d(Float32Array.from({ length: 3 * 3 * 16 * 8 }, (_, i) => Math.cos(i * 0.11)), [3, 3, 16, 8]);
+    const [dx] = tfjs.grads((input) => {
+      const { output, mean, variance } = normalise(tfjs.conv2d(input as tf.Tensor4D, filter, 1, 'same'), tfjs.ones([8]), tfjs.zeros([8]), 1e-3);
+      tfjs.dispose([mean, variance]);
+      return output.square().sum();
+    })([x]);
+    return dx!.dataSync() as Float32Array;
+  });
+}
+
+describe('the SIMD wasm module', () => {
   /** Runs the input transform of one 6x6 tile of 4 channels on a fresh memory of the given kind. */
   const transformOneTile = (shared: boolean): Float32Array => {
     const memory = new WebAssembly.Memory({ initial: 1, maximum: 16, shared });
@@ -148,6 +166,34 @@ describe('the Winograd wasm module', () => {
     const plain = transformOneTile(false);
     assert.ok(plain.some((value) => value !== 0));
     assert.deepEqual(transformOneTile(true), plain);
+  });
+
+  it("runs in the multi-threaded backend's shared heap as in the single-threaded one", async () => {
+    // The threaded build with one thread: the thread count changes nothing here, the heap's kind does.
+    const module = (path: string) => JSON.stringify(fileURLToPath(new URL(path, import.meta.url)));
+    const script = `
+      import * as tf from '@tensorflow/tfjs';
+      import { setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+      const { installNodePthreadShim } = await import(${module('../app/engine/backend/wasm-kernels/node-pthread-shim.js')});
+      const { registerWasmTrainingKernels } = await import(${module('../app/engine/backend/wasm-kernels/index.js')});
+      const { batchNormInTraining } = await import(${module('../app/engine/model/batch-norm-in-training.js')});
+      const unsupported = installNodePthreadShim();
+      if (unsupported !== null) throw new Error(unsupported);
+      tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
+      setThreadsCount(1);
+      registerWasmTrainingKernels();
+      await tf.setBackend('wasm');
+      const shared = tf.backend().wasm.HEAPF32.buffer instanceof SharedArrayBuffer;
+      const gradient = ${convolutionBatchNormGradient.toString()};
+      process.stdout.write(JSON.stringify({ shared, dx: Array.from(gradient(tf, batchNormInTraining)) }) + '\\n', () => process.exit(0));`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: fileURLToPath(new URL('../..', import.meta.url)),
+      timeout: 60_000,
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    const threaded = JSON.parse(stdout.trim().split('\n').at(-1)!) as { shared: boolean; dx: number[] };
+    assert.equal(threaded.shared, true, 'the threaded build works on a shared heap');
+    assertClose(Float32Array.from(threaded.dx), convolutionBatchNormGradient(tf, batchNormInTraining));
   });
 
   it('is built from the committed source', async (t) => {
