@@ -96,30 +96,35 @@ describe('wasm Conv2DBackpropFilter', () => {
 
   const paddings: Padding[] = ['same', 'valid', 1, [[0, 0], [1, 0], [0, 2], [0, 0]]];
   let seed = 1;
+  const cases: { stride: number; kernelSize: number; pad: Padding; size: [number, number, number, number, number] }[] = [];
   for (const stride of [1, 2])
     for (const kernelSize of [1, 2, 3])
       for (const pad of paddings) {
-        const batch = 1 + (seed % 3);
-        const height = 5 + ((seed * 7) % 6);
-        const width = 4 + ((seed * 5) % 7);
-        const inChannels = 1 + ((seed * 3) % 4);
-        const outChannels = 1 + ((seed * 11) % 5);
-        const caseSeed = seed++;
-        const label = `x ${batch}x${height}x${width}x${inChannels}, ${kernelSize}x${kernelSize}->${outChannels}, stride ${stride}, pad ${JSON.stringify(pad)}`;
-        it(`matches a naive loop and the cpu backend: ${label}`, async () => {
-          const xShape: Shape4 = [batch, height, width, inChannels];
-          const filterShape: Shape4 = [kernelSize, kernelSize, inChannels, outChannels];
-          const convInfo = tf.backend_util.computeConv2DInfo(xShape, filterShape, stride, 1, pad);
-          const attrs: tf.Conv2DBackpropFilterAttrs = { strides: stride, pad, dataFormat: 'NHWC', filterShape };
-          const x = seededValues(tf.util.sizeFromShape(xShape), caseSeed);
-          const dy = seededValues(tf.util.sizeFromShape(convInfo.outShape), caseSeed + 1000);
-          const onWasm = await filterGradientOn('wasm', x, dy, convInfo, attrs);
-          const onCpu = await filterGradientOn('cpu', x, dy, convInfo, attrs);
-          await tf.setBackend('wasm');
-          assertClose(onWasm, naiveFilterGradient(x, xShape, dy, convInfo), 'vs naive loop');
-          assertClose(onWasm, onCpu, 'vs cpu backend');
-        });
+        cases.push({ stride, kernelSize, pad, size: [1 + (seed % 3), 5 + ((seed * 7) % 6), 4 + ((seed * 5) % 7), 1 + ((seed * 3) % 4), 1 + ((seed * 11) % 5)] });
+        seed++;
       }
+  // Stride-1 'same' on images of 32 and more take the padded channel planes.
+  for (const [kernelSize, outChannels] of [[3, 5], [2, 3], [5, 2], [1, 12]] as const) {
+    cases.push({ stride: 1, kernelSize, pad: 'same', size: [2, 34, 32 + kernelSize, 3, outChannels] });
+  }
+  for (const [caseIndex, { stride, kernelSize, pad, size }] of cases.entries()) {
+    const [batch, height, width, inChannels, outChannels] = size;
+    const caseSeed = caseIndex + 1;
+    const label = `x ${batch}x${height}x${width}x${inChannels}, ${kernelSize}x${kernelSize}->${outChannels}, stride ${stride}, pad ${JSON.stringify(pad)}`;
+    it(`matches a naive loop and the cpu backend: ${label}`, async () => {
+      const xShape: Shape4 = [batch, height, width, inChannels];
+      const filterShape: Shape4 = [kernelSize, kernelSize, inChannels, outChannels];
+      const convInfo = tf.backend_util.computeConv2DInfo(xShape, filterShape, stride, 1, pad);
+      const attrs: tf.Conv2DBackpropFilterAttrs = { strides: stride, pad, dataFormat: 'NHWC', filterShape };
+      const x = seededValues(tf.util.sizeFromShape(xShape), caseSeed);
+      const dy = seededValues(tf.util.sizeFromShape(convInfo.outShape), caseSeed + 1000);
+      const onWasm = await filterGradientOn('wasm', x, dy, convInfo, attrs);
+      const onCpu = await filterGradientOn('cpu', x, dy, convInfo, attrs);
+      await tf.setBackend('wasm');
+      assertClose(onWasm, naiveFilterGradient(x, xShape, dy, convInfo), 'vs naive loop');
+      assertClose(onWasm, onCpu, 'vs cpu backend');
+    });
+  }
 
   it('gives the filter gradients of conv2d, fused conv2d and conv2dTranspose that the cpu backend gives', async () => {
     const gradients = () =>

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 
+import { simdKernelsFor } from '../wasm-simd/simd-kernels.js';
 import { runWasmKernel, transposeOnWasm } from './wasm-kernel-calls.js';
 import { WasmHeap } from './wasm-heap.js';
 
@@ -28,7 +29,9 @@ export const conv2dBackpropFilterConfig: tf.KernelConfig = {
     }
     const convInfo = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode);
     const kernelBackend = backend as tf.KernelBackend;
-    return isNarrowPointwise(convInfo) ? narrowPointwiseGradient(kernelBackend, x, dy, convInfo) : filterGradientByTaps(kernelBackend, x, dy, convInfo);
+    if (isNarrowPointwise(convInfo)) return narrowPointwiseGradient(kernelBackend, x, dy, convInfo);
+    if (suitsPaddedPlanes(convInfo)) return filterGradientByPaddedPlanes(kernelBackend, x, dy, convInfo);
+    return filterGradientByTaps(kernelBackend, x, dy, convInfo);
   },
 };
 
@@ -75,6 +78,75 @@ function filterGradientByTaps(backend: tf.KernelBackend, x: tf.TensorInfo, dy: t
   }
   for (const intermediate of [channelPlanes, dyMatrix, tapMatrix]) backend.disposeData(intermediate.dataId);
   return dW;
+}
+
+/**
+ * Stride-1 'same' convolutions on images large enough that padding them costs little: the input's
+ * channel planes are padded to (H + KH - 1) x (W + KW - 1) and laid back to back, and dy is padded
+ * the same way (zero in the extra rows and columns). Then every tap's T^T is one contiguous slice
+ * of the planes, shifted by kh * paddedWidth + kw, taken as a view with no copy at all; a position
+ * that reads across an image's edge meets a zero of padded dy. Padding adds 2 / H of the GEMM's
+ * work per dimension, so small images keep the gathered taps.
+ */
+const MIN_PADDED_PLANES_SIZE = 32;
+
+function suitsPaddedPlanes({ strideHeight, strideWidth, dilationHeight, dilationWidth, inHeight, inWidth, outHeight, outWidth }: tf.backend_util.Conv2DInfo): boolean {
+  return (
+    strideHeight === 1 &&
+    strideWidth === 1 &&
+    dilationHeight === 1 &&
+    dilationWidth === 1 &&
+    outHeight === inHeight &&
+    outWidth === inWidth &&
+    Math.min(inHeight, inWidth) >= MIN_PADDED_PLANES_SIZE
+  );
+}
+
+function filterGradientByPaddedPlanes(backend: tf.KernelBackend, x: tf.TensorInfo, dy: tf.TensorInfo, convInfo: tf.backend_util.Conv2DInfo): tf.TensorInfo {
+  const { batchSize, inHeight, inWidth, inChannels, outChannels, filterHeight, filterWidth, padInfo } = convInfo;
+  const paddedHeight = inHeight + filterHeight - 1;
+  const paddedWidth = inWidth + filterWidth - 1;
+  const positions = batchSize * paddedHeight * paddedWidth;
+  // The last plane's last tap reads this far past its end.
+  const slack = (filterHeight - 1) * paddedWidth + filterWidth - 1;
+  const memory = new WasmHeap(backend);
+  const planes = memory.allocate([inChannels * positions + slack]);
+  const paddedDy = memory.allocate([1, positions, outChannels]);
+  const dW = memory.allocate([filterHeight, filterWidth, inChannels, outChannels]);
+  simdKernelsFor(memory.memory()).paddedChannelPlanes(
+    memory.byteOffsetOf(x), batchSize, inHeight, inWidth, inChannels, padInfo.top, padInfo.left,
+    paddedHeight, paddedWidth, positions, slack, memory.byteOffsetOf(planes),
+  );
+  padRowsAndColumns(memory, dy, paddedDy, convInfo, paddedHeight, paddedWidth);
+  const blockSize = inChannels * outChannels;
+  for (let kh = 0; kh < filterHeight; kh++) {
+    for (let kw = 0; kw < filterWidth; kw++) {
+      const tapMatrix = memory.view(planes, kh * paddedWidth + kw, [1, inChannels, positions]);
+      const block = runWasmKernel(tf.BatchMatMul, backend, { a: tapMatrix, b: paddedDy }, { transposeA: false, transposeB: false });
+      memory.releaseView(tapMatrix);
+      const start = memory.offsetOf(block);
+      memory.heap().copyWithin(memory.offsetOf(dW) + (kh * filterWidth + kw) * blockSize, start, start + blockSize);
+      backend.disposeData(block.dataId);
+    }
+  }
+  for (const intermediate of [planes, paddedDy]) backend.disposeData(intermediate.dataId);
+  return dW;
+}
+
+/** dy [N, H, W, C] into the top-left of padded [N, paddedHeight, paddedWidth, C], zeros elsewhere. */
+function padRowsAndColumns(memory: WasmHeap, dy: tf.TensorInfo, padded: tf.TensorInfo, convInfo: tf.backend_util.Conv2DInfo, paddedHeight: number, paddedWidth: number): void {
+  const { batchSize, outHeight, outWidth, outChannels } = convInfo;
+  const heap = memory.heap();
+  const source = memory.offsetOf(dy);
+  const target = memory.offsetOf(padded);
+  const rowLength = outWidth * outChannels;
+  heap.fill(0, target, target + batchSize * paddedHeight * paddedWidth * outChannels);
+  for (let n = 0; n < batchSize; n++) {
+    for (let y = 0; y < outHeight; y++) {
+      const from = source + (n * outHeight + y) * rowLength;
+      heap.copyWithin(target + (n * paddedHeight + y) * paddedWidth * outChannels, from, from + rowLength);
+    }
+  }
 }
 
 /**

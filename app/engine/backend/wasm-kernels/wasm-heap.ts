@@ -9,9 +9,15 @@ import type * as tf from '@tensorflow/tfjs';
 interface BackendWasmInternals extends tf.KernelBackend {
   // The single-threaded build exports its memory (asm.memory); the multi-threaded build creates a
   // shared one itself and keeps it as wasmMemory.
-  wasm: { HEAPF32: Float32Array; HEAP32: Int32Array; wasmMemory?: WebAssembly.Memory; asm: { memory?: WebAssembly.Memory } };
-  dataIdMap: { get(dataId: tf.DataId): { memoryOffset: number } };
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  wasm: {
+    HEAPF32: Float32Array;
+    HEAP32: Int32Array;
+    wasmMemory?: WebAssembly.Memory;
+    asm: { memory?: WebAssembly.Memory };
+    tfjs: { disposeData(id: number): void };
+  };
+  dataIdMap: { get(dataId: tf.DataId): { id: number; memoryOffset: number }; delete(dataId: tf.DataId): void };
+  makeOutput(shape: number[], dtype: tf.DataType, memoryOffset?: number): tf.TensorInfo;
 }
 
 export class WasmHeap {
@@ -46,6 +52,21 @@ export class WasmHeap {
   /** Index of a float32 tensor's first element in `heap()`. */
   offsetOf(tensor: tf.TensorInfo): number {
     return this.byteOffsetOf(tensor) / Float32Array.BYTES_PER_ELEMENT;
+  }
+
+  /**
+   * A float32 tensor over part of another tensor's memory, from element `start` on, for kernels
+   * that take a slice without copying it. It must be let go with `releaseView`, never disposed:
+   * disposing would free memory the view does not own.
+   */
+  view(tensor: tf.TensorInfo, start: number, shape: number[]): tf.TensorInfo {
+    return this.backend.makeOutput(shape, 'float32', this.byteOffsetOf(tensor) + start * Float32Array.BYTES_PER_ELEMENT);
+  }
+
+  releaseView(view: tf.TensorInfo): void {
+    const { id } = this.backend.dataIdMap.get(view.dataId);
+    this.backend.wasm.tfjs.disposeData(id);
+    this.backend.dataIdMap.delete(view.dataId);
   }
 
   /** A new, uninitialised tensor on the backend; the caller fills it. */

@@ -1,13 +1,15 @@
 import { simdKernelsWasm } from './simd-kernels-binary.js';
 
 /**
- * The kernels of this folder's C sources (winograd-f43.c, batch-norm.c), instantiated on
+ * The kernels of this folder's C sources (winograd-f43.c, batch-norm.c, channel-planes.c), instantiated on
  * tfjs-backend-wasm's own heap so that they read and write tensors in place. Every pointer is a
  * byte offset into that heap.
  */
 export interface SimdKernels {
   winogradF43: WinogradF43;
   batchNorm: BatchNormKernels;
+  /** NHWC -> zero-padded channel planes; see channel-planes.c. */
+  paddedChannelPlanes(x: number, batch: number, height: number, width: number, channels: number, padTop: number, padLeft: number, paddedHeight: number, paddedWidth: number, planeStride: number, slack: number, planes: number): void;
 }
 
 /** Winograd F(4x4, 3x3) transforms; see winograd-f43.c. */
@@ -62,5 +64,6 @@ function instantiate(memory: WebAssembly.Memory): SimdKernels {
       forward: exports['batch_norm_forward'] as BatchNormKernels['forward'],
       backward: exports['batch_norm_backward'] as BatchNormKernels['backward'],
     },
+    paddedChannelPlanes: exports['padded_channel_planes'] as SimdKernels['paddedChannelPlanes'],
   };
 }

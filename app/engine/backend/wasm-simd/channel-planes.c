@@ -1,0 +1,31 @@
+// NHWC -> zero-padded channel planes, for the filter gradient of a stride-1 'same' convolution
+// (see wasm-kernels/conv2d-backprop-filter.ts): planes[c][n][pad_top + y][pad_left + x] = x[n][y][x][c],
+// each plane padded_height x padded_width per image, planes back to back with `plane_stride`
+// floats from one channel to the next, zero everywhere else (including `slack` floats after the
+// last plane). Pointers are byte offsets into the host's heap (see winograd-f43.c).
+
+#include <wasm_simd128.h>
+
+__attribute__((export_name("padded_channel_planes")))
+void padded_channel_planes(const float *x, int batch, int height, int width, int channels, int pad_top, int pad_left,
+                           int padded_height, int padded_width, int plane_stride, int slack, float *planes) {
+  __builtin_memset(planes, 0, ((long)channels * plane_stride + slack) * sizeof(float));
+  for (int n = 0; n < batch; n++) {
+    for (int y = 0; y < height; y++) {
+      const float *row = x + ((n * height + y) * width) * channels;
+      float *target = planes + (n * padded_height + pad_top + y) * padded_width + pad_left;
+      for (int column = 0; column < width; column++) {
+        const float *pixel = row + column * channels;
+        int c = 0;
+        for (; c + 4 <= channels; c += 4) {
+          const v128_t v = wasm_v128_load(pixel + c);
+          target[(c + 0) * plane_stride + column] = wasm_f32x4_extract_lane(v, 0);
+          target[(c + 1) * plane_stride + column] = wasm_f32x4_extract_lane(v, 1);
+          target[(c + 2) * plane_stride + column] = wasm_f32x4_extract_lane(v, 2);
+          target[(c + 3) * plane_stride + column] = wasm_f32x4_extract_lane(v, 3);
+        }
+        for (; c < channels; c++) target[c * plane_stride + column] = pixel[c];
+      }
+    }
+  }
+}
