@@ -117,6 +117,26 @@ describe('Winograd 3x3 convolutions on wasm', () => {
     assertClose(gradientOn('wasm'), gradientOn('cpu'));
   });
 
+  for (const testCase of winogradCases.slice(0, 2)) {
+    it(`gives the filter gradient the cpu backend gives (Winograd backwards): ${testCase.name}`, () => {
+      assert.ok(takesWinogradPath(testCase));
+      const gradientOn = (backend: 'wasm' | 'cpu') => {
+        tf.setBackend(backend);
+        try {
+          return tf.tidy(() => {
+            const x = tf.tensor4d(values(tf.util.sizeFromShape(testCase.x), 6), testCase.x);
+            const filter = tf.tensor4d(values(tf.util.sizeFromShape(testCase.filter), 7), testCase.filter);
+            const [dW] = tf.grads((weights) => tf.conv2d(x, weights as tf.Tensor4D, 1, testCase.pad).square().sum())([filter]);
+            return dW!.dataSync() as Float32Array;
+          });
+        } finally {
+          tf.setBackend('wasm');
+        }
+      };
+      assertClose(gradientOn('wasm'), gradientOn('cpu'));
+    });
+  }
+
   it('releases its intermediates', () => {
     const testCase = winogradCases[0]!;
     convolveOn('wasm', testCase);

@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { simdKernelsFor } from '../wasm-simd/simd-kernels.js';
 import { runWasmKernel, transposeOnWasm } from './wasm-kernel-calls.js';
 import { WasmHeap } from './wasm-heap.js';
+import { suitsWinograd, winogradFilterGradient } from './winograd-conv2d.js';
 
 /**
  * Conv2DBackpropFilter (dW of a 2-D convolution) for the wasm backend, which ships without it in
@@ -30,6 +31,7 @@ export const conv2dBackpropFilterConfig: tf.KernelConfig = {
     const convInfo = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode);
     const kernelBackend = backend as tf.KernelBackend;
     if (isNarrowPointwise(convInfo)) return narrowPointwiseGradient(kernelBackend, x, dy, convInfo);
+    if (suitsWinograd(x, convInfo)) return winogradFilterGradient(kernelBackend, x, dy, convInfo);
     if (suitsPaddedPlanes(convInfo)) return filterGradientByPaddedPlanes(kernelBackend, x, dy, convInfo);
     return filterGradientByTaps(kernelBackend, x, dy, convInfo);
   },

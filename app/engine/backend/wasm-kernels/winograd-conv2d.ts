@@ -55,30 +55,18 @@ function winogradConvolution(
   relu: boolean,
 ): tf.TensorInfo {
   const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, padInfo } = convInfo;
-  const tilesHigh = Math.ceil(outHeight / 4);
-  const tilesWide = Math.ceil(outWidth / 4);
-  const tiles = batchSize * tilesHigh * tilesWide;
+  const { tilesHigh, tilesWide, tiles } = tilingOf(convInfo);
   const memory = new WasmHeap(backend);
   const transforms = simdKernelsFor(memory.memory()).winogradF43;
-
-  const inputTable = memory.allocate([TILE_VALUES], 'int32');
-  const filterTable = memory.allocate([TILE_VALUES], 'int32');
-  const productTable = memory.allocate([TILE_VALUES], 'int32');
   const scratch = memory.allocate([WINOGRAD_SCRATCH_FLOATS]);
-  const transformedInputs = Array.from({ length: TILE_VALUES }, () => memory.allocate([1, tiles, inChannels]));
-  const transformedFilters = Array.from({ length: TILE_VALUES }, () => memory.allocate([1, inChannels, outChannels]));
-  writeTable(memory, inputTable, transformedInputs);
-  writeTable(memory, filterTable, transformedFilters);
-  transforms.input(memory.byteOffsetOf(x), batchSize, inHeight, inWidth, inChannels, padInfo.top, padInfo.left, tilesHigh, tilesWide, memory.byteOffsetOf(inputTable), memory.byteOffsetOf(scratch));
-  transforms.filter(memory.byteOffsetOf(filter), inChannels, outChannels, memory.byteOffsetOf(filterTable));
-
-  const products = transformedInputs.map((a, k) =>
-    runWasmKernel(tf.BatchMatMul, backend, { a, b: transformedFilters[k]! }, { transposeA: false, transposeB: false }),
-  );
-  writeTable(memory, productTable, products);
+  const inputs = tabledMatrices(memory, [1, tiles, inChannels]);
+  const filters = tabledMatrices(memory, [1, inChannels, outChannels]);
+  transforms.input(memory.byteOffsetOf(x), batchSize, inHeight, inWidth, inChannels, padInfo.top, padInfo.left, tilesHigh, tilesWide, memory.byteOffsetOf(inputs.table), memory.byteOffsetOf(scratch));
+  transforms.filter(memory.byteOffsetOf(filter), inChannels, outChannels, memory.byteOffsetOf(filters.table));
+  const products = tabledProducts(backend, memory, inputs.matrices, filters.matrices);
   const y = memory.allocate([batchSize, outHeight, outWidth, outChannels]);
   transforms.output(
-    memory.byteOffsetOf(productTable),
+    memory.byteOffsetOf(products.table),
     memory.byteOffsetOf(y),
     batchSize,
     outHeight,
@@ -90,19 +78,71 @@ function winogradConvolution(
     relu ? 1 : 0,
     memory.byteOffsetOf(scratch),
   );
-  for (const intermediate of [inputTable, filterTable, productTable, scratch, ...transformedInputs, ...transformedFilters, ...products]) {
-    backend.disposeData(intermediate.dataId);
-  }
+  release(backend, [scratch], inputs, filters, products);
   return y;
 }
 
-/** Lists the tensors' byte offsets in `table`, the form the wasm transforms take them in. */
-function writeTable(memory: WasmHeap, table: tf.TensorInfo, tensors: tf.TensorInfo[]): void {
+/**
+ * dW of the same convolution, by the same algorithm run backwards: with Y = A^T [U . V] A per tile
+ * and U = G g G^T, dU = sum over tiles of (A dY A^T) . V and dW = G^T dU G. The sum over tiles is
+ * 36 products V_k^T [Ci, tiles] x dM_k [tiles, Co], a quarter of the multiplies of one GEMM per
+ * filter tap (conv2d-backprop-filter.ts).
+ */
+export function winogradFilterGradient(backend: tf.KernelBackend, x: tf.TensorInfo, dy: tf.TensorInfo, convInfo: tf.backend_util.Conv2DInfo): tf.TensorInfo {
+  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, padInfo } = convInfo;
+  const { tilesHigh, tilesWide, tiles } = tilingOf(convInfo);
+  const memory = new WasmHeap(backend);
+  const transforms = simdKernelsFor(memory.memory()).winogradF43;
+  const scratch = memory.allocate([WINOGRAD_SCRATCH_FLOATS]);
+  const inputs = tabledMatrices(memory, [1, inChannels, tiles]);
+  const outputGradients = tabledMatrices(memory, [1, tiles, outChannels]);
+  transforms.inputTransposed(memory.byteOffsetOf(x), batchSize, inHeight, inWidth, inChannels, padInfo.top, padInfo.left, tilesHigh, tilesWide, memory.byteOffsetOf(inputs.table), memory.byteOffsetOf(scratch));
+  transforms.outputGradient(memory.byteOffsetOf(dy), batchSize, outHeight, outWidth, outChannels, tilesHigh, tilesWide, memory.byteOffsetOf(outputGradients.table), memory.byteOffsetOf(scratch));
+  const products = tabledProducts(backend, memory, inputs.matrices, outputGradients.matrices);
+  const dW = memory.allocate([3, 3, inChannels, outChannels]);
+  transforms.filterGradient(memory.byteOffsetOf(products.table), inChannels, outChannels, memory.byteOffsetOf(dW));
+  release(backend, [scratch], inputs, outputGradients, products);
+  return dW;
+}
+
+function tilingOf({ batchSize, outHeight, outWidth }: tf.backend_util.Conv2DInfo): { tilesHigh: number; tilesWide: number; tiles: number } {
+  const tilesHigh = Math.ceil(outHeight / 4);
+  const tilesWide = Math.ceil(outWidth / 4);
+  return { tilesHigh, tilesWide, tiles: batchSize * tilesHigh * tilesWide };
+}
+
+/** 36 matrices and the table of their byte offsets, the form the wasm transforms take them in. */
+interface TabledMatrices {
+  table: tf.TensorInfo;
+  matrices: tf.TensorInfo[];
+}
+
+function tabledMatrices(memory: WasmHeap, shape: number[]): TabledMatrices {
+  return withTable(memory, Array.from({ length: TILE_VALUES }, () => memory.allocate(shape)));
+}
+
+/** The 36 products lefts[k] x rights[k], on XNNPACK's GEMM. */
+function tabledProducts(backend: tf.KernelBackend, memory: WasmHeap, lefts: tf.TensorInfo[], rights: tf.TensorInfo[]): TabledMatrices {
+  return withTable(
+    memory,
+    lefts.map((a, k) => runWasmKernel(tf.BatchMatMul, backend, { a, b: rights[k]! }, { transposeA: false, transposeB: false })),
+  );
+}
+
+function withTable(memory: WasmHeap, matrices: tf.TensorInfo[]): TabledMatrices {
+  const table = memory.allocate([TILE_VALUES], 'int32');
   const heap = memory.int32Heap();
   const start = memory.byteOffsetOf(table) / Int32Array.BYTES_PER_ELEMENT;
-  tensors.forEach((tensor, index) => {
-    heap[start + index] = memory.byteOffsetOf(tensor);
+  matrices.forEach((matrix, index) => {
+    heap[start + index] = memory.byteOffsetOf(matrix);
   });
+  return { table, matrices };
+}
+
+function release(backend: tf.KernelBackend, tensors: tf.TensorInfo[], ...tabled: TabledMatrices[]): void {
+  for (const tensor of [...tensors, ...tabled.flatMap(({ table, matrices }) => [table, ...matrices])]) {
+    backend.disposeData(tensor.dataId);
+  }
 }
 
 function convInfoOf(x: tf.TensorInfo, filter: tf.TensorInfo, attrs: tf.Conv2DAttrs): tf.backend_util.Conv2DInfo {

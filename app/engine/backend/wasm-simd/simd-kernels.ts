@@ -18,6 +18,12 @@ export interface WinogradF43 {
   filter(filter: number, inChannels: number, outChannels: number, tables: number): void;
   /** x [N, H, W, C] -> 36 matrices [tiles, C], whose offsets are listed at `tables`. */
   input(x: number, batch: number, height: number, width: number, channels: number, padTop: number, padLeft: number, tilesHigh: number, tilesWide: number, tables: number, scratch: number): void;
+  /** As `input`, but the 36 matrices are [C, tiles]: the filter gradient's left operands. */
+  inputTransposed(x: number, batch: number, height: number, width: number, channels: number, padTop: number, padLeft: number, tilesHigh: number, tilesWide: number, tables: number, scratch: number): void;
+  /** dy [N, H, W, C] -> 36 matrices [tiles, C] (A dY A^T per tile), listed at `tables`. */
+  outputGradient(dy: number, batch: number, height: number, width: number, channels: number, tilesHigh: number, tilesWide: number, tables: number, scratch: number): void;
+  /** 36 matrices [Ci, Co] listed at `tables` -> dW [3, 3, Ci, Co] (G^T dU G). */
+  filterGradient(tables: number, inChannels: number, outChannels: number, filterGradient: number): void;
   /** 36 matrices [tiles, C] listed at `tables` -> y [N, H, W, C], plus bias (0: none), ReLU if `relu`. */
   output(tables: number, y: number, batch: number, height: number, width: number, channels: number, tilesHigh: number, tilesWide: number, bias: number, relu: number, scratch: number): void;
 }
@@ -59,6 +65,9 @@ function instantiate(memory: WebAssembly.Memory): SimdKernels {
       filter: exports['winograd_f43_filter'] as WinogradF43['filter'],
       input: exports['winograd_f43_input'] as WinogradF43['input'],
       output: exports['winograd_f43_output'] as WinogradF43['output'],
+      inputTransposed: exports['winograd_f43_input_transposed'] as WinogradF43['inputTransposed'],
+      outputGradient: exports['winograd_f43_output_gradient'] as WinogradF43['outputGradient'],
+      filterGradient: exports['winograd_f43_filter_gradient'] as WinogradF43['filterGradient'],
     },
     batchNorm: {
       forward: exports['batch_norm_forward'] as BatchNormKernels['forward'],

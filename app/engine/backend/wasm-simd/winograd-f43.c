@@ -85,11 +85,28 @@ void winograd_f43_filter(const float *filter, int in_channels, int out_channels,
   }
 }
 
-// transformed_table[k] is a [tiles, C] matrix; tile (n, th, tw) reads the input rows
-// 4*th - pad_top .. +5 and columns 4*tw - pad_left .. +5, zero outside the image.
-__attribute__((export_name("winograd_f43_input")))
-void winograd_f43_input(const float *x, int batch, int height, int width, int channels, int pad_top,
-                        int pad_left, int tiles_high, int tiles_wide, float *const *transformed_table, float *scratch) {
+// Stores one transformed vector (4 channels of one tile): row `tile` of a [tiles, C] matrix, or,
+// when `transposed_tiles` is the tile count, column `tile` of a [C, tiles] matrix.
+static inline __attribute__((always_inline)) void store_transformed(float *matrix, int tile, int c, int channels,
+                                                                    int transposed_tiles, f4 v) {
+  if (transposed_tiles) {
+    float *column = matrix + c * transposed_tiles + tile;
+    wasm_v128_store32_lane(column, v, 0);
+    wasm_v128_store32_lane(column + transposed_tiles, v, 1);
+    wasm_v128_store32_lane(column + 2 * transposed_tiles, v, 2);
+    wasm_v128_store32_lane(column + 3 * transposed_tiles, v, 3);
+  } else {
+    wasm_v128_store(matrix + tile * channels + c, v);
+  }
+}
+
+// V = B^T d B for every 6x6 tile: tile (n, th, tw) reads the input rows 4*th - pad_top .. +5 and
+// columns 4*tw - pad_left .. +5, zero outside the image. transformed_table[k] receives element k.
+static inline __attribute__((always_inline)) void input_transform(const float *x, int batch, int height, int width,
+                                                                  int channels, int pad_top, int pad_left,
+                                                                  int tiles_high, int tiles_wide,
+                                                                  float *const *transformed_table, float *scratch,
+                                                                  int transposed_tiles) {
   float *transformed[36];
   UNROLL for (int k = 0; k < 36; k++) transformed[k] = transformed_table[k];
   const f4 four = SPLAT(4.0f), five = SPLAT(5.0f), two = SPLAT(2.0f), zero = wasm_f32x4_splat(0.0f);
@@ -107,7 +124,6 @@ void winograd_f43_input(const float *x, int batch, int height, int width, int ch
           columns_inside |= (left + i >= 0 && left + i < width) << i;
         }
         const float *origin = image + (top * width + left) * channels;
-        const int out = tile * channels;
         for (int c = 0; c < channels; c += 4) {
           // Rows first, through `scratch`, so that few vectors are live at once.
           UNROLL for (int i = 0; i < 6; i++) {
@@ -121,12 +137,29 @@ void winograd_f43_input(const float *x, int batch, int height, int width, int ch
             f4 t[6], r[6];
             UNROLL for (int i = 0; i < 6; i++) t[i] = wasm_v128_load(scratch + (i * 6 + j) * 4);
             INPUT_1D(t[0], t[1], t[2], t[3], t[4], t[5], r[0], r[1], r[2], r[3], r[4], r[5]);
-            UNROLL for (int i = 0; i < 6; i++) wasm_v128_store(transformed[i * 6 + j] + out + c, r[i]);
+            UNROLL for (int i = 0; i < 6; i++) store_transformed(transformed[i * 6 + j], tile, c, channels, transposed_tiles, r[i]);
           }
         }
       }
     }
   }
+}
+
+// The forward convolution's input transform: transformed_table[k] is a [tiles, C] matrix.
+__attribute__((export_name("winograd_f43_input")))
+void winograd_f43_input(const float *x, int batch, int height, int width, int channels, int pad_top,
+                        int pad_left, int tiles_high, int tiles_wide, float *const *transformed_table, float *scratch) {
+  input_transform(x, batch, height, width, channels, pad_top, pad_left, tiles_high, tiles_wide, transformed_table, scratch, 0);
+}
+
+// The filter gradient's input transform: transformed_table[k] is a [C, tiles] matrix, the left
+// operand of dU_k = V_k^T . dM_k.
+__attribute__((export_name("winograd_f43_input_transposed")))
+void winograd_f43_input_transposed(const float *x, int batch, int height, int width, int channels, int pad_top,
+                                   int pad_left, int tiles_high, int tiles_wide, float *const *transformed_table,
+                                   float *scratch) {
+  input_transform(x, batch, height, width, channels, pad_top, pad_left, tiles_high, tiles_wide, transformed_table,
+                  scratch, batch * tiles_high * tiles_wide);
 }
 
 // product_table[k] is a [tiles, C] matrix; writes the 4x4 output tiles into y ([N, H, W, C]),
@@ -169,6 +202,89 @@ void winograd_f43_output(float *const *product_table, float *y, int batch, int h
           }
         }
       }
+    }
+  }
+}
+
+// A g for one column of four values: the output gradient's 1-D step (A is A^T above, transposed).
+#define OUTPUT_GRADIENT_1D(g0, g1, g2, g3, u0, u1, u2, u3, u4, u5) \
+  do {                                                             \
+    f4 e_ = ADD(g0, g2);                                           \
+    f4 o_ = ADD(g1, g3);                                           \
+    f4 e2_ = ADD(g0, MUL(four, g2));                               \
+    f4 o2_ = ADD(MUL(two, g1), MUL(eight, g3));                    \
+    u0 = g0;                                                       \
+    u1 = ADD(e_, o_);                                              \
+    u2 = SUB(e_, o_);                                              \
+    u3 = ADD(e2_, o2_);                                            \
+    u4 = SUB(e2_, o2_);                                            \
+    u5 = g3;                                                       \
+  } while (0)
+
+// The filter gradient's transform of dy: with Y = A^T M A per tile, dM = A dY A^T. Tile (n, th, tw)
+// covers output rows 4*th .. +3 and columns 4*tw .. +3, zero past the output's edge;
+// transformed_table[k] is a [tiles, C] matrix.
+__attribute__((export_name("winograd_f43_output_gradient")))
+void winograd_f43_output_gradient(const float *dy, int batch, int height, int width, int channels, int tiles_high,
+                                  int tiles_wide, float *const *transformed_table, float *scratch) {
+  float *transformed[36];
+  UNROLL for (int k = 0; k < 36; k++) transformed[k] = transformed_table[k];
+  const f4 four = SPLAT(4.0f), two = SPLAT(2.0f), eight = SPLAT(8.0f), zero = wasm_f32x4_splat(0.0f);
+  int tile = 0;
+  for (int n = 0; n < batch; n++) {
+    const float *image = dy + n * height * width * channels;
+    for (int th = 0; th < tiles_high; th++) {
+      const int top = th * 4;
+      const int rows = height - top < 4 ? height - top : 4;
+      for (int tw = 0; tw < tiles_wide; tw++, tile++) {
+        const int left = tw * 4;
+        const int columns = width - left < 4 ? width - left : 4;
+        const float *origin = image + (top * width + left) * channels;
+        for (int c = 0; c < channels; c += 4) {
+          UNROLL for (int i = 0; i < 4; i++) {
+            f4 g[4], u[6];
+            UNROLL for (int j = 0; j < 4; j++)
+              g[j] = (i < rows && j < columns) ? wasm_v128_load(origin + (i * width + j) * channels + c) : zero;
+            OUTPUT_GRADIENT_1D(g[0], g[1], g[2], g[3], u[0], u[1], u[2], u[3], u[4], u[5]);
+            UNROLL for (int j = 0; j < 6; j++) wasm_v128_store(scratch + (i * 6 + j) * 4, u[j]);
+          }
+          UNROLL for (int j = 0; j < 6; j++) {
+            f4 g[4], u[6];
+            UNROLL for (int i = 0; i < 4; i++) g[i] = wasm_v128_load(scratch + (i * 6 + j) * 4);
+            OUTPUT_GRADIENT_1D(g[0], g[1], g[2], g[3], u[0], u[1], u[2], u[3], u[4], u[5]);
+            UNROLL for (int i = 0; i < 6; i++) wasm_v128_store(transformed[i * 6 + j] + tile * channels + c, u[i]);
+          }
+        }
+      }
+    }
+  }
+}
+
+// G^T u for one column of six values: back from the transformed filter's gradient.
+#define FILTER_GRADIENT_1D(u0, u1, u2, u3, u4, u5, w0, w1, w2)                           \
+  do {                                                                                 \
+    f4 s12_ = ADD(u1, u2);                                                             \
+    f4 s34_ = ADD(u3, u4);                                                             \
+    w0 = ADD(ADD(MUL(SPLAT(0.25f), u0), MUL(SPLAT(-1.0f / 6.0f), s12_)), MUL(SPLAT(1.0f / 24.0f), s34_)); \
+    w1 = ADD(MUL(SPLAT(1.0f / 6.0f), SUB(u2, u1)), MUL(SPLAT(1.0f / 12.0f), SUB(u3, u4)));  \
+    w2 = ADD(MUL(SPLAT(1.0f / 6.0f), SUB(s34_, s12_)), u5);                             \
+  } while (0)
+
+// dW = G^T dU G: gradient_table[k] is the [Ci, Co] matrix dU_k; writes dW [3, 3, Ci, Co].
+__attribute__((export_name("winograd_f43_filter_gradient")))
+void winograd_f43_filter_gradient(float *const *gradient_table, int in_channels, int out_channels, float *filter_gradient) {
+  const int tap_stride = in_channels * out_channels;
+  for (int block = 0; block < tap_stride; block += 4) {
+    f4 w[3][6];
+    UNROLL for (int j = 0; j < 6; j++) {
+      f4 u[6];
+      UNROLL for (int i = 0; i < 6; i++) u[i] = wasm_v128_load(gradient_table[i * 6 + j] + block);
+      FILTER_GRADIENT_1D(u[0], u[1], u[2], u[3], u[4], u[5], w[0][j], w[1][j], w[2][j]);
+    }
+    UNROLL for (int i = 0; i < 3; i++) {
+      f4 r[3];
+      FILTER_GRADIENT_1D(w[i][0], w[i][1], w[i][2], w[i][3], w[i][4], w[i][5], r[0], r[1], r[2]);
+      UNROLL for (int j = 0; j < 3; j++) wasm_v128_store(filter_gradient + (i * 3 + j) * tap_stride + block, r[j]);
     }
   }
 }
