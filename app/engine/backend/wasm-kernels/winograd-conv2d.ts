@@ -78,7 +78,7 @@ function winogradConvolution(
     relu ? 1 : 0,
     memory.byteOffsetOf(scratch),
   );
-  release(backend, [scratch], inputs, filters, products);
+  release(backend, memory, [scratch], inputs, filters, products);
   return y;
 }
 
@@ -94,14 +94,17 @@ export function winogradFilterGradient(backend: tf.KernelBackend, x: tf.TensorIn
   const memory = new WasmHeap(backend);
   const transforms = simdKernelsFor(memory.memory()).winogradF43;
   const scratch = memory.allocate([WINOGRAD_SCRATCH_FLOATS]);
-  const inputs = tabledMatrices(memory, [1, inChannels, tiles]);
-  const outputGradients = tabledMatrices(memory, [1, tiles, outChannels]);
-  transforms.inputTransposed(memory.byteOffsetOf(x), batchSize, inHeight, inWidth, inChannels, padInfo.top, padInfo.left, tilesHigh, tilesWide, memory.byteOffsetOf(inputs.table), memory.byteOffsetOf(scratch));
-  transforms.outputGradient(memory.byteOffsetOf(dy), batchSize, outHeight, outWidth, outChannels, tilesHigh, tilesWide, memory.byteOffsetOf(outputGradients.table), memory.byteOffsetOf(scratch));
+  // The products' inner dimension: the tiles, and zeros up to a stride the transposed transform
+  // can write quickly (see winograd_f43_input_transposed): never a multiple of 32 floats.
+  const innerSize = Math.ceil(tiles / 32) * 32 + 16;
+  const inputs = tabledMatrices(memory, [1, inChannels, innerSize]);
+  const outputGradients = tabledMatrices(memory, [1, innerSize, outChannels]);
+  transforms.inputTransposed(memory.byteOffsetOf(x), batchSize, inHeight, inWidth, inChannels, padInfo.top, padInfo.left, tilesHigh, tilesWide, memory.byteOffsetOf(inputs.table), memory.byteOffsetOf(scratch), innerSize);
+  transforms.outputGradient(memory.byteOffsetOf(dy), batchSize, outHeight, outWidth, outChannels, tilesHigh, tilesWide, memory.byteOffsetOf(outputGradients.table), memory.byteOffsetOf(scratch), innerSize);
   const products = tabledProducts(backend, memory, inputs.matrices, outputGradients.matrices);
   const dW = memory.allocate([3, 3, inChannels, outChannels]);
   transforms.filterGradient(memory.byteOffsetOf(products.table), inChannels, outChannels, memory.byteOffsetOf(dW));
-  release(backend, [scratch], inputs, outputGradients, products);
+  release(backend, memory, [scratch], inputs, outputGradients, products);
   return dW;
 }
 
@@ -115,21 +118,29 @@ function tilingOf({ batchSize, outHeight, outWidth }: tf.backend_util.Conv2DInfo
 interface TabledMatrices {
   table: tf.TensorInfo;
   matrices: tf.TensorInfo[];
+  /** The memory the matrices are views of, when they are views. */
+  buffer: tf.TensorInfo | null;
 }
 
+/**
+ * 36 matrices as views of one buffer, 16 floats apart beyond their size: matrices of a power-of-two
+ * size placed back to back put the 36 rows a transform writes at once in the same cache sets, and
+ * the transforms ran twice as slow.
+ */
 function tabledMatrices(memory: WasmHeap, shape: number[]): TabledMatrices {
-  return withTable(memory, Array.from({ length: TILE_VALUES }, () => memory.allocate(shape)));
+  const stride = shape.reduce((product, size) => product * size, 1) + 16;
+  const buffer = memory.allocate([TILE_VALUES * stride]);
+  const matrices = Array.from({ length: TILE_VALUES }, (_, k) => memory.view(buffer, k * stride, shape));
+  return { ...withTable(memory, matrices), buffer };
 }
 
 /** The 36 products lefts[k] x rights[k], on XNNPACK's GEMM. */
 function tabledProducts(backend: tf.KernelBackend, memory: WasmHeap, lefts: tf.TensorInfo[], rights: tf.TensorInfo[]): TabledMatrices {
-  return withTable(
-    memory,
-    lefts.map((a, k) => runWasmKernel(tf.BatchMatMul, backend, { a, b: rights[k]! }, { transposeA: false, transposeB: false })),
-  );
+  const products = lefts.map((a, k) => runWasmKernel(tf.BatchMatMul, backend, { a, b: rights[k]! }, { transposeA: false, transposeB: false }));
+  return { ...withTable(memory, products), buffer: null };
 }
 
-function withTable(memory: WasmHeap, matrices: tf.TensorInfo[]): TabledMatrices {
+function withTable(memory: WasmHeap, matrices: tf.TensorInfo[]): Omit<TabledMatrices, 'buffer'> {
   const table = memory.allocate([TILE_VALUES], 'int32');
   const heap = memory.int32Heap();
   const start = memory.byteOffsetOf(table) / Int32Array.BYTES_PER_ELEMENT;
@@ -139,10 +150,13 @@ function withTable(memory: WasmHeap, matrices: tf.TensorInfo[]): TabledMatrices 
   return { table, matrices };
 }
 
-function release(backend: tf.KernelBackend, tensors: tf.TensorInfo[], ...tabled: TabledMatrices[]): void {
-  for (const tensor of [...tensors, ...tabled.flatMap(({ table, matrices }) => [table, ...matrices])]) {
-    backend.disposeData(tensor.dataId);
+function release(backend: tf.KernelBackend, memory: WasmHeap, tensors: tf.TensorInfo[], ...tabled: TabledMatrices[]): void {
+  for (const { table, matrices, buffer } of tabled) {
+    if (buffer === null) tensors.push(...matrices);
+    else for (const view of matrices) memory.releaseView(view);
+    tensors.push(table, ...(buffer === null ? [] : [buffer]));
   }
+  for (const tensor of tensors) backend.disposeData(tensor.dataId);
 }
 
 function convInfoOf(x: tf.TensorInfo, filter: tf.TensorInfo, attrs: tf.Conv2DAttrs): tf.backend_util.Conv2DInfo {

@@ -18,10 +18,10 @@ export interface WinogradF43 {
   filter(filter: number, inChannels: number, outChannels: number, tables: number): void;
   /** x [N, H, W, C] -> 36 matrices [tiles, C], whose offsets are listed at `tables`. */
   input(x: number, batch: number, height: number, width: number, channels: number, padTop: number, padLeft: number, tilesHigh: number, tilesWide: number, tables: number, scratch: number): void;
-  /** As `input`, but the 36 matrices are [C, tiles]: the filter gradient's left operands. */
-  inputTransposed(x: number, batch: number, height: number, width: number, channels: number, padTop: number, padLeft: number, tilesHigh: number, tilesWide: number, tables: number, scratch: number): void;
-  /** dy [N, H, W, C] -> 36 matrices [tiles, C] (A dY A^T per tile), listed at `tables`. */
-  outputGradient(dy: number, batch: number, height: number, width: number, channels: number, tilesHigh: number, tilesWide: number, tables: number, scratch: number): void;
+  /** As `input`, but the 36 matrices are [C, rowStride], zero past column `tiles`: the filter gradient's left operands. */
+  inputTransposed(x: number, batch: number, height: number, width: number, channels: number, padTop: number, padLeft: number, tilesHigh: number, tilesWide: number, tables: number, scratch: number, rowStride: number): void;
+  /** dy [N, H, W, C] -> 36 matrices [rows, C] (A dY A^T per tile), zero past row `tiles`, listed at `tables`. */
+  outputGradient(dy: number, batch: number, height: number, width: number, channels: number, tilesHigh: number, tilesWide: number, tables: number, scratch: number, rows: number): void;
   /** 36 matrices [Ci, Co] listed at `tables` -> dW [3, 3, Ci, Co] (G^T dU G). */
   filterGradient(tables: number, inChannels: number, outChannels: number, filterGradient: number): void;
   /** 36 matrices [tiles, C] listed at `tables` -> y [N, H, W, C], plus bias (0: none), ReLU if `relu`. */

@@ -86,15 +86,15 @@ void winograd_f43_filter(const float *filter, int in_channels, int out_channels,
 }
 
 // Stores one transformed vector (4 channels of one tile): row `tile` of a [tiles, C] matrix, or,
-// when `transposed_tiles` is the tile count, column `tile` of a [C, tiles] matrix.
+// when `transposed_stride` is set, column `tile` of a [C, transposed_stride] matrix.
 static inline __attribute__((always_inline)) void store_transformed(float *matrix, int tile, int c, int channels,
-                                                                    int transposed_tiles, f4 v) {
-  if (transposed_tiles) {
-    float *column = matrix + c * transposed_tiles + tile;
+                                                                    int transposed_stride, f4 v) {
+  if (transposed_stride) {
+    float *column = matrix + c * transposed_stride + tile;
     wasm_v128_store32_lane(column, v, 0);
-    wasm_v128_store32_lane(column + transposed_tiles, v, 1);
-    wasm_v128_store32_lane(column + 2 * transposed_tiles, v, 2);
-    wasm_v128_store32_lane(column + 3 * transposed_tiles, v, 3);
+    wasm_v128_store32_lane(column + transposed_stride, v, 1);
+    wasm_v128_store32_lane(column + 2 * transposed_stride, v, 2);
+    wasm_v128_store32_lane(column + 3 * transposed_stride, v, 3);
   } else {
     wasm_v128_store(matrix + tile * channels + c, v);
   }
@@ -106,38 +106,45 @@ static inline __attribute__((always_inline)) void input_transform(const float *x
                                                                   int channels, int pad_top, int pad_left,
                                                                   int tiles_high, int tiles_wide,
                                                                   float *const *transformed_table, float *scratch,
-                                                                  int transposed_tiles) {
+                                                                  int transposed_stride) {
   float *transformed[36];
   UNROLL for (int k = 0; k < 36; k++) transformed[k] = transformed_table[k];
   const f4 four = SPLAT(4.0f), five = SPLAT(5.0f), two = SPLAT(2.0f), zero = wasm_f32x4_splat(0.0f);
-  int tile = 0;
-  for (int n = 0; n < batch; n++) {
-    const float *image = x + n * height * width * channels;
-    for (int th = 0; th < tiles_high; th++) {
-      const int top = th * 4 - pad_top;
-      for (int tw = 0; tw < tiles_wide; tw++, tile++) {
-        const int left = tw * 4 - pad_left;
-        // Bit i of rows_inside (columns_inside) is set when tile row (column) i lies in the image.
-        int rows_inside = 0, columns_inside = 0;
-        UNROLL for (int i = 0; i < 6; i++) {
-          rows_inside |= (top + i >= 0 && top + i < height) << i;
-          columns_inside |= (left + i >= 0 && left + i < width) << i;
-        }
-        const float *origin = image + (top * width + left) * channels;
-        for (int c = 0; c < channels; c += 4) {
-          // Rows first, through `scratch`, so that few vectors are live at once.
+  // Transposed, each tile writes one column of C rows in each of the 36 matrices, every row on its
+  // own memory page: 16 channels at a time keep those pages within the TLB (all 64 channels of a
+  // 64-channel layer ran 5x slower).
+  const int channel_block = transposed_stride ? 16 : channels;
+  for (int block = 0; block < channels; block += channel_block) {
+    const int block_end = block + channel_block < channels ? block + channel_block : channels;
+    int tile = 0;
+    for (int n = 0; n < batch; n++) {
+      const float *image = x + n * height * width * channels;
+      for (int th = 0; th < tiles_high; th++) {
+        const int top = th * 4 - pad_top;
+        for (int tw = 0; tw < tiles_wide; tw++, tile++) {
+          const int left = tw * 4 - pad_left;
+          // Bit i of rows_inside (columns_inside) is set when tile row (column) i lies in the image.
+          int rows_inside = 0, columns_inside = 0;
           UNROLL for (int i = 0; i < 6; i++) {
-            f4 d[6], r[6];
-            UNROLL for (int j = 0; j < 6; j++)
-              d[j] = (rows_inside >> i & columns_inside >> j & 1) ? wasm_v128_load(origin + (i * width + j) * channels + c) : zero;
-            INPUT_1D(d[0], d[1], d[2], d[3], d[4], d[5], r[0], r[1], r[2], r[3], r[4], r[5]);
-            UNROLL for (int j = 0; j < 6; j++) wasm_v128_store(scratch + (i * 6 + j) * 4, r[j]);
+            rows_inside |= (top + i >= 0 && top + i < height) << i;
+            columns_inside |= (left + i >= 0 && left + i < width) << i;
           }
-          UNROLL for (int j = 0; j < 6; j++) {
-            f4 t[6], r[6];
-            UNROLL for (int i = 0; i < 6; i++) t[i] = wasm_v128_load(scratch + (i * 6 + j) * 4);
-            INPUT_1D(t[0], t[1], t[2], t[3], t[4], t[5], r[0], r[1], r[2], r[3], r[4], r[5]);
-            UNROLL for (int i = 0; i < 6; i++) store_transformed(transformed[i * 6 + j], tile, c, channels, transposed_tiles, r[i]);
+          const float *origin = image + (top * width + left) * channels;
+          for (int c = block; c < block_end; c += 4) {
+            // Rows first, through `scratch`, so that few vectors are live at once.
+            UNROLL for (int i = 0; i < 6; i++) {
+              f4 d[6], r[6];
+              UNROLL for (int j = 0; j < 6; j++)
+                d[j] = (rows_inside >> i & columns_inside >> j & 1) ? wasm_v128_load(origin + (i * width + j) * channels + c) : zero;
+              INPUT_1D(d[0], d[1], d[2], d[3], d[4], d[5], r[0], r[1], r[2], r[3], r[4], r[5]);
+              UNROLL for (int j = 0; j < 6; j++) wasm_v128_store(scratch + (i * 6 + j) * 4, r[j]);
+            }
+            UNROLL for (int j = 0; j < 6; j++) {
+              f4 t[6], r[6];
+              UNROLL for (int i = 0; i < 6; i++) t[i] = wasm_v128_load(scratch + (i * 6 + j) * 4);
+              INPUT_1D(t[0], t[1], t[2], t[3], t[4], t[5], r[0], r[1], r[2], r[3], r[4], r[5]);
+              UNROLL for (int i = 0; i < 6; i++) store_transformed(transformed[i * 6 + j], tile, c, channels, transposed_stride, r[i]);
+            }
           }
         }
       }
@@ -152,14 +159,20 @@ void winograd_f43_input(const float *x, int batch, int height, int width, int ch
   input_transform(x, batch, height, width, channels, pad_top, pad_left, tiles_high, tiles_wide, transformed_table, scratch, 0);
 }
 
-// The filter gradient's input transform: transformed_table[k] is a [C, tiles] matrix, the left
-// operand of dU_k = V_k^T . dM_k.
+// The filter gradient's input transform: transformed_table[k] is a [C, row_stride] matrix, the left
+// operand of dU_k = V_k^T . dM_k, zero past column `tiles`. A row_stride that is not a multiple of
+// a large power of two keeps the 144 rows written at once from meeting in the same cache sets
+// (with row_stride = tiles = 4096 this transform ran 8x slower).
 __attribute__((export_name("winograd_f43_input_transposed")))
 void winograd_f43_input_transposed(const float *x, int batch, int height, int width, int channels, int pad_top,
                                    int pad_left, int tiles_high, int tiles_wide, float *const *transformed_table,
-                                   float *scratch) {
+                                   float *scratch, int row_stride) {
   input_transform(x, batch, height, width, channels, pad_top, pad_left, tiles_high, tiles_wide, transformed_table,
-                  scratch, batch * tiles_high * tiles_wide);
+                  scratch, row_stride);
+  const int tiles = batch * tiles_high * tiles_wide;
+  for (int k = 0; k < 36; k++)
+    for (int c = 0; c < channels; c++)
+      __builtin_memset(transformed_table[k] + c * row_stride + tiles, 0, (row_stride - tiles) * sizeof(float));
 }
 
 // product_table[k] is a [tiles, C] matrix; writes the 4x4 output tiles into y ([N, H, W, C]),
@@ -223,10 +236,10 @@ void winograd_f43_output(float *const *product_table, float *y, int batch, int h
 
 // The filter gradient's transform of dy: with Y = A^T M A per tile, dM = A dY A^T. Tile (n, th, tw)
 // covers output rows 4*th .. +3 and columns 4*tw .. +3, zero past the output's edge;
-// transformed_table[k] is a [tiles, C] matrix.
+// transformed_table[k] is a [rows, C] matrix, zero past row `tiles` (see winograd_f43_input_transposed).
 __attribute__((export_name("winograd_f43_output_gradient")))
 void winograd_f43_output_gradient(const float *dy, int batch, int height, int width, int channels, int tiles_high,
-                                  int tiles_wide, float *const *transformed_table, float *scratch) {
+                                  int tiles_wide, float *const *transformed_table, float *scratch, int rows) {
   float *transformed[36];
   UNROLL for (int k = 0; k < 36; k++) transformed[k] = transformed_table[k];
   const f4 four = SPLAT(4.0f), two = SPLAT(2.0f), eight = SPLAT(8.0f), zero = wasm_f32x4_splat(0.0f);
@@ -258,6 +271,8 @@ void winograd_f43_output_gradient(const float *dy, int batch, int height, int wi
       }
     }
   }
+  for (int k = 0; k < 36; k++)
+    __builtin_memset(transformed[k] + tile * channels, 0, (rows - tile) * channels * sizeof(float));
 }
 
 // G^T u for one column of six values: back from the transformed filter's gradient.
