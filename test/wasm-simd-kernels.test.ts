@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 
 import { initialiseBackend } from '../app/engine/backend/select-backend.js';
 import { batchNormInTraining } from '../app/engine/model/batch-norm-in-training.js';
-import { suitsWinograd } from '../app/engine/backend/wasm-kernels/winograd-conv2d.js';
+import { suitsWinograd, winogradConvolution, winogradFilterGradient } from '../app/engine/backend/wasm-kernels/winograd-conv2d.js';
 import { simdKernelsFor } from '../app/engine/backend/wasm-simd/simd-kernels.js';
 import { createRandom } from '../app/random/prng.js';
 
@@ -137,6 +137,30 @@ describe('Winograd 3x3 convolutions on wasm', () => {
     });
   }
 
+  it('gives the same results in chunks of images and of tile rows (how large tensors bound their memory)', () => {
+    const xShape: Shape4 = [3, 30, 26, 16];
+    const filterShape: Shape4 = [3, 3, 16, 16];
+    const convInfo = tf.backend_util.computeConv2DInfo(xShape, filterShape, 1, 1, 'same');
+    const bytesPerTile = 36 * 16 * 4;
+    const run = (chunkBytes?: number) =>
+      tf.tidy(() => {
+        const backend = tf.backend() as tf.KernelBackend;
+        const x = tf.tensor4d(values(tf.util.sizeFromShape(xShape), 11), xShape);
+        const filter = tf.tensor4d(values(tf.util.sizeFromShape(filterShape), 12), filterShape);
+        const dy = tf.tensor4d(values(tf.util.sizeFromShape(xShape), 13), xShape);
+        const y = tf.engine().makeTensorFromTensorInfo(winogradConvolution(backend, x, filter, convInfo, null, false, chunkBytes));
+        const dW = tf.engine().makeTensorFromTensorInfo(winogradFilterGradient(backend, x, dy, convInfo, chunkBytes));
+        return [y.dataSync() as Float32Array, dW.dataSync() as Float32Array];
+      });
+    const [y, dW] = run();
+    // 8 x 7 tiles per image: two images per chunk, then bands of two tile rows.
+    for (const chunkBytes of [120 * bytesPerTile, 20 * bytesPerTile]) {
+      const [chunkedY, chunkedDW] = run(chunkBytes);
+      assertClose(chunkedY!, y!);
+      assertClose(chunkedDW!, dW!);
+    }
+  });
+
   it('releases its intermediates', () => {
     const testCase = winogradCases[0]!;
     convolveOn('wasm', testCase);
@@ -178,7 +202,7 @@ describe('the SIMD wasm module', () => {
     const outputs = 1024; // 36 rows of 4 floats
     const tableAt = 4096;
     for (let k = 0; k < 36; k++) table[tableAt / 4 + k] = outputs + k * 16;
-    transforms.input(input, 1, 4, 4, 4, 1, 1, 1, 1, tableAt, 8192);
+    transforms.input(input, 1, 4, 4, 4, 1, 1, 0, 1, 1, tableAt, 8192);
     return floats.slice(outputs / 4, outputs / 4 + 36 * 4);
   };
 

@@ -45,40 +45,93 @@ export function suitsWinograd(x: tf.TensorInfo, convInfo: tf.backend_util.Conv2D
   );
 }
 
+/**
+ * The most memory one set of 36 transformed matrices may take. Larger tensors are transformed and
+ * multiplied in chunks of whole images, or of tile rows of one image, so that a convolution never
+ * needs much more memory than the direct one (the matrices of a whole tensor take 2.25x its size).
+ */
+export const WINOGRAD_CHUNK_BYTES = 64 * 1024 * 1024;
+
+/** Part of a convolution's tiles: `images` images from `firstImage`, tile rows [rowBegin, rowEnd) of each. */
+interface TileChunk {
+  firstImage: number;
+  images: number;
+  rowBegin: number;
+  rowEnd: number;
+  tiles: number;
+}
+
+function tileChunks(convInfo: tf.backend_util.Conv2DInfo, chunkBytes: number): TileChunk[] {
+  const { batchSize, inChannels, outChannels, outHeight, outWidth } = convInfo;
+  const tilesHigh = Math.ceil(outHeight / 4);
+  const tilesWide = Math.ceil(outWidth / 4);
+  const maxTiles = Math.max(tilesWide, Math.floor(chunkBytes / (TILE_VALUES * Math.max(inChannels, outChannels) * Float32Array.BYTES_PER_ELEMENT)));
+  const chunk = (firstImage: number, images: number, rowBegin: number, rowEnd: number): TileChunk => ({
+    firstImage,
+    images,
+    rowBegin,
+    rowEnd,
+    tiles: images * (rowEnd - rowBegin) * tilesWide,
+  });
+  const chunks: TileChunk[] = [];
+  const tilesPerImage = tilesHigh * tilesWide;
+  if (tilesPerImage <= maxTiles) {
+    const imagesPerChunk = Math.floor(maxTiles / tilesPerImage);
+    for (let n = 0; n < batchSize; n += imagesPerChunk) chunks.push(chunk(n, Math.min(imagesPerChunk, batchSize - n), 0, tilesHigh));
+  } else {
+    const rowsPerChunk = Math.floor(maxTiles / tilesWide);
+    for (let n = 0; n < batchSize; n++) {
+      for (let row = 0; row < tilesHigh; row += rowsPerChunk) chunks.push(chunk(n, 1, row, Math.min(row + rowsPerChunk, tilesHigh)));
+    }
+  }
+  return chunks;
+}
+
+/** Byte offset of image `n` of a [N, H, W, C] tensor. */
+function imageOffset(memory: WasmHeap, tensor: tf.TensorInfo, n: number): number {
+  const [, height, width, channels] = tensor.shape as [number, number, number, number];
+  return memory.byteOffsetOf(tensor) + n * height * width * channels * Float32Array.BYTES_PER_ELEMENT;
+}
+
 /** y = conv(x, filter) (+ bias, then ReLU when asked) by Winograd F(4x4, 3x3). */
-function winogradConvolution(
+export function winogradConvolution(
   backend: tf.KernelBackend,
   x: tf.TensorInfo,
   filter: tf.TensorInfo,
   convInfo: tf.backend_util.Conv2DInfo,
   bias: tf.TensorInfo | null,
   relu: boolean,
+  chunkBytes = WINOGRAD_CHUNK_BYTES,
 ): tf.TensorInfo {
   const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, padInfo } = convInfo;
-  const { tilesHigh, tilesWide, tiles } = tilingOf(convInfo);
+  const tilesWide = Math.ceil(outWidth / 4);
   const memory = new WasmHeap(backend);
   const transforms = simdKernelsFor(memory.memory()).winogradF43;
   const scratch = memory.allocate([WINOGRAD_SCRATCH_FLOATS]);
-  const inputs = tabledMatrices(memory, [1, tiles, inChannels]);
   const filters = tabledMatrices(memory, [1, inChannels, outChannels]);
-  transforms.input(memory.byteOffsetOf(x), batchSize, inHeight, inWidth, inChannels, padInfo.top, padInfo.left, tilesHigh, tilesWide, memory.byteOffsetOf(inputs.table), memory.byteOffsetOf(scratch));
   transforms.filter(memory.byteOffsetOf(filter), inChannels, outChannels, memory.byteOffsetOf(filters.table));
-  const products = tabledProducts(backend, memory, inputs.matrices, filters.matrices);
   const y = memory.allocate([batchSize, outHeight, outWidth, outChannels]);
-  transforms.output(
-    memory.byteOffsetOf(products.table),
-    memory.byteOffsetOf(y),
-    batchSize,
-    outHeight,
-    outWidth,
-    outChannels,
-    tilesHigh,
-    tilesWide,
-    bias === null ? 0 : memory.byteOffsetOf(bias),
-    relu ? 1 : 0,
-    memory.byteOffsetOf(scratch),
-  );
-  release(backend, memory, [scratch], inputs, filters, products);
+  for (const { firstImage, images, rowBegin, rowEnd, tiles } of tileChunks(convInfo, chunkBytes)) {
+    const inputs = tabledMatrices(memory, [1, tiles, inChannels]);
+    transforms.input(imageOffset(memory, x, firstImage), images, inHeight, inWidth, inChannels, padInfo.top, padInfo.left, rowBegin, rowEnd, tilesWide, memory.byteOffsetOf(inputs.table), memory.byteOffsetOf(scratch));
+    const products = tabledProducts(backend, memory, inputs.matrices, filters.matrices);
+    transforms.output(
+      memory.byteOffsetOf(products.table),
+      imageOffset(memory, y, firstImage),
+      images,
+      outHeight,
+      outWidth,
+      outChannels,
+      rowBegin,
+      rowEnd,
+      tilesWide,
+      bias === null ? 0 : memory.byteOffsetOf(bias),
+      relu ? 1 : 0,
+      memory.byteOffsetOf(scratch),
+    );
+    release(backend, memory, [], inputs, products);
+  }
+  release(backend, memory, [scratch], filters);
   return y;
 }
 
@@ -86,32 +139,46 @@ function winogradConvolution(
  * dW of the same convolution, by the same algorithm run backwards: with Y = A^T [U . V] A per tile
  * and U = G g G^T, dU = sum over tiles of (A dY A^T) . V and dW = G^T dU G. The sum over tiles is
  * 36 products V_k^T [Ci, tiles] x dM_k [tiles, Co], a quarter of the multiplies of one GEMM per
- * filter tap (conv2d-backprop-filter.ts).
+ * filter tap (conv2d-backprop-filter.ts). Chunks add their dW.
  */
-export function winogradFilterGradient(backend: tf.KernelBackend, x: tf.TensorInfo, dy: tf.TensorInfo, convInfo: tf.backend_util.Conv2DInfo): tf.TensorInfo {
-  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, padInfo } = convInfo;
-  const { tilesHigh, tilesWide, tiles } = tilingOf(convInfo);
+export function winogradFilterGradient(
+  backend: tf.KernelBackend,
+  x: tf.TensorInfo,
+  dy: tf.TensorInfo,
+  convInfo: tf.backend_util.Conv2DInfo,
+  chunkBytes = WINOGRAD_CHUNK_BYTES,
+): tf.TensorInfo {
+  const { inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, padInfo } = convInfo;
+  const tilesWide = Math.ceil(outWidth / 4);
   const memory = new WasmHeap(backend);
   const transforms = simdKernelsFor(memory.memory()).winogradF43;
   const scratch = memory.allocate([WINOGRAD_SCRATCH_FLOATS]);
-  // The products' inner dimension: the tiles, and zeros up to a stride the transposed transform
-  // can write quickly (see winograd_f43_input_transposed): never a multiple of 32 floats.
-  const innerSize = Math.ceil(tiles / 32) * 32 + 16;
-  const inputs = tabledMatrices(memory, [1, inChannels, innerSize]);
-  const outputGradients = tabledMatrices(memory, [1, innerSize, outChannels]);
-  transforms.inputTransposed(memory.byteOffsetOf(x), batchSize, inHeight, inWidth, inChannels, padInfo.top, padInfo.left, tilesHigh, tilesWide, memory.byteOffsetOf(inputs.table), memory.byteOffsetOf(scratch), innerSize);
-  transforms.outputGradient(memory.byteOffsetOf(dy), batchSize, outHeight, outWidth, outChannels, tilesHigh, tilesWide, memory.byteOffsetOf(outputGradients.table), memory.byteOffsetOf(scratch), innerSize);
-  const products = tabledProducts(backend, memory, inputs.matrices, outputGradients.matrices);
   const dW = memory.allocate([3, 3, inChannels, outChannels]);
-  transforms.filterGradient(memory.byteOffsetOf(products.table), inChannels, outChannels, memory.byteOffsetOf(dW));
-  release(backend, memory, [scratch], inputs, outputGradients, products);
+  const chunks = tileChunks(convInfo, chunkBytes);
+  const chunkGradient = chunks.length > 1 ? memory.allocate(dW.shape) : dW;
+  chunks.forEach(({ firstImage, images, rowBegin, rowEnd, tiles }, index) => {
+    // The products' inner dimension: the tiles, and zeros up to a stride the transposed transform
+    // can write quickly (see winograd_f43_input_transposed): never a multiple of 32 floats.
+    const innerSize = Math.ceil(tiles / 32) * 32 + 16;
+    const inputs = tabledMatrices(memory, [1, inChannels, innerSize]);
+    const outputGradients = tabledMatrices(memory, [1, innerSize, outChannels]);
+    transforms.inputTransposed(imageOffset(memory, x, firstImage), images, inHeight, inWidth, inChannels, padInfo.top, padInfo.left, rowBegin, rowEnd, tilesWide, memory.byteOffsetOf(inputs.table), memory.byteOffsetOf(scratch), innerSize);
+    transforms.outputGradient(imageOffset(memory, dy, firstImage), images, outHeight, outWidth, outChannels, rowBegin, rowEnd, tilesWide, memory.byteOffsetOf(outputGradients.table), memory.byteOffsetOf(scratch), innerSize);
+    const products = tabledProducts(backend, memory, inputs.matrices, outputGradients.matrices);
+    transforms.filterGradient(memory.byteOffsetOf(products.table), inChannels, outChannels, memory.byteOffsetOf(index === 0 ? dW : chunkGradient));
+    if (index > 0) addInto(memory, dW, chunkGradient);
+    release(backend, memory, [], inputs, outputGradients, products);
+  });
+  release(backend, memory, chunkGradient === dW ? [scratch] : [scratch, chunkGradient]);
   return dW;
 }
 
-function tilingOf({ batchSize, outHeight, outWidth }: tf.backend_util.Conv2DInfo): { tilesHigh: number; tilesWide: number; tiles: number } {
-  const tilesHigh = Math.ceil(outHeight / 4);
-  const tilesWide = Math.ceil(outWidth / 4);
-  return { tilesHigh, tilesWide, tiles: batchSize * tilesHigh * tilesWide };
+function addInto(memory: WasmHeap, sum: tf.TensorInfo, term: tf.TensorInfo): void {
+  const heap = memory.heap();
+  const target = memory.offsetOf(sum);
+  const source = memory.offsetOf(term);
+  const size = sum.shape.reduce((product, length) => product * length, 1);
+  for (let i = 0; i < size; i++) heap[target + i]! += heap[source + i]!;
 }
 
 /** 36 matrices and the table of their byte offsets, the form the wasm transforms take them in. */

@@ -12,20 +12,23 @@ export interface SimdKernels {
   paddedChannelPlanes(x: number, batch: number, height: number, width: number, channels: number, padTop: number, padLeft: number, paddedHeight: number, paddedWidth: number, planeStride: number, slack: number, planes: number): void;
 }
 
-/** Winograd F(4x4, 3x3) transforms; see winograd-f43.c. */
+/**
+ * Winograd F(4x4, 3x3) transforms; see winograd-f43.c. Each works on a chunk: `batch` images from
+ * the pointer given, tile rows [tileRowBegin, tileRowEnd) of each.
+ */
 export interface WinogradF43 {
   /** filter [3, 3, Ci, Co] -> 36 matrices [Ci, Co], whose offsets are listed at `tables`. */
   filter(filter: number, inChannels: number, outChannels: number, tables: number): void;
   /** x [N, H, W, C] -> 36 matrices [tiles, C], whose offsets are listed at `tables`. */
-  input(x: number, batch: number, height: number, width: number, channels: number, padTop: number, padLeft: number, tilesHigh: number, tilesWide: number, tables: number, scratch: number): void;
+  input(x: number, batch: number, height: number, width: number, channels: number, padTop: number, padLeft: number, tileRowBegin: number, tileRowEnd: number, tilesWide: number, tables: number, scratch: number): void;
   /** As `input`, but the 36 matrices are [C, rowStride], zero past column `tiles`: the filter gradient's left operands. */
-  inputTransposed(x: number, batch: number, height: number, width: number, channels: number, padTop: number, padLeft: number, tilesHigh: number, tilesWide: number, tables: number, scratch: number, rowStride: number): void;
+  inputTransposed(x: number, batch: number, height: number, width: number, channels: number, padTop: number, padLeft: number, tileRowBegin: number, tileRowEnd: number, tilesWide: number, tables: number, scratch: number, rowStride: number): void;
   /** dy [N, H, W, C] -> 36 matrices [rows, C] (A dY A^T per tile), zero past row `tiles`, listed at `tables`. */
-  outputGradient(dy: number, batch: number, height: number, width: number, channels: number, tilesHigh: number, tilesWide: number, tables: number, scratch: number, rows: number): void;
+  outputGradient(dy: number, batch: number, height: number, width: number, channels: number, tileRowBegin: number, tileRowEnd: number, tilesWide: number, tables: number, scratch: number, rows: number): void;
   /** 36 matrices [Ci, Co] listed at `tables` -> dW [3, 3, Ci, Co] (G^T dU G). */
   filterGradient(tables: number, inChannels: number, outChannels: number, filterGradient: number): void;
   /** 36 matrices [tiles, C] listed at `tables` -> y [N, H, W, C], plus bias (0: none), ReLU if `relu`. */
-  output(tables: number, y: number, batch: number, height: number, width: number, channels: number, tilesHigh: number, tilesWide: number, bias: number, relu: number, scratch: number): void;
+  output(tables: number, y: number, batch: number, height: number, width: number, channels: number, tileRowBegin: number, tileRowEnd: number, tilesWide: number, bias: number, relu: number, scratch: number): void;
 }
 
 /** Floats of working memory the Winograd input and output transforms need at `scratch`. */

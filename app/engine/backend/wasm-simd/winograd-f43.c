@@ -13,6 +13,9 @@
 // 2-D transforms pass their rows through a caller's `scratch` of 36 vectors instead, which keeps
 // few vectors live at once (the output transform ran 1.5x faster than with all 36 in locals).
 // Channels are processed four at a time; callers pass channel counts that are multiples of 4.
+// Each call transforms one chunk of a tensor's tiles: `batch` images from the pointer it is given,
+// tile rows [tile_row_begin, tile_row_end) of each, numbered from 0 in the matrices, so that the
+// caller can bound the memory the 36 matrices take.
 
 #include <wasm_simd128.h>
 
@@ -104,7 +107,7 @@ static inline __attribute__((always_inline)) void store_transformed(float *matri
 // columns 4*tw - pad_left .. +5, zero outside the image. transformed_table[k] receives element k.
 static inline __attribute__((always_inline)) void input_transform(const float *x, int batch, int height, int width,
                                                                   int channels, int pad_top, int pad_left,
-                                                                  int tiles_high, int tiles_wide,
+                                                                  int tile_row_begin, int tile_row_end, int tiles_wide,
                                                                   float *const *transformed_table, float *scratch,
                                                                   int transposed_stride) {
   float *transformed[36];
@@ -119,7 +122,7 @@ static inline __attribute__((always_inline)) void input_transform(const float *x
     int tile = 0;
     for (int n = 0; n < batch; n++) {
       const float *image = x + n * height * width * channels;
-      for (int th = 0; th < tiles_high; th++) {
+      for (int th = tile_row_begin; th < tile_row_end; th++) {
         const int top = th * 4 - pad_top;
         for (int tw = 0; tw < tiles_wide; tw++, tile++) {
           const int left = tw * 4 - pad_left;
@@ -155,8 +158,8 @@ static inline __attribute__((always_inline)) void input_transform(const float *x
 // The forward convolution's input transform: transformed_table[k] is a [tiles, C] matrix.
 __attribute__((export_name("winograd_f43_input")))
 void winograd_f43_input(const float *x, int batch, int height, int width, int channels, int pad_top,
-                        int pad_left, int tiles_high, int tiles_wide, float *const *transformed_table, float *scratch) {
-  input_transform(x, batch, height, width, channels, pad_top, pad_left, tiles_high, tiles_wide, transformed_table, scratch, 0);
+                        int pad_left, int tile_row_begin, int tile_row_end, int tiles_wide, float *const *transformed_table, float *scratch) {
+  input_transform(x, batch, height, width, channels, pad_top, pad_left, tile_row_begin, tile_row_end, tiles_wide, transformed_table, scratch, 0);
 }
 
 // The filter gradient's input transform: transformed_table[k] is a [C, row_stride] matrix, the left
@@ -165,11 +168,11 @@ void winograd_f43_input(const float *x, int batch, int height, int width, int ch
 // (with row_stride = tiles = 4096 this transform ran 8x slower).
 __attribute__((export_name("winograd_f43_input_transposed")))
 void winograd_f43_input_transposed(const float *x, int batch, int height, int width, int channels, int pad_top,
-                                   int pad_left, int tiles_high, int tiles_wide, float *const *transformed_table,
+                                   int pad_left, int tile_row_begin, int tile_row_end, int tiles_wide, float *const *transformed_table,
                                    float *scratch, int row_stride) {
-  input_transform(x, batch, height, width, channels, pad_top, pad_left, tiles_high, tiles_wide, transformed_table,
+  input_transform(x, batch, height, width, channels, pad_top, pad_left, tile_row_begin, tile_row_end, tiles_wide, transformed_table,
                   scratch, row_stride);
-  const int tiles = batch * tiles_high * tiles_wide;
+  const int tiles = batch * (tile_row_end - tile_row_begin) * tiles_wide;
   for (int k = 0; k < 36; k++)
     for (int c = 0; c < channels; c++)
       __builtin_memset(transformed_table[k] + c * row_stride + tiles, 0, (row_stride - tiles) * sizeof(float));
@@ -180,14 +183,14 @@ void winograd_f43_input_transposed(const float *x, int batch, int height, int wi
 // applying ReLU when `relu` is set.
 __attribute__((export_name("winograd_f43_output")))
 void winograd_f43_output(float *const *product_table, float *y, int batch, int height, int width, int channels,
-                         int tiles_high, int tiles_wide, const float *bias, int relu, float *scratch) {
+                         int tile_row_begin, int tile_row_end, int tiles_wide, const float *bias, int relu, float *scratch) {
   const float *products[36];
   UNROLL for (int k = 0; k < 36; k++) products[k] = product_table[k];
   const f4 four = SPLAT(4.0f), two = SPLAT(2.0f), eight = SPLAT(8.0f), zero = wasm_f32x4_splat(0.0f);
   int tile = 0;
   for (int n = 0; n < batch; n++) {
     float *image = y + n * height * width * channels;
-    for (int th = 0; th < tiles_high; th++) {
+    for (int th = tile_row_begin; th < tile_row_end; th++) {
       const int top = th * 4;
       const int rows = height - top < 4 ? height - top : 4;
       for (int tw = 0; tw < tiles_wide; tw++, tile++) {
@@ -238,15 +241,15 @@ void winograd_f43_output(float *const *product_table, float *y, int batch, int h
 // covers output rows 4*th .. +3 and columns 4*tw .. +3, zero past the output's edge;
 // transformed_table[k] is a [rows, C] matrix, zero past row `tiles` (see winograd_f43_input_transposed).
 __attribute__((export_name("winograd_f43_output_gradient")))
-void winograd_f43_output_gradient(const float *dy, int batch, int height, int width, int channels, int tiles_high,
-                                  int tiles_wide, float *const *transformed_table, float *scratch, int rows) {
+void winograd_f43_output_gradient(const float *dy, int batch, int height, int width, int channels, int tile_row_begin,
+                                  int tile_row_end, int tiles_wide, float *const *transformed_table, float *scratch, int rows) {
   float *transformed[36];
   UNROLL for (int k = 0; k < 36; k++) transformed[k] = transformed_table[k];
   const f4 four = SPLAT(4.0f), two = SPLAT(2.0f), eight = SPLAT(8.0f), zero = wasm_f32x4_splat(0.0f);
   int tile = 0;
   for (int n = 0; n < batch; n++) {
     const float *image = dy + n * height * width * channels;
-    for (int th = 0; th < tiles_high; th++) {
+    for (int th = tile_row_begin; th < tile_row_end; th++) {
       const int top = th * 4;
       const int rows = height - top < 4 ? height - top : 4;
       for (int tw = 0; tw < tiles_wide; tw++, tile++) {
