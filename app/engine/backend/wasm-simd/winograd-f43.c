@@ -43,6 +43,9 @@ typedef v128_t f4;
     r5 = ADD(SUB(MUL(four, d1), MUL(five, d3)), d5);               \
   } while (0)
 
+// How many of a 4x4 output tile's rows (columns) starting at `start` lie inside `size`.
+static inline int tile_extent(int size, int start) { return size - start < 4 ? size - start : 4; }
+
 // A^T m for one column of six values: the output transform's 1-D step.
 #define OUTPUT_1D(m0, m1, m2, m3, m4, m5, y0, y1, y2, y3) \
   do {                                                    \
@@ -191,12 +194,10 @@ void winograd_f43_output(float *const *product_table, float *y, int batch, int h
   for (int n = 0; n < batch; n++) {
     float *image = y + n * height * width * channels;
     for (int th = tile_row_begin; th < tile_row_end; th++) {
-      const int top = th * 4;
-      const int rows = height - top < 4 ? height - top : 4;
+      const int rows = tile_extent(height, th * 4);
       for (int tw = 0; tw < tiles_wide; tw++, tile++) {
-        const int left = tw * 4;
-        const int columns = width - left < 4 ? width - left : 4;
-        float *origin = image + (top * width + left) * channels;
+        const int columns = tile_extent(width, tw * 4);
+        float *origin = image + (th * width + tw) * 4 * channels;
         const int in = tile * channels;
         for (int c = 0; c < channels; c += 4) {
           UNROLL for (int j = 0; j < 6; j++) {
@@ -239,10 +240,12 @@ void winograd_f43_output(float *const *product_table, float *y, int batch, int h
 
 // The filter gradient's transform of dy: with Y = A^T M A per tile, dM = A dY A^T. Tile (n, th, tw)
 // covers output rows 4*th .. +3 and columns 4*tw .. +3, zero past the output's edge;
-// transformed_table[k] is a [rows, C] matrix, zero past row `tiles` (see winograd_f43_input_transposed).
+// transformed_table[k] is a [matrix_rows, C] matrix, zero past the chunk's tiles (see
+// winograd_f43_input_transposed).
 __attribute__((export_name("winograd_f43_output_gradient")))
 void winograd_f43_output_gradient(const float *dy, int batch, int height, int width, int channels, int tile_row_begin,
-                                  int tile_row_end, int tiles_wide, float *const *transformed_table, float *scratch, int rows) {
+                                  int tile_row_end, int tiles_wide, float *const *transformed_table, float *scratch,
+                                  int matrix_rows) {
   float *transformed[36];
   UNROLL for (int k = 0; k < 36; k++) transformed[k] = transformed_table[k];
   const f4 four = SPLAT(4.0f), two = SPLAT(2.0f), eight = SPLAT(8.0f), zero = wasm_f32x4_splat(0.0f);
@@ -250,12 +253,10 @@ void winograd_f43_output_gradient(const float *dy, int batch, int height, int wi
   for (int n = 0; n < batch; n++) {
     const float *image = dy + n * height * width * channels;
     for (int th = tile_row_begin; th < tile_row_end; th++) {
-      const int top = th * 4;
-      const int rows = height - top < 4 ? height - top : 4;
+      const int rows = tile_extent(height, th * 4);
       for (int tw = 0; tw < tiles_wide; tw++, tile++) {
-        const int left = tw * 4;
-        const int columns = width - left < 4 ? width - left : 4;
-        const float *origin = image + (top * width + left) * channels;
+        const int columns = tile_extent(width, tw * 4);
+        const float *origin = image + (th * width + tw) * 4 * channels;
         for (int c = 0; c < channels; c += 4) {
           UNROLL for (int i = 0; i < 4; i++) {
             f4 g[4], u[6];
@@ -275,7 +276,7 @@ void winograd_f43_output_gradient(const float *dy, int batch, int height, int wi
     }
   }
   for (int k = 0; k < 36; k++)
-    __builtin_memset(transformed[k] + tile * channels, 0, (rows - tile) * channels * sizeof(float));
+    __builtin_memset(transformed[k] + tile * channels, 0, (matrix_rows - tile) * channels * sizeof(float));
 }
 
 // G^T u for one column of six values: back from the transformed filter's gradient.
