@@ -1,3 +1,4 @@
+/// <reference path="../wasm-simd/webassembly.d.ts" />
 import type * as tf from '@tensorflow/tfjs';
 
 /**

@@ -1,3 +1,4 @@
+/// <reference path="./webassembly.d.ts" />
 import { simdKernelsWasm } from './simd-kernels-binary.js';
 
 /**
