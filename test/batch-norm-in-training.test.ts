@@ -58,6 +58,48 @@ for (const [backend, channels] of [['wasm', 8], ['wasm', 6], ['cpu', 8]] as cons
   });
 }
 
+test('the batch-norm kernels keep their precision on channels whose mean is far larger than their spread', async () => {
+  // Such channels come from near-constant features or un-normalised pixels; float32 sums and
+  // x * scale + shift lose them (errors of 1e-2 measured before the kernels squared in float64).
+  const channels = 4;
+  const random = createRandom(21);
+  const means = [1000, 100, -500, 0];
+  const spreads = [0.05, 0.1, 1, 1];
+  const data = new Float32Array(4 * 64 * 64 * channels);
+  for (let i = 0; i < data.length; i++) data[i] = means[i % channels]! + spreads[i % channels]! * random.range(-1.7, 1.7);
+  const x = tf.tensor4d(data, [4, 64, 64, channels]);
+  const gamma = randomTensor([channels], 22, 1) as tf.Tensor1D;
+  const beta = randomTensor([channels], 23) as tf.Tensor1D;
+  const dy = randomTensor([4, 64, 64, channels], 24);
+  const run = (backend: 'wasm' | 'cpu') => {
+    tf.setBackend(backend);
+    try {
+      return tf.tidy(() => {
+        const [dx, dgamma] = tf.grads((a, g) => {
+          const { output, mean, variance } = batchNormInTraining(a as tf.Tensor4D, g as tf.Tensor1D, beta, 1e-5);
+          tf.dispose([mean, variance]);
+          return tf.sum(tf.mul(output, dy));
+        })([x, gamma]);
+        const { output, variance } = batchNormInTraining(x, gamma, beta, 1e-5);
+        return [output, variance, dx!, dgamma!].map((t) => t.dataSync() as Float32Array);
+      });
+    } finally {
+      tf.setBackend('wasm');
+    }
+  };
+  assert.ok(tf.getKernel(BATCH_NORM_TRAINING_FORWARD, 'wasm') !== undefined && batchNormKernelsSupport(channels));
+  const onWasm = run('wasm');
+  const onCpu = run('cpu');
+  ['output', 'variance', 'dx', 'dgamma'].forEach((name, index) => {
+    const ours = onWasm[index]!;
+    const reference = onCpu[index]!;
+    const magnitude = Math.max(...reference.map(Math.abs));
+    let worst = 0;
+    for (let i = 0; i < ours.length; i++) worst = Math.max(worst, Math.abs(ours[i]! - reference[i]!));
+    assert.ok(worst <= 1e-3 * magnitude, `${name}: max difference ${worst} for values up to ${magnitude}`);
+  });
+});
+
 for (const channels of [3, 4]) {
 test(`the U-Net batch-norm layer trains like tfjs-layers and saves as a plain BatchNormalization (${channels} channels)`, async () => {
   const args = { momentum: 0.9, epsilon: 1e-5, name: 'bn' };

@@ -35,10 +35,10 @@ export const batchNormTrainingForwardConfig: tf.KernelConfig = {
     const y = memory.allocate(x.shape);
     const [mean, variance, inverseStd] = [0, 1, 2].map(() => memory.allocate([channels])) as [tf.TensorInfo, tf.TensorInfo, tf.TensorInfo];
     const sums = memory.allocate([4 * channels]);
-    const scaleShift = memory.allocate([2 * channels]);
+    const scale = memory.allocate([channels]);
     const at = (tensor: tf.TensorInfo) => memory.byteOffsetOf(tensor);
-    simdKernelsFor(memory.memory()).batchNorm.forward(at(x), at(y), pixels, channels, at(gamma), at(beta), epsilon, at(mean), at(variance), at(inverseStd), at(sums), at(scaleShift));
-    for (const scratch of [sums, scaleShift]) (backend as tf.KernelBackend).disposeData(scratch.dataId);
+    simdKernelsFor(memory.memory()).batchNorm.forward(at(x), at(y), pixels, channels, at(gamma), at(beta), epsilon, at(mean), at(variance), at(inverseStd), at(sums), at(scale));
+    for (const scratch of [sums, scale]) (backend as tf.KernelBackend).disposeData(scratch.dataId);
     return [y, mean, variance, inverseStd];
   },
 };

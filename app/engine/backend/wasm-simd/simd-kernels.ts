@@ -37,8 +37,8 @@ export const WINOGRAD_SCRATCH_FLOATS = 36 * 4;
 
 /** Training-mode batch normalisation over channels; see batch-norm.c. */
 export interface BatchNormKernels {
-  /** `sums`: 2C doubles (4C floats); `scaleShift`: 2C floats. */
-  forward(x: number, y: number, pixels: number, channels: number, gamma: number, beta: number, epsilon: number, mean: number, variance: number, inverseStd: number, sums: number, scaleShift: number): void;
+  /** `sums`: 2C doubles (4C floats); `scale`: C floats. */
+  forward(x: number, y: number, pixels: number, channels: number, gamma: number, beta: number, epsilon: number, mean: number, variance: number, inverseStd: number, sums: number, scale: number): void;
   /** `sums`: 2C doubles (4C floats); `coefficients`: 3C floats. */
   backward(dy: number, x: number, pixels: number, channels: number, mean: number, inverseStd: number, gamma: number, dx: number, dgamma: number, dbeta: number, sums: number, coefficients: number): void;
 }
