@@ -139,7 +139,8 @@ export function winogradConvolution(
  * dW of the same convolution, by the same algorithm run backwards: with Y = A^T [U . V] A per tile
  * and U = G g G^T, dU = sum over tiles of (A dY A^T) . V and dW = G^T dU G. The sum over tiles is
  * 36 products V_k^T [Ci, tiles] x dM_k [tiles, Co], a quarter of the multiplies of one GEMM per
- * filter tap (conv2d-backprop-filter.ts). Chunks add their dW.
+ * filter tap (conv2d-backprop-filter.ts), computed in the wasm module (see
+ * winograd_f43_filter_products). Chunks add their dW.
  */
 export function winogradFilterGradient(
   backend: tf.KernelBackend,
@@ -157,14 +158,12 @@ export function winogradFilterGradient(
   const chunks = tileChunks(convInfo, chunkBytes);
   const chunkGradient = chunks.length > 1 ? memory.allocate(dW.shape) : dW;
   chunks.forEach(({ firstImage, images, rowBegin, rowEnd, tiles }, index) => {
-    // The products' inner dimension: the tiles, and zeros up to a stride the transposed transform
-    // can write quickly (see winograd_f43_input_transposed): never a multiple of 32 floats.
-    const innerSize = Math.ceil(tiles / 32) * 32 + 16;
-    const inputs = tabledMatrices(memory, [1, inChannels, innerSize]);
-    const outputGradients = tabledMatrices(memory, [1, innerSize, outChannels]);
-    transforms.inputTransposed(imageOffset(memory, x, firstImage), images, inHeight, inWidth, inChannels, padInfo.top, padInfo.left, rowBegin, rowEnd, tilesWide, memory.byteOffsetOf(inputs.table), memory.byteOffsetOf(scratch), innerSize);
-    transforms.outputGradient(imageOffset(memory, dy, firstImage), images, outHeight, outWidth, outChannels, rowBegin, rowEnd, tilesWide, memory.byteOffsetOf(outputGradients.table), memory.byteOffsetOf(scratch), innerSize);
-    const products = tabledProducts(backend, memory, inputs.matrices, outputGradients.matrices);
+    const inputs = tabledMatrices(memory, [1, tiles, inChannels]);
+    const outputGradients = tabledMatrices(memory, [1, tiles, outChannels]);
+    const products = tabledMatrices(memory, [1, inChannels, outChannels]);
+    transforms.input(imageOffset(memory, x, firstImage), images, inHeight, inWidth, inChannels, padInfo.top, padInfo.left, rowBegin, rowEnd, tilesWide, memory.byteOffsetOf(inputs.table), memory.byteOffsetOf(scratch));
+    transforms.outputGradient(imageOffset(memory, dy, firstImage), images, outHeight, outWidth, outChannels, rowBegin, rowEnd, tilesWide, memory.byteOffsetOf(outputGradients.table), memory.byteOffsetOf(scratch));
+    transforms.filterProducts(memory.byteOffsetOf(inputs.table), memory.byteOffsetOf(outputGradients.table), tiles, inChannels, outChannels, memory.byteOffsetOf(products.table));
     transforms.filterGradient(memory.byteOffsetOf(products.table), inChannels, outChannels, memory.byteOffsetOf(index === 0 ? dW : chunkGradient));
     if (index > 0) addInto(memory, dW, chunkGradient);
     release(backend, memory, [], inputs, outputGradients, products);

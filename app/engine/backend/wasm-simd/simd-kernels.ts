@@ -22,10 +22,10 @@ export interface WinogradF43 {
   filter(filter: number, inChannels: number, outChannels: number, tables: number): void;
   /** x [N, H, W, C] -> 36 matrices [tiles, C], whose offsets are listed at `tables`. */
   input(x: number, batch: number, height: number, width: number, channels: number, padTop: number, padLeft: number, tileRowBegin: number, tileRowEnd: number, tilesWide: number, tables: number, scratch: number): void;
-  /** As `input`, but the 36 matrices are [C, rowStride], zero past column `tiles`: the filter gradient's left operands. */
-  inputTransposed(x: number, batch: number, height: number, width: number, channels: number, padTop: number, padLeft: number, tileRowBegin: number, tileRowEnd: number, tilesWide: number, tables: number, scratch: number, rowStride: number): void;
-  /** dy [N, H, W, C] -> 36 matrices [rows, C] (A dY A^T per tile), zero past row `tiles`, listed at `tables`. */
-  outputGradient(dy: number, batch: number, height: number, width: number, channels: number, tileRowBegin: number, tileRowEnd: number, tilesWide: number, tables: number, scratch: number, rows: number): void;
+  /** dy [N, H, W, C] -> 36 matrices [tiles, C] (A dY A^T per tile), listed at `tables`. */
+  outputGradient(dy: number, batch: number, height: number, width: number, channels: number, tileRowBegin: number, tileRowEnd: number, tilesWide: number, tables: number, scratch: number): void;
+  /** dU_k = V_k^T dM_k for the 36 [tiles, Ci] matrices V and [tiles, Co] matrices dM listed at their tables. */
+  filterProducts(inputTables: number, outputGradientTables: number, tiles: number, inChannels: number, outChannels: number, productTables: number): void;
   /** 36 matrices [Ci, Co] listed at `tables` -> dW [3, 3, Ci, Co] (G^T dU G). */
   filterGradient(tables: number, inChannels: number, outChannels: number, filterGradient: number): void;
   /** 36 matrices [tiles, C] listed at `tables` -> y [N, H, W, C], plus bias (0: none), ReLU if `relu`. */
@@ -69,9 +69,9 @@ function instantiate(memory: WebAssembly.Memory): SimdKernels {
       filter: exports['winograd_f43_filter'] as WinogradF43['filter'],
       input: exports['winograd_f43_input'] as WinogradF43['input'],
       output: exports['winograd_f43_output'] as WinogradF43['output'],
-      inputTransposed: exports['winograd_f43_input_transposed'] as WinogradF43['inputTransposed'],
       outputGradient: exports['winograd_f43_output_gradient'] as WinogradF43['outputGradient'],
       filterGradient: exports['winograd_f43_filter_gradient'] as WinogradF43['filterGradient'],
+      filterProducts: exports['winograd_f43_filter_products'] as WinogradF43['filterProducts'],
     },
     batchNorm: {
       forward: exports['batch_norm_forward'] as BatchNormKernels['forward'],

@@ -91,94 +91,50 @@ void winograd_f43_filter(const float *filter, int in_channels, int out_channels,
   }
 }
 
-// Stores one transformed vector (4 channels of one tile): row `tile` of a [tiles, C] matrix, or,
-// when `transposed_stride` is set, column `tile` of a [C, transposed_stride] matrix.
-static inline __attribute__((always_inline)) void store_transformed(float *matrix, int tile, int c, int channels,
-                                                                    int transposed_stride, f4 v) {
-  if (transposed_stride) {
-    float *column = matrix + c * transposed_stride + tile;
-    wasm_v128_store32_lane(column, v, 0);
-    wasm_v128_store32_lane(column + transposed_stride, v, 1);
-    wasm_v128_store32_lane(column + 2 * transposed_stride, v, 2);
-    wasm_v128_store32_lane(column + 3 * transposed_stride, v, 3);
-  } else {
-    wasm_v128_store(matrix + tile * channels + c, v);
-  }
-}
-
 // V = B^T d B for every 6x6 tile: tile (n, th, tw) reads the input rows 4*th - pad_top .. +5 and
-// columns 4*tw - pad_left .. +5, zero outside the image. transformed_table[k] receives element k.
-static inline __attribute__((always_inline)) void input_transform(const float *x, int batch, int height, int width,
-                                                                  int channels, int pad_top, int pad_left,
-                                                                  int tile_row_begin, int tile_row_end, int tiles_wide,
-                                                                  float *const *transformed_table, float *scratch,
-                                                                  int transposed_stride) {
+// columns 4*tw - pad_left .. +5, zero outside the image. transformed_table[k] is a [tiles, C]
+// matrix that receives element k of every tile.
+__attribute__((export_name("winograd_f43_input")))
+void winograd_f43_input(const float *x, int batch, int height, int width, int channels, int pad_top, int pad_left,
+                        int tile_row_begin, int tile_row_end, int tiles_wide, float *const *transformed_table,
+                        float *scratch) {
   float *transformed[36];
   UNROLL for (int k = 0; k < 36; k++) transformed[k] = transformed_table[k];
   const f4 four = SPLAT(4.0f), five = SPLAT(5.0f), two = SPLAT(2.0f), zero = wasm_f32x4_splat(0.0f);
-  // Transposed, each tile writes one column of C rows in each of the 36 matrices, every row on its
-  // own memory page: 16 channels at a time keep those pages within the TLB (all 64 channels of a
-  // 64-channel layer ran 5x slower).
-  const int channel_block = transposed_stride ? 16 : channels;
-  for (int block = 0; block < channels; block += channel_block) {
-    const int block_end = block + channel_block < channels ? block + channel_block : channels;
-    int tile = 0;
-    for (int n = 0; n < batch; n++) {
-      const float *image = x + n * height * width * channels;
-      for (int th = tile_row_begin; th < tile_row_end; th++) {
-        const int top = th * 4 - pad_top;
-        for (int tw = 0; tw < tiles_wide; tw++, tile++) {
-          const int left = tw * 4 - pad_left;
-          // Bit i of rows_inside (columns_inside) is set when tile row (column) i lies in the image.
-          int rows_inside = 0, columns_inside = 0;
+  int tile = 0;
+  for (int n = 0; n < batch; n++) {
+    const float *image = x + n * height * width * channels;
+    for (int th = tile_row_begin; th < tile_row_end; th++) {
+      const int top = th * 4 - pad_top;
+      for (int tw = 0; tw < tiles_wide; tw++, tile++) {
+        const int left = tw * 4 - pad_left;
+        // Bit i of rows_inside (columns_inside) is set when tile row (column) i lies in the image.
+        int rows_inside = 0, columns_inside = 0;
+        UNROLL for (int i = 0; i < 6; i++) {
+          rows_inside |= (top + i >= 0 && top + i < height) << i;
+          columns_inside |= (left + i >= 0 && left + i < width) << i;
+        }
+        const float *origin = image + (top * width + left) * channels;
+        const int out = tile * channels;
+        for (int c = 0; c < channels; c += 4) {
+          // Rows first, through `scratch`, so that few vectors are live at once.
           UNROLL for (int i = 0; i < 6; i++) {
-            rows_inside |= (top + i >= 0 && top + i < height) << i;
-            columns_inside |= (left + i >= 0 && left + i < width) << i;
+            f4 d[6], r[6];
+            UNROLL for (int j = 0; j < 6; j++)
+              d[j] = (rows_inside >> i & columns_inside >> j & 1) ? wasm_v128_load(origin + (i * width + j) * channels + c) : zero;
+            INPUT_1D(d[0], d[1], d[2], d[3], d[4], d[5], r[0], r[1], r[2], r[3], r[4], r[5]);
+            UNROLL for (int j = 0; j < 6; j++) wasm_v128_store(scratch + (i * 6 + j) * 4, r[j]);
           }
-          const float *origin = image + (top * width + left) * channels;
-          for (int c = block; c < block_end; c += 4) {
-            // Rows first, through `scratch`, so that few vectors are live at once.
-            UNROLL for (int i = 0; i < 6; i++) {
-              f4 d[6], r[6];
-              UNROLL for (int j = 0; j < 6; j++)
-                d[j] = (rows_inside >> i & columns_inside >> j & 1) ? wasm_v128_load(origin + (i * width + j) * channels + c) : zero;
-              INPUT_1D(d[0], d[1], d[2], d[3], d[4], d[5], r[0], r[1], r[2], r[3], r[4], r[5]);
-              UNROLL for (int j = 0; j < 6; j++) wasm_v128_store(scratch + (i * 6 + j) * 4, r[j]);
-            }
-            UNROLL for (int j = 0; j < 6; j++) {
-              f4 t[6], r[6];
-              UNROLL for (int i = 0; i < 6; i++) t[i] = wasm_v128_load(scratch + (i * 6 + j) * 4);
-              INPUT_1D(t[0], t[1], t[2], t[3], t[4], t[5], r[0], r[1], r[2], r[3], r[4], r[5]);
-              UNROLL for (int i = 0; i < 6; i++) store_transformed(transformed[i * 6 + j], tile, c, channels, transposed_stride, r[i]);
-            }
+          UNROLL for (int j = 0; j < 6; j++) {
+            f4 t[6], r[6];
+            UNROLL for (int i = 0; i < 6; i++) t[i] = wasm_v128_load(scratch + (i * 6 + j) * 4);
+            INPUT_1D(t[0], t[1], t[2], t[3], t[4], t[5], r[0], r[1], r[2], r[3], r[4], r[5]);
+            UNROLL for (int i = 0; i < 6; i++) wasm_v128_store(transformed[i * 6 + j] + out + c, r[i]);
           }
         }
       }
     }
   }
-}
-
-// The forward convolution's input transform: transformed_table[k] is a [tiles, C] matrix.
-__attribute__((export_name("winograd_f43_input")))
-void winograd_f43_input(const float *x, int batch, int height, int width, int channels, int pad_top,
-                        int pad_left, int tile_row_begin, int tile_row_end, int tiles_wide, float *const *transformed_table, float *scratch) {
-  input_transform(x, batch, height, width, channels, pad_top, pad_left, tile_row_begin, tile_row_end, tiles_wide, transformed_table, scratch, 0);
-}
-
-// The filter gradient's input transform: transformed_table[k] is a [C, row_stride] matrix, the left
-// operand of dU_k = V_k^T . dM_k, zero past column `tiles`. A row_stride that is not a multiple of
-// a large power of two keeps the 144 rows written at once from meeting in the same cache sets
-// (with row_stride = tiles = 4096 this transform ran 8x slower).
-__attribute__((export_name("winograd_f43_input_transposed")))
-void winograd_f43_input_transposed(const float *x, int batch, int height, int width, int channels, int pad_top,
-                                   int pad_left, int tile_row_begin, int tile_row_end, int tiles_wide, float *const *transformed_table,
-                                   float *scratch, int row_stride) {
-  input_transform(x, batch, height, width, channels, pad_top, pad_left, tile_row_begin, tile_row_end, tiles_wide, transformed_table,
-                  scratch, row_stride);
-  const int tiles = batch * (tile_row_end - tile_row_begin) * tiles_wide;
-  for (int k = 0; k < 36; k++)
-    for (int c = 0; c < channels; c++)
-      __builtin_memset(transformed_table[k] + c * row_stride + tiles, 0, (row_stride - tiles) * sizeof(float));
 }
 
 // product_table[k] is a [tiles, C] matrix; writes the 4x4 output tiles into y ([N, H, W, C]),
@@ -240,12 +196,10 @@ void winograd_f43_output(float *const *product_table, float *y, int batch, int h
 
 // The filter gradient's transform of dy: with Y = A^T M A per tile, dM = A dY A^T. Tile (n, th, tw)
 // covers output rows 4*th .. +3 and columns 4*tw .. +3, zero past the output's edge;
-// transformed_table[k] is a [matrix_rows, C] matrix, zero past the chunk's tiles (see
-// winograd_f43_input_transposed).
+// transformed_table[k] is a [tiles, C] matrix.
 __attribute__((export_name("winograd_f43_output_gradient")))
 void winograd_f43_output_gradient(const float *dy, int batch, int height, int width, int channels, int tile_row_begin,
-                                  int tile_row_end, int tiles_wide, float *const *transformed_table, float *scratch,
-                                  int matrix_rows) {
+                                  int tile_row_end, int tiles_wide, float *const *transformed_table, float *scratch) {
   float *transformed[36];
   UNROLL for (int k = 0; k < 36; k++) transformed[k] = transformed_table[k];
   const f4 four = SPLAT(4.0f), two = SPLAT(2.0f), eight = SPLAT(8.0f), zero = wasm_f32x4_splat(0.0f);
@@ -275,8 +229,6 @@ void winograd_f43_output_gradient(const float *dy, int batch, int height, int wi
       }
     }
   }
-  for (int k = 0; k < 36; k++)
-    __builtin_memset(transformed[k] + tile * channels, 0, (matrix_rows - tile) * channels * sizeof(float));
 }
 
 // G^T u for one column of six values: back from the transformed filter's gradient.
@@ -304,6 +256,54 @@ void winograd_f43_filter_gradient(float *const *gradient_table, int in_channels,
       f4 r[3];
       FILTER_GRADIENT_1D(w[i][0], w[i][1], w[i][2], w[i][3], w[i][4], w[i][5], r[0], r[1], r[2]);
       UNROLL for (int j = 0; j < 3; j++) wasm_v128_store(filter_gradient + (i * 3 + j) * tap_stride + block, r[j]);
+    }
+  }
+}
+
+// dU_k = V_k^T dM_k for each of the 36 tile elements k: v_table[k] is [tiles, Ci], m_table[k] is
+// [tiles, Co], u_table[k] receives [Ci, Co]. Written here rather than run on XNNPACK because
+// XNNPACK packs its right-hand operand ([tiles, Co], as large as the data) on every call, which
+// took three times as long as the arithmetic; this reads both operands as they lie. Blocks of 4
+// input x 8 output channels keep 8 accumulators in registers while the tiles stream past.
+__attribute__((export_name("winograd_f43_filter_products")))
+void winograd_f43_filter_products(float *const *v_table, float *const *m_table, int tiles, int in_channels,
+                                  int out_channels, float *const *u_table) {
+  for (int k = 0; k < 36; k++) {
+    const float *v = v_table[k], *m = m_table[k];
+    float *u = u_table[k];
+    for (int ci = 0; ci < in_channels; ci += 4) {
+      int co = 0;
+      for (; co + 8 <= out_channels; co += 8) {
+        f4 acc[4][2];
+        UNROLL for (int r = 0; r < 4; r++) acc[r][0] = acc[r][1] = wasm_f32x4_splat(0.0f);
+        for (int t = 0; t < tiles; t++) {
+          const f4 a = wasm_v128_load(v + t * in_channels + ci);
+          const f4 b0 = wasm_v128_load(m + t * out_channels + co), b1 = wasm_v128_load(m + t * out_channels + co + 4);
+          const f4 a0 = wasm_i32x4_shuffle(a, a, 0, 0, 0, 0), a1 = wasm_i32x4_shuffle(a, a, 1, 1, 1, 1);
+          const f4 a2 = wasm_i32x4_shuffle(a, a, 2, 2, 2, 2), a3 = wasm_i32x4_shuffle(a, a, 3, 3, 3, 3);
+          acc[0][0] = ADD(acc[0][0], MUL(a0, b0)), acc[0][1] = ADD(acc[0][1], MUL(a0, b1));
+          acc[1][0] = ADD(acc[1][0], MUL(a1, b0)), acc[1][1] = ADD(acc[1][1], MUL(a1, b1));
+          acc[2][0] = ADD(acc[2][0], MUL(a2, b0)), acc[2][1] = ADD(acc[2][1], MUL(a2, b1));
+          acc[3][0] = ADD(acc[3][0], MUL(a3, b0)), acc[3][1] = ADD(acc[3][1], MUL(a3, b1));
+        }
+        UNROLL for (int r = 0; r < 4; r++) {
+          wasm_v128_store(u + (ci + r) * out_channels + co, acc[r][0]);
+          wasm_v128_store(u + (ci + r) * out_channels + co + 4, acc[r][1]);
+        }
+      }
+      for (; co < out_channels; co += 4) {
+        f4 acc[4];
+        UNROLL for (int r = 0; r < 4; r++) acc[r] = wasm_f32x4_splat(0.0f);
+        for (int t = 0; t < tiles; t++) {
+          const f4 a = wasm_v128_load(v + t * in_channels + ci);
+          const f4 b = wasm_v128_load(m + t * out_channels + co);
+          acc[0] = ADD(acc[0], MUL(wasm_i32x4_shuffle(a, a, 0, 0, 0, 0), b));
+          acc[1] = ADD(acc[1], MUL(wasm_i32x4_shuffle(a, a, 1, 1, 1, 1), b));
+          acc[2] = ADD(acc[2], MUL(wasm_i32x4_shuffle(a, a, 2, 2, 2, 2), b));
+          acc[3] = ADD(acc[3], MUL(wasm_i32x4_shuffle(a, a, 3, 3, 3, 3), b));
+        }
+        UNROLL for (int r = 0; r < 4; r++) wasm_v128_store(u + (ci + r) * out_channels + co, acc[r]);
+      }
     }
   }
 }
