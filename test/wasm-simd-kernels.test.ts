@@ -90,7 +90,7 @@ describe('Winograd 3x3 convolutions on wasm', () => {
 
   const fallbackCases: ConvolutionCase[] = [
     { name: 'channels not a multiple of 4', x: [2, 32, 32, 6], filter: [3, 3, 6, 16], pad: 'same' },
-    { name: 'too few tiles for the transforms to pay', x: [4, 8, 8, 64], filter: [3, 3, 64, 64], pad: 'same' },
+    { name: 'too few tiles for the transforms to pay', x: [1, 4, 4, 64], filter: [3, 3, 64, 64], pad: 'same' },
     { name: 'not 3x3', x: [2, 32, 32, 16], filter: [5, 5, 16, 16], pad: 'same' },
   ];
   for (const testCase of fallbackCases) {

@@ -2,27 +2,28 @@ import * as tf from '@tensorflow/tfjs';
 
 import { simdKernelsFor, WINOGRAD_SCRATCH_FLOATS } from '../wasm-simd/simd-kernels.js';
 import type { KernelReplacement } from './kernel-replacement.js';
-import { runWasmKernel } from './wasm-kernel-calls.js';
 import { WasmHeap } from './wasm-heap.js';
 
 /**
  * 3x3 stride-1 convolutions by Winograd F(4x4, 3x3): 36 multiplies per 16 outputs and input
- * channel instead of 144. The input and output transforms run in a small SIMD wasm module
- * (../wasm-simd) working on the backend's heap; the 36 [tiles, Ci] x [Ci, Co] products run on
- * XNNPACK's GEMM. On a batch-4 U-Net's layer shapes the products took a third of the time of the
- * backend's direct convolution. A U-Net's forward convolutions and their input gradients (a
- * convolution with the turned filter, see conv2d-backprop-input.ts) both come through here.
- * Other shapes, and channel counts that are not multiples of 4 (the SIMD width), go to the original.
+ * channel instead of 144. The transforms and the 36 [tiles, Ci] x [Ci, Co] products all run in a
+ * small SIMD wasm module (../wasm-simd/winograd-f43.c) working on the backend's heap; its products
+ * beat 36 calls of the backend's BatchMatMul (XNNPACK), whose per-call costs (packing the
+ * right-hand operand, making the output) were a third of the work. A U-Net's forward
+ * convolutions and their input gradients (a convolution with the turned filter, see
+ * conv2d-backprop-input.ts) come through here, and its filter gradients through
+ * winogradFilterGradient. Other shapes, and channel counts that are not multiples of 4 (the SIMD
+ * width), go to the original kernels.
  */
 const TILE_VALUES = 36;
 
 /**
- * Below these sizes the fixed costs win: transforming and packing 36 filter matrices per call,
- * and 108 temporary tensors. Measured on a U-Net's shapes: at 8x8 with batch 4 (16 tiles) the
- * direct convolution was 1.4x faster, at 16x16 (64 tiles) Winograd was 1.6x faster.
+ * Below this many 4x4 output tiles the filter transform (36 Ci x Co matrices per call) costs more
+ * than it saves. Measured: one tile (a 4x4 output) with 256 channels ran 2.5x slower than the
+ * direct convolution; from 4 tiles on, every U-Net shape ran faster (at 8x8, batch 4: 3.5 vs
+ * 20 ms with 256 channels, 0.03 vs 0.05 ms with 16).
  */
-const MIN_TILES = 64;
-const MIN_CHANNEL_PRODUCT = 256;
+const MIN_TILES = 4;
 
 /** Whether a convolution goes the Winograd way (otherwise to the original kernel). */
 export function suitsWinograd(x: tf.TensorInfo, convInfo: tf.backend_util.Conv2DInfo): boolean {
@@ -40,8 +41,7 @@ export function suitsWinograd(x: tf.TensorInfo, convInfo: tf.backend_util.Conv2D
     outChannels % 4 === 0 &&
     padInfo.top <= 2 &&
     padInfo.left <= 2 &&
-    x.shape[0]! * Math.ceil(convInfo.outHeight / 4) * Math.ceil(convInfo.outWidth / 4) >= MIN_TILES &&
-    inChannels * outChannels >= MIN_CHANNEL_PRODUCT
+    x.shape[0]! * Math.ceil(convInfo.outHeight / 4) * Math.ceil(convInfo.outWidth / 4) >= MIN_TILES
   );
 }
 
@@ -108,13 +108,14 @@ export function winogradConvolution(
   const memory = new WasmHeap(backend);
   const transforms = simdKernelsFor(memory.memory()).winogradF43;
   const scratch = memory.allocate([WINOGRAD_SCRATCH_FLOATS]);
-  const filters = tabledMatrices(memory, [1, inChannels, outChannels]);
+  const filters = matrixSet(memory, inChannels, outChannels);
   transforms.filter(memory.byteOffsetOf(filter), inChannels, outChannels, memory.byteOffsetOf(filters.table));
   const y = memory.allocate([batchSize, outHeight, outWidth, outChannels]);
   for (const { firstImage, images, rowBegin, rowEnd, tiles } of tileChunks(convInfo, chunkBytes)) {
-    const inputs = tabledMatrices(memory, [1, tiles, inChannels]);
+    const inputs = matrixSet(memory, tiles, inChannels);
     transforms.input(imageOffset(memory, x, firstImage), images, inHeight, inWidth, inChannels, padInfo.top, padInfo.left, rowBegin, rowEnd, tilesWide, memory.byteOffsetOf(inputs.table), memory.byteOffsetOf(scratch));
-    const products = tabledProducts(backend, memory, inputs.matrices, filters.matrices);
+    const products = matrixSet(memory, tiles, outChannels);
+    transforms.products(memory.byteOffsetOf(inputs.table), memory.byteOffsetOf(filters.table), tiles, inChannels, outChannels, memory.byteOffsetOf(products.table));
     transforms.output(
       memory.byteOffsetOf(products.table),
       imageOffset(memory, y, firstImage),
@@ -129,9 +130,9 @@ export function winogradConvolution(
       relu ? 1 : 0,
       memory.byteOffsetOf(scratch),
     );
-    release(backend, memory, [], inputs, products);
+    release(backend, [], inputs, products);
   }
-  release(backend, memory, [scratch], filters);
+  release(backend, [scratch], filters);
   return y;
 }
 
@@ -158,17 +159,17 @@ export function winogradFilterGradient(
   const chunks = tileChunks(convInfo, chunkBytes);
   const chunkGradient = chunks.length > 1 ? memory.allocate(dW.shape) : dW;
   chunks.forEach(({ firstImage, images, rowBegin, rowEnd, tiles }, index) => {
-    const inputs = tabledMatrices(memory, [1, tiles, inChannels]);
-    const outputGradients = tabledMatrices(memory, [1, tiles, outChannels]);
-    const products = tabledMatrices(memory, [1, inChannels, outChannels]);
+    const inputs = matrixSet(memory, tiles, inChannels);
+    const outputGradients = matrixSet(memory, tiles, outChannels);
+    const products = matrixSet(memory, inChannels, outChannels);
     transforms.input(imageOffset(memory, x, firstImage), images, inHeight, inWidth, inChannels, padInfo.top, padInfo.left, rowBegin, rowEnd, tilesWide, memory.byteOffsetOf(inputs.table), memory.byteOffsetOf(scratch));
     transforms.outputGradient(imageOffset(memory, dy, firstImage), images, outHeight, outWidth, outChannels, rowBegin, rowEnd, tilesWide, memory.byteOffsetOf(outputGradients.table), memory.byteOffsetOf(scratch));
     transforms.filterProducts(memory.byteOffsetOf(inputs.table), memory.byteOffsetOf(outputGradients.table), tiles, inChannels, outChannels, memory.byteOffsetOf(products.table));
     transforms.filterGradient(memory.byteOffsetOf(products.table), inChannels, outChannels, memory.byteOffsetOf(index === 0 ? dW : chunkGradient));
     if (index > 0) addInto(memory, dW, chunkGradient);
-    release(backend, memory, [], inputs, outputGradients, products);
+    release(backend, [], inputs, outputGradients, products);
   });
-  release(backend, memory, chunkGradient === dW ? [scratch] : [scratch, chunkGradient]);
+  release(backend, chunkGradient === dW ? [scratch] : [scratch, chunkGradient]);
   return dW;
 }
 
@@ -180,49 +181,29 @@ function addInto(memory: WasmHeap, sum: tf.TensorInfo, term: tf.TensorInfo): voi
   for (let i = 0; i < size; i++) heap[target + i]! += heap[source + i]!;
 }
 
-/** 36 matrices and the table of their byte offsets, the form the wasm transforms take them in. */
-interface TabledMatrices {
+/** 36 matrices in one buffer, and the table of their byte offsets that the wasm functions take. */
+interface MatrixSet {
+  buffer: tf.TensorInfo;
   table: tf.TensorInfo;
-  matrices: tf.TensorInfo[];
-  /** The memory the matrices are views of, when they are views. */
-  buffer: tf.TensorInfo | null;
 }
 
 /**
- * 36 matrices as views of one buffer, 16 floats apart beyond their size: matrices of a power-of-two
- * size placed back to back put the 36 rows a transform writes at once in the same cache sets, and
- * the transforms ran twice as slow.
+ * The matrices lie 16 floats apart beyond their size: matrices of a power-of-two size placed back
+ * to back put the 36 rows a transform writes at once in the same cache sets, and the transforms
+ * ran twice as slow.
  */
-function tabledMatrices(memory: WasmHeap, shape: number[]): TabledMatrices {
-  const stride = shape.reduce((product, size) => product * size, 1) + 16;
+function matrixSet(memory: WasmHeap, rows: number, columns: number): MatrixSet {
+  const stride = rows * columns + 16;
   const buffer = memory.allocate([TILE_VALUES * stride]);
-  const matrices = Array.from({ length: TILE_VALUES }, (_, k) => memory.view(buffer, k * stride, shape));
-  return { ...withTable(memory, matrices), buffer };
-}
-
-/** The 36 products lefts[k] x rights[k], on XNNPACK's GEMM. */
-function tabledProducts(backend: tf.KernelBackend, memory: WasmHeap, lefts: tf.TensorInfo[], rights: tf.TensorInfo[]): TabledMatrices {
-  const products = lefts.map((a, k) => runWasmKernel(tf.BatchMatMul, backend, { a, b: rights[k]! }, { transposeA: false, transposeB: false }));
-  return { ...withTable(memory, products), buffer: null };
-}
-
-function withTable(memory: WasmHeap, matrices: tf.TensorInfo[]): Omit<TabledMatrices, 'buffer'> {
   const table = memory.allocate([TILE_VALUES], 'int32');
   const heap = memory.int32Heap();
   const start = memory.byteOffsetOf(table) / Int32Array.BYTES_PER_ELEMENT;
-  matrices.forEach((matrix, index) => {
-    heap[start + index] = memory.byteOffsetOf(matrix);
-  });
-  return { table, matrices };
+  for (let k = 0; k < TILE_VALUES; k++) heap[start + k] = memory.byteOffsetOf(buffer) + k * stride * Float32Array.BYTES_PER_ELEMENT;
+  return { buffer, table };
 }
 
-function release(backend: tf.KernelBackend, memory: WasmHeap, tensors: tf.TensorInfo[], ...tabled: TabledMatrices[]): void {
-  for (const { table, matrices, buffer } of tabled) {
-    if (buffer === null) tensors.push(...matrices);
-    else for (const view of matrices) memory.releaseView(view);
-    tensors.push(table, ...(buffer === null ? [] : [buffer]));
-  }
-  for (const tensor of tensors) backend.disposeData(tensor.dataId);
+function release(backend: tf.KernelBackend, tensors: tf.TensorInfo[], ...sets: MatrixSet[]): void {
+  for (const tensor of [...tensors, ...sets.flatMap(({ buffer, table }) => [buffer, table])]) backend.disposeData(tensor.dataId);
 }
 
 function convInfoOf(x: tf.TensorInfo, filter: tf.TensorInfo, attrs: tf.Conv2DAttrs): tf.backend_util.Conv2DInfo {

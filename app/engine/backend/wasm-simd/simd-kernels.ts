@@ -24,6 +24,8 @@ export interface WinogradF43 {
   input(x: number, batch: number, height: number, width: number, channels: number, padTop: number, padLeft: number, tileRowBegin: number, tileRowEnd: number, tilesWide: number, tables: number, scratch: number): void;
   /** dy [N, H, W, C] -> 36 matrices [tiles, C] (A dY A^T per tile), listed at `tables`. */
   outputGradient(dy: number, batch: number, height: number, width: number, channels: number, tileRowBegin: number, tileRowEnd: number, tilesWide: number, tables: number, scratch: number): void;
+  /** M_k = V_k U_k for the 36 [tiles, Ci] matrices V and [Ci, Co] matrices U listed at their tables. */
+  products(inputTables: number, filterTables: number, tiles: number, inChannels: number, outChannels: number, productTables: number): void;
   /** dU_k = V_k^T dM_k for the 36 [tiles, Ci] matrices V and [tiles, Co] matrices dM listed at their tables. */
   filterProducts(inputTables: number, outputGradientTables: number, tiles: number, inChannels: number, outChannels: number, productTables: number): void;
   /** 36 matrices [Ci, Co] listed at `tables` -> dW [3, 3, Ci, Co] (G^T dU G). */
@@ -71,6 +73,7 @@ function instantiate(memory: WebAssembly.Memory): SimdKernels {
       output: exports['winograd_f43_output'] as WinogradF43['output'],
       outputGradient: exports['winograd_f43_output_gradient'] as WinogradF43['outputGradient'],
       filterGradient: exports['winograd_f43_filter_gradient'] as WinogradF43['filterGradient'],
+      products: exports['winograd_f43_products'] as WinogradF43['products'],
       filterProducts: exports['winograd_f43_filter_products'] as WinogradF43['filterProducts'],
     },
     batchNorm: {

@@ -307,3 +307,43 @@ void winograd_f43_filter_products(float *const *v_table, float *const *m_table, 
     }
   }
 }
+
+// M_k = V_k U_k for each of the 36 tile elements k: v_table[k] is [tiles, Ci], u_table[k] is
+// [Ci, Co], m_table[k] receives [tiles, Co]. Blocks of 4 tiles x 8 output channels.
+__attribute__((export_name("winograd_f43_products")))
+void winograd_f43_products(float *const *v_table, float *const *u_table, int tiles, int in_channels,
+                           int out_channels, float *const *m_table) {
+  for (int k = 0; k < 36; k++) {
+    const float *v = v_table[k], *u = u_table[k];
+    float *m = m_table[k];
+    int t = 0;
+    for (; t + 4 <= tiles; t += 4) {
+      for (int co = 0; co < out_channels; co += 8) {
+        const int wide = co + 8 <= out_channels;
+        f4 acc[4][2];
+        UNROLL for (int r = 0; r < 4; r++) acc[r][0] = acc[r][1] = wasm_f32x4_splat(0.0f);
+        for (int ci = 0; ci < in_channels; ci++) {
+          const f4 b0 = wasm_v128_load(u + ci * out_channels + co);
+          const f4 b1 = wide ? wasm_v128_load(u + ci * out_channels + co + 4) : b0;
+          UNROLL for (int r = 0; r < 4; r++) {
+            const f4 a = wasm_v128_load32_splat(v + (t + r) * in_channels + ci);
+            acc[r][0] = ADD(acc[r][0], MUL(a, b0));
+            acc[r][1] = ADD(acc[r][1], MUL(a, b1));
+          }
+        }
+        UNROLL for (int r = 0; r < 4; r++) {
+          wasm_v128_store(m + (t + r) * out_channels + co, acc[r][0]);
+          if (wide) wasm_v128_store(m + (t + r) * out_channels + co + 4, acc[r][1]);
+        }
+      }
+    }
+    for (; t < tiles; t++) {
+      for (int co = 0; co < out_channels; co += 4) {
+        f4 acc = wasm_f32x4_splat(0.0f);
+        for (int ci = 0; ci < in_channels; ci++)
+          acc = ADD(acc, MUL(wasm_v128_load32_splat(v + t * in_channels + ci), wasm_v128_load(u + ci * out_channels + co)));
+        wasm_v128_store(m + t * out_channels + co, acc);
+      }
+    }
+  }
+}
