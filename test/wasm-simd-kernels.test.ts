@@ -33,7 +33,7 @@ interface ConvolutionCase {
   name: string;
   x: Shape4;
   filter: Shape4;
-  pad: 'same' | 'valid';
+  pad: 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
   bias?: boolean;
   relu?: boolean;
 }
@@ -80,6 +80,7 @@ describe('Winograd 3x3 convolutions on wasm', () => {
     { name: "'valid'", x: [1, 35, 34, 16], filter: [3, 3, 16, 20], pad: 'valid' },
     { name: 'fused with bias and ReLU', x: [2, 32, 32, 8], filter: [3, 3, 8, 32], pad: 'same', bias: true, relu: true },
     { name: 'fused with bias, no activation', x: [1, 64, 40, 12], filter: [3, 3, 12, 24], pad: 'same', bias: true },
+    { name: 'uneven explicit padding of up to 2', x: [2, 21, 19, 8], filter: [3, 3, 8, 12], pad: [[0, 0], [2, 0], [1, 2], [0, 0]] },
   ];
   for (const testCase of winogradCases) {
     it(`matches the cpu backend: ${testCase.name}`, () => {
@@ -87,6 +88,13 @@ describe('Winograd 3x3 convolutions on wasm', () => {
       assertClose(convolveOn('wasm', testCase), convolveOn('cpu', testCase));
     });
   }
+
+  it('leaves convolutions to the backend when it runs on more threads than the module pays off for', () => {
+    const { x, filter, pad } = winogradCases[0]!;
+    const convInfo = tf.backend_util.computeConv2DInfo(x, filter, 1, 1, pad);
+    const input = { dataId: {}, shape: x, dtype: 'float32' as const };
+    assert.deepEqual([1, 2, 3, 8].map((threads) => suitsWinograd(input, convInfo, threads)), [true, true, false, false]);
+  });
 
   const fallbackCases: ConvolutionCase[] = [
     { name: 'channels not a multiple of 4', x: [2, 32, 32, 6], filter: [3, 3, 6, 16], pad: 'same' },
@@ -100,22 +108,24 @@ describe('Winograd 3x3 convolutions on wasm', () => {
     });
   }
 
-  it('gives the input gradient of a 3x3 convolution (a Winograd convolution with the turned filter)', () => {
-    const gradientOn = (backend: 'wasm' | 'cpu') => {
-      tf.setBackend(backend);
-      try {
-        return tf.tidy(() => {
-          const x = tf.tensor4d(values(2 * 32 * 32 * 8, 4), [2, 32, 32, 8]);
-          const filter = tf.tensor4d(values(3 * 3 * 8 * 16, 5), [3, 3, 8, 16]);
-          const [dx] = tf.grads((input) => tf.conv2d(input as tf.Tensor4D, filter, 1, 'same').square().sum())([x]);
-          return dx!.dataSync() as Float32Array;
-        });
-      } finally {
-        tf.setBackend('wasm');
-      }
-    };
-    assertClose(gradientOn('wasm'), gradientOn('cpu'));
-  });
+  for (const pad of ['same', 'valid'] as const) {
+    it(`gives the input gradient of a 3x3 '${pad}' convolution (a Winograd convolution with the turned filter)`, () => {
+      const gradientOn = (backend: 'wasm' | 'cpu') => {
+        tf.setBackend(backend);
+        try {
+          return tf.tidy(() => {
+            const x = tf.tensor4d(values(2 * 32 * 32 * 8, 4), [2, 32, 32, 8]);
+            const filter = tf.tensor4d(values(3 * 3 * 8 * 16, 5), [3, 3, 8, 16]);
+            const [dx] = tf.grads((input) => tf.conv2d(input as tf.Tensor4D, filter, 1, pad).square().sum())([x]);
+            return dx!.dataSync() as Float32Array;
+          });
+        } finally {
+          tf.setBackend('wasm');
+        }
+      };
+      assertClose(gradientOn('wasm'), gradientOn('cpu'));
+    });
+  }
 
   for (const testCase of winogradCases.slice(0, 2)) {
     it(`gives the filter gradient the cpu backend gives (Winograd backwards): ${testCase.name}`, () => {
@@ -153,8 +163,8 @@ describe('Winograd 3x3 convolutions on wasm', () => {
         return [y.dataSync() as Float32Array, dW.dataSync() as Float32Array];
       });
     const [y, dW] = run();
-    // 8 x 7 tiles per image: two images per chunk, then bands of two tile rows.
-    for (const chunkBytes of [120 * bytesPerTile, 20 * bytesPerTile]) {
+    // 8 x 7 tiles per image: two images per chunk (the last chunk one), then bands of 3, 3 and 2 tile rows.
+    for (const chunkBytes of [120 * bytesPerTile, 21 * bytesPerTile]) {
       const [chunkedY, chunkedDW] = run(chunkBytes);
       assertClose(chunkedY!, y!);
       assertClose(chunkedDW!, dW!);

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 
 import { simdKernelsFor, WINOGRAD_SCRATCH_FLOATS } from '../wasm-simd/simd-kernels.js';
 import type { KernelReplacement } from './kernel-replacement.js';
@@ -25,10 +26,18 @@ const TILE_VALUES = 36;
  */
 const MIN_TILES = 4;
 
+/**
+ * The module runs on one thread, XNNPACK's direct convolutions on all the backend's threads. One
+ * thread of Winograd did the work of about 3 of direct convolution on U-Net shapes, so from 3
+ * threads on the backend's own kernels are left to run.
+ */
+const MAX_THREADS = 2;
+
 /** Whether a convolution goes the Winograd way (otherwise to the original kernel). */
-export function suitsWinograd(x: tf.TensorInfo, convInfo: tf.backend_util.Conv2DInfo): boolean {
+export function suitsWinograd(x: tf.TensorInfo, convInfo: tf.backend_util.Conv2DInfo, threads = getThreadsCount()): boolean {
   const { filterHeight, filterWidth, strideHeight, strideWidth, dilationHeight, dilationWidth, inChannels, outChannels, padInfo, dataFormat } = convInfo;
   return (
+    threads <= MAX_THREADS &&
     x.dtype === 'float32' &&
     dataFormat === 'channelsLast' &&
     filterHeight === 3 &&
