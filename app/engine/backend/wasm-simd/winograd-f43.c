@@ -2,10 +2,10 @@
 // (Lavin and Gray, "Fast Algorithms for Convolutional Neural Networks", 2016).
 //
 // A convolution becomes: transform the filter (U = G g G^T) and every 6x6 input tile
-// (V = B^T d B), multiply them as 36 independent [tiles, Ci] x [Ci, Co] matrix products
-// (run by the host with XNNPACK), then transform each 6x6 product tile back to a 4x4 output tile
-// (Y = A^T M A). That needs 36 multiplies per 16 outputs and input channel where the direct
-// convolution needs 144.
+// (V = B^T d B), multiply them as 36 independent [tiles, Ci] x [Ci, Co] matrix products, then
+// transform each 6x6 product tile back to a 4x4 output tile (Y = A^T M A). That needs 36
+// multiplies per 16 outputs and input channel where the direct convolution needs 144. The filter
+// gradient runs it backwards: dU = sum over tiles of (A dY A^T) . V, then dW = G^T dU G.
 //
 // Built for wasm32 with SIMD128, linked against the host's imported memory: every pointer is a
 // byte offset into the tfjs-backend-wasm heap. Nothing here uses a stack or static data, so the
