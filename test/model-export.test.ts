@@ -66,14 +66,22 @@ function randomiseWeights(model: tf.LayersModel, seed: number): void {
 }
 
 /** NHWC intensities -> ONNX logits and probabilities, compared with the tfjs model's NHWC logits. */
+/**
+ * The ONNX model's outputs against the tfjs model's, computed on tfjs's plain cpu kernels: the
+ * wasm backend's Winograd convolutions round differently (about 1e-5 of the values), which would
+ * blur what this measures, the fidelity of the export.
+ */
 async function compare(session: ort.InferenceSession, model: tf.LayersModel, input: Float32Array, shape: [number, number, number, number]) {
   const [n, h, w, c] = shape;
+  const backend = tf.getBackend();
+  await tf.setBackend('cpu');
   const { expected, expectedShape, nchw, probabilities } = tf.tidy(() => {
     const x = tf.tensor4d(input, shape);
     const logits = (model.predict(x) as tf.Tensor4D).transpose([0, 3, 1, 2]);
     const activated = logits.shape[1] === 1 ? tf.sigmoid(logits) : tf.softmax(logits.transpose([0, 2, 3, 1])).transpose([0, 3, 1, 2]);
     return { expected: logits.dataSync(), expectedShape: logits.shape, nchw: x.transpose([0, 3, 1, 2]).dataSync(), probabilities: activated.dataSync() };
   });
+  await tf.setBackend(backend);
   const out = await session.run({ image: new ort.Tensor('float32', nchw as Float32Array, [n, c, h, w]) });
   assert.deepEqual(out.logits!.dims, expectedShape);
   return {

@@ -13,7 +13,7 @@ import { imageSource } from './image-source.js';
 import { loadModelSpec, type LoadedModel } from './model-files.js';
 import { allOutputs, classFractions, outputFilesFor, probabilityWriters, writeLabelOutputs } from './segment-outputs.js';
 import { effectiveSizing, segmentImage } from './segment-image.js';
-import { InferenceThreadStopped } from './session-thread.js';
+import { InferenceThreadStopped, type TileSession } from './session-thread.js';
 
 export interface BatchCallbacks {
   signal?: AbortSignal;
@@ -25,17 +25,19 @@ export interface BatchCallbacks {
 export const SUMMARY_CSV = 'summary.csv';
 
 /**
- * Images being worked on at once: while one is inferred on the model's thread, the other is
- * decoded, blended or encoded on this one, so the model rarely waits.
+ * Images being worked on at once: one per inference thread of the model, and one more that is
+ * decoded, blended or encoded on this thread meanwhile, so the model rarely waits.
  */
-const IMAGES_IN_FLIGHT = 2;
+function imagesInFlight(session: TileSession): number {
+  return session.parallelism + 1;
+}
 
 /**
  * Segments a folder or list of images into `request.output`. Per image: label PNG, colour PNG and
  * optionally an overlay and per-class probability maps, each written atomically. Unreadable files
  * are listed with their reason and skipped. Images whose outputs all exist are kept (so a cancelled
- * job, run again, picks up where it stopped) unless `overwrite`. Two images are in flight at a time
- * (IMAGES_IN_FLIGHT); a cancel stops taking new ones and lets those two finish or stop.
+ * job, run again, picks up where it stopped) unless `overwrite`. A few images are in flight at a
+ * time (imagesInFlight); a cancel stops taking new ones and lets those finish or stop.
  */
 export async function segmentBatch(request: SegmentRequest, callbacks: BatchCallbacks = {}): Promise<SegmentReport> {
   const started = performance.now();
@@ -106,7 +108,7 @@ export async function segmentBatch(request: SegmentRequest, callbacks: BatchCall
       });
       finished(image);
     };
-    await runPool(todo, IMAGES_IN_FLIGHT, segmentOne, signal);
+    await runPool(todo, imagesInFlight(loaded.session), segmentOne, signal);
     const order = new Map(plan.images.map((image, index) => [image.file, index]));
     segmented.sort((a, b) => order.get(a.file)! - order.get(b.file)!);
 

@@ -69,8 +69,13 @@ export async function openSession(model: string | Uint8Array, choice: ExecutionP
   throw new AppError('invalid_input', `${source}: onnxruntime cannot open this model (${firstLine(lastError)}).`, { skipped });
 }
 
-export function createSession(model: string | Uint8Array, provider: ExecutionProviderName): Promise<ort.InferenceSession> {
-  const options: ort.InferenceSession.SessionOptions = { executionProviders: [provider], graphOptimizationLevel: 'all' };
+/** `intraOpThreads`: threads for one run (null: onnxruntime's default, one per core). */
+export function createSession(model: string | Uint8Array, provider: ExecutionProviderName, intraOpThreads: number | null = null): Promise<ort.InferenceSession> {
+  const options: ort.InferenceSession.SessionOptions = {
+    executionProviders: [provider],
+    graphOptimizationLevel: 'all',
+    ...(intraOpThreads === null ? {} : { intraOpNumThreads: intraOpThreads }),
+  };
   return typeof model === 'string' ? ort.InferenceSession.create(model, options) : ort.InferenceSession.create(model, options);
 }
 

@@ -11,7 +11,8 @@ import { Project } from '../project/project.js';
 import { projectFile } from '../project/project-layout.js';
 import { describeOnnxModel, type ModelHints } from './describe-model.js';
 import { openSession } from './execution-provider.js';
-import { SessionThread, type TileSession } from './session-thread.js';
+import { SessionPool, sessionLayout } from './session-pool.js';
+import type { TileSession } from './session-thread.js';
 import type { ProviderReport } from '../contract/segmentation.js';
 
 export const MODELS_FOLDER = 'models';
@@ -55,11 +56,13 @@ export async function describeOnnxFile(file: string, hints: ModelHints = {}): Pr
   }
 }
 
-/** Describes an .onnx file and opens it for inference on a thread of its own (see SessionThread). */
+/** Describes an .onnx file and opens it for inference on threads of its own (see SessionPool). */
 export async function loadOnnxModel(file: string, hints: ModelHints = {}): Promise<LoadedModel> {
   const described = await describeOnnxFile(file, hints);
   const { description, provider } = described;
-  const session = await SessionThread.open(path.resolve(file), provider.name, description.inputName, description.outputName);
+  const absolute = path.resolve(file);
+  const layout = sessionLayout(provider.name, (await fs.stat(absolute)).size);
+  const session = await SessionPool.open(absolute, provider.name, description.inputName, description.outputName, layout);
   return { ...described, session };
 }
 

@@ -9,7 +9,7 @@ let opened: { session: ort.InferenceSession; inputName: string; outputName: stri
 parentPort!.on('message', async (request: SessionThreadRequest) => {
   try {
     if (request.type === 'open') {
-      opened = { session: await createSession(request.file, request.provider), inputName: request.inputName, outputName: request.outputName };
+      opened = { session: await createSession(request.file, request.provider, request.intraOpThreads), inputName: request.inputName, outputName: request.outputName };
       parentPort!.postMessage({ sequence: request.sequence, ok: true, data: new Float32Array(0), dims: [] } satisfies SessionThreadReply);
       return;
     }

@@ -20,6 +20,8 @@ export interface ModelOutput {
 
 /** What tiled inference needs of a model: run an NCHW float32 batch, and let go. */
 export interface TileSession {
+  /** How many runs proceed at once; callers keep that many in flight to use every core. */
+  readonly parallelism: number;
   run(input: Float32Array, dims: readonly number[]): Promise<ModelOutput>;
   release(): Promise<void>;
 }
@@ -31,6 +33,7 @@ export interface TileSession {
  * Requests carry sequence numbers and their input buffers are transferred, not copied.
  */
 export class SessionThread implements TileSession {
+  readonly parallelism = 1;
   private readonly pending = new Map<number, { resolve(output: ModelOutput): void; reject(error: Error): void }>();
   private nextSequence = 1;
   private failure: Error | null = null;
@@ -41,11 +44,14 @@ export class SessionThread implements TileSession {
     worker.on('exit', (code) => this.fail(new InferenceThreadStopped(`The inference thread stopped (exit code ${code}).`)));
   }
 
-  /** Opens `file` on `provider` (already known to work: the provider ladder chose it) in a new thread. */
-  static async open(file: string, provider: ExecutionProviderName, inputName: string, outputName: string): Promise<SessionThread> {
+  /**
+   * Opens `file` on `provider` (already known to work: the provider ladder chose it) in a new thread,
+   * running each run on `intraOpThreads` threads (null: onnxruntime's default).
+   */
+  static async open(file: string, provider: ExecutionProviderName, inputName: string, outputName: string, intraOpThreads: number | null = null): Promise<SessionThread> {
     const thread = new SessionThread(new Worker(WORKER_FILE));
     try {
-      await thread.request({ type: 'open', sequence: 0, file, provider, inputName, outputName });
+      await thread.request({ type: 'open', sequence: 0, file, provider, inputName, outputName, intraOpThreads });
     } catch (err) {
       await thread.release();
       throw new AppError('invalid_input', `${file}: the inference thread could not open the model (${err instanceof Error ? err.message : String(err)}).`, { file });

@@ -20,7 +20,8 @@ export type ProbabilityRowSink = (y: number, row: Float32Array) => void | Promis
 
 /**
  * Segments an image tile by tile: overlapping tiles of one horizontal band go through one
- * session.run per `batch` tiles, their probabilities are blended with raised-cosine weights into a
+ * session.run per group of at most `batch` tiles, groups side by side on a session that runs
+ * several at once, their probabilities are blended with raised-cosine weights into a
  * band-high accumulator, and rows no later band touches are handed to `sink` and dropped. Memory
  * stays at a few bands whatever the image height.
  */
@@ -44,27 +45,34 @@ export async function inferTiled(session: TileSession, model: ModelDescription, 
   for (let band = 0; band < ys.starts.length; band++) {
     const y0 = ys.starts[band]!;
     const rampY = blendRamp(ys.extent, ys.overlap, band > 0, band < ys.starts.length - 1);
-    for (let first = 0; first < xs.starts.length; first += batch) {
+    // Groups of tiles run side by side, as many at once as the session runs in parallel; at least
+    // that many groups per band, so that a narrow image still keeps every inference thread busy.
+    const groupSize = Math.min(batch, Math.ceil(xs.starts.length / session.parallelism));
+    const groupStarts = Array.from({ length: Math.ceil(xs.starts.length / groupSize) }, (_, g) => g * groupSize);
+    for (let wave = 0; wave < groupStarts.length; wave += session.parallelism) {
       throwIfCancelled(signal);
-      const group = xs.starts.slice(first, first + batch);
-      const probabilities = await runTiles(session, model, source, group, y0, xs.extent, ys.extent);
-      group.forEach((x0, k) => {
-        const rampX = rampsX[first + k]!;
-        const tilePixels = xs.extent * ys.extent;
-        const rows = Math.min(ys.extent, height - y0);
-        const cols = Math.min(xs.extent, width - x0);
-        for (let ty = 0; ty < rows; ty++) {
-          const accRow = y0 + ty - top;
-          for (let tx = 0; tx < cols; tx++) {
-            const w = rampY[ty]! * rampX[tx]!;
-            const at = accRow * width + x0 + tx;
-            weights[at] = weights[at]! + w;
-            for (let c = 0; c < channels; c++) {
-              const value = probabilities[(k * channels + c) * tilePixels + ty * xs.extent + tx]!;
-              sums[c * bandRows * width + at] = sums[c * bandRows * width + at]! + w * value;
+      const firsts = groupStarts.slice(wave, wave + session.parallelism);
+      const results = await Promise.all(firsts.map((first) => runTiles(session, model, source, xs.starts.slice(first, first + groupSize), y0, xs.extent, ys.extent)));
+      firsts.forEach((first, index) => {
+        const probabilities = results[index]!;
+        xs.starts.slice(first, first + groupSize).forEach((x0, k) => {
+          const rampX = rampsX[first + k]!;
+          const tilePixels = xs.extent * ys.extent;
+          const rows = Math.min(ys.extent, height - y0);
+          const cols = Math.min(xs.extent, width - x0);
+          for (let ty = 0; ty < rows; ty++) {
+            const accRow = y0 + ty - top;
+            for (let tx = 0; tx < cols; tx++) {
+              const w = rampY[ty]! * rampX[tx]!;
+              const at = accRow * width + x0 + tx;
+              weights[at] = weights[at]! + w;
+              for (let c = 0; c < channels; c++) {
+                const value = probabilities[(k * channels + c) * tilePixels + ty * xs.extent + tx]!;
+                sums[c * bandRows * width + at] = sums[c * bandRows * width + at]! + w * value;
+              }
             }
           }
-        }
+        });
       });
     }
     // Rows above the next band's top are final.
