@@ -39,23 +39,33 @@ export async function segmentImage(session: TileSession, model: ModelDescription
   const channels = model.outputChannels;
   const binary = channels === 1;
   let confidenceSum = 0;
+  const threshold = settings.threshold;
 
-  const decide = (y: number, row: Float32Array): void | Promise<void> => {
+  // Sums start local to each row: a closure variable updated per pixel cost more than the decision.
+  const decideBinary = (y: number, row: Float32Array): void | Promise<void> => {
     const offset = y * width;
+    let confidence = 0;
     for (let x = 0; x < width; x++) {
-      if (binary) {
-        const p = row[x]!;
-        labels[offset + x] = p > settings.threshold ? 1 : 0;
-        confidenceSum += p > 0.5 ? p : 1 - p;
-      } else {
-        let best = 0;
-        for (let c = 1; c < channels; c++) if (row[c * width + x]! > row[best * width + x]!) best = c;
-        labels[offset + x] = best;
-        confidenceSum += row[best * width + x]!;
-      }
+      const p = row[x]!;
+      labels[offset + x] = p > threshold ? 1 : 0;
+      confidence += p > 0.5 ? p : 1 - p;
     }
-    return options.onProbabilityRow?.(y, binary ? withBackground(row) : row);
+    confidenceSum += confidence;
+    return options.onProbabilityRow?.(y, withBackground(row));
   };
+  const decideArgmax = (y: number, row: Float32Array): void | Promise<void> => {
+    const offset = y * width;
+    let confidence = 0;
+    for (let x = 0; x < width; x++) {
+      let best = 0;
+      for (let c = 1; c < channels; c++) if (row[c * width + x]! > row[best * width + x]!) best = c;
+      labels[offset + x] = best;
+      confidence += row[best * width + x]!;
+    }
+    confidenceSum += confidence;
+    return options.onProbabilityRow?.(y, row);
+  };
+  const decide = binary ? decideBinary : decideArgmax;
   const sink = resampleRows({ width: source.sizedWidth, height: source.sizedHeight }, { width, height }, channels, decide);
   await inferTiled(session, model, source, settings, sink, options.signal);
 

@@ -91,13 +91,11 @@ export async function writeLabelOutputs(map: LabelMap, classes: readonly ClassDe
 
 /** Share of pixels per class id (index = class id, up to the largest class). */
 export function classFractions(map: LabelMap, classCount: number): number[] {
-  const counts = new Float64Array(Math.max(classCount, 1));
+  // Every byte value has a slot, so the count needs no bounds test; classes above classCount are dropped.
+  const counts = new Uint32Array(256);
   const { labels } = map;
-  for (let i = 0; i < labels.length; i++) {
-    const label = labels[i]!;
-    if (label < counts.length) counts[label] = counts[label]! + 1;
-  }
-  return Array.from(counts, (count) => count / map.labels.length);
+  for (let i = 0; i < labels.length; i++) counts[labels[i]!]!++;
+  return Array.from(counts.subarray(0, Math.max(classCount, 1)), (count) => count / labels.length);
 }
 
 /** Writes just the 8-bit label map (the project's mask format), row by row and atomically. */
