@@ -171,6 +171,22 @@ describe('Winograd 3x3 convolutions on wasm', () => {
     }
   });
 
+  it('leaves nothing allocated when it fails part-way', () => {
+    const xShape: Shape4 = [2, 30, 26, 16];
+    const filterShape: Shape4 = [3, 3, 16, 16];
+    const convInfo = tf.backend_util.computeConv2DInfo(xShape, filterShape, 1, 1, 'same');
+    const backend = tf.backend() as tf.KernelBackend & { numDataIds(): number };
+    const filter = tf.zeros(filterShape);
+    // An input the backend does not hold: the failure comes after the filter's matrices and the
+    // output exist, as an out-of-memory failure in a later chunk would.
+    const missing = { dataId: {}, shape: xShape, dtype: 'float32' as const };
+    const before = backend.numDataIds();
+    assert.throws(() => winogradConvolution(backend, missing, filter, convInfo, null, false));
+    assert.throws(() => winogradFilterGradient(backend, missing, filter, convInfo));
+    assert.equal(backend.numDataIds(), before);
+    filter.dispose();
+  });
+
   it('releases its intermediates', () => {
     const testCase = winogradCases[0]!;
     convolveOn('wasm', testCase);

@@ -116,33 +116,34 @@ export function winogradConvolution(
   const tilesWide = Math.ceil(outWidth / 4);
   const memory = new WasmHeap(backend);
   const transforms = simdKernelsFor(memory.memory()).winogradF43;
-  const scratch = memory.allocate([WINOGRAD_SCRATCH_FLOATS]);
-  const filters = matrixSet(memory, inChannels, outChannels);
-  transforms.filter(memory.byteOffsetOf(filter), inChannels, outChannels, memory.byteOffsetOf(filters.table));
   const y = memory.allocate([batchSize, outHeight, outWidth, outChannels]);
-  for (const { firstImage, images, rowBegin, rowEnd, tiles } of tileChunks(convInfo, chunkBytes)) {
-    const inputs = matrixSet(memory, tiles, inChannels);
-    transforms.input(imageOffset(memory, x, firstImage), images, inHeight, inWidth, inChannels, padInfo.top, padInfo.left, rowBegin, rowEnd, tilesWide, memory.byteOffsetOf(inputs.table), memory.byteOffsetOf(scratch));
-    const products = matrixSet(memory, tiles, outChannels);
-    transforms.products(memory.byteOffsetOf(inputs.table), memory.byteOffsetOf(filters.table), tiles, inChannels, outChannels, memory.byteOffsetOf(products.table));
-    transforms.output(
-      memory.byteOffsetOf(products.table),
-      imageOffset(memory, y, firstImage),
-      images,
-      outHeight,
-      outWidth,
-      outChannels,
-      rowBegin,
-      rowEnd,
-      tilesWide,
-      bias === null ? 0 : memory.byteOffsetOf(bias),
-      relu ? 1 : 0,
-      memory.byteOffsetOf(scratch),
-    );
-    release(backend, [], inputs, products);
-  }
-  release(backend, [scratch], filters);
-  return y;
+  return withTemporaries(backend, y, (temporaries) => {
+    const scratch = temporaries.tensor(memory.allocate([WINOGRAD_SCRATCH_FLOATS]));
+    const filters = matrixSet(memory, temporaries, inChannels, outChannels);
+    transforms.filter(memory.byteOffsetOf(filter), inChannels, outChannels, memory.byteOffsetOf(filters.table));
+    for (const { firstImage, images, rowBegin, rowEnd, tiles } of tileChunks(convInfo, chunkBytes)) {
+      withTemporaries(backend, null, (chunk) => {
+        const inputs = matrixSet(memory, chunk, tiles, inChannels);
+        const products = matrixSet(memory, chunk, tiles, outChannels);
+        transforms.input(imageOffset(memory, x, firstImage), images, inHeight, inWidth, inChannels, padInfo.top, padInfo.left, rowBegin, rowEnd, tilesWide, memory.byteOffsetOf(inputs.table), memory.byteOffsetOf(scratch));
+        transforms.products(memory.byteOffsetOf(inputs.table), memory.byteOffsetOf(filters.table), tiles, inChannels, outChannels, memory.byteOffsetOf(products.table));
+        transforms.output(
+          memory.byteOffsetOf(products.table),
+          imageOffset(memory, y, firstImage),
+          images,
+          outHeight,
+          outWidth,
+          outChannels,
+          rowBegin,
+          rowEnd,
+          tilesWide,
+          bias === null ? 0 : memory.byteOffsetOf(bias),
+          relu ? 1 : 0,
+          memory.byteOffsetOf(scratch),
+        );
+      });
+    }
+  });
 }
 
 /**
@@ -163,23 +164,24 @@ export function winogradFilterGradient(
   const tilesWide = Math.ceil(outWidth / 4);
   const memory = new WasmHeap(backend);
   const transforms = simdKernelsFor(memory.memory()).winogradF43;
-  const scratch = memory.allocate([WINOGRAD_SCRATCH_FLOATS]);
   const dW = memory.allocate([3, 3, inChannels, outChannels]);
-  const chunks = tileChunks(convInfo, chunkBytes);
-  const chunkGradient = chunks.length > 1 ? memory.allocate(dW.shape) : dW;
-  chunks.forEach(({ firstImage, images, rowBegin, rowEnd, tiles }, index) => {
-    const inputs = matrixSet(memory, tiles, inChannels);
-    const outputGradients = matrixSet(memory, tiles, outChannels);
-    const products = matrixSet(memory, inChannels, outChannels);
-    transforms.input(imageOffset(memory, x, firstImage), images, inHeight, inWidth, inChannels, padInfo.top, padInfo.left, rowBegin, rowEnd, tilesWide, memory.byteOffsetOf(inputs.table), memory.byteOffsetOf(scratch));
-    transforms.outputGradient(imageOffset(memory, dy, firstImage), images, outHeight, outWidth, outChannels, rowBegin, rowEnd, tilesWide, memory.byteOffsetOf(outputGradients.table), memory.byteOffsetOf(scratch));
-    transforms.filterProducts(memory.byteOffsetOf(inputs.table), memory.byteOffsetOf(outputGradients.table), tiles, inChannels, outChannels, memory.byteOffsetOf(products.table));
-    transforms.filterGradient(memory.byteOffsetOf(products.table), inChannels, outChannels, memory.byteOffsetOf(index === 0 ? dW : chunkGradient));
-    if (index > 0) addInto(memory, dW, chunkGradient);
-    release(backend, [], inputs, outputGradients, products);
+  return withTemporaries(backend, dW, (temporaries) => {
+    const scratch = temporaries.tensor(memory.allocate([WINOGRAD_SCRATCH_FLOATS]));
+    const chunks = tileChunks(convInfo, chunkBytes);
+    const chunkGradient = chunks.length > 1 ? temporaries.tensor(memory.allocate(dW.shape)) : dW;
+    chunks.forEach(({ firstImage, images, rowBegin, rowEnd, tiles }, index) => {
+      withTemporaries(backend, null, (chunk) => {
+        const inputs = matrixSet(memory, chunk, tiles, inChannels);
+        const outputGradients = matrixSet(memory, chunk, tiles, outChannels);
+        const products = matrixSet(memory, chunk, inChannels, outChannels);
+        transforms.input(imageOffset(memory, x, firstImage), images, inHeight, inWidth, inChannels, padInfo.top, padInfo.left, rowBegin, rowEnd, tilesWide, memory.byteOffsetOf(inputs.table), memory.byteOffsetOf(scratch));
+        transforms.outputGradient(imageOffset(memory, dy, firstImage), images, outHeight, outWidth, outChannels, rowBegin, rowEnd, tilesWide, memory.byteOffsetOf(outputGradients.table), memory.byteOffsetOf(scratch));
+        transforms.filterProducts(memory.byteOffsetOf(inputs.table), memory.byteOffsetOf(outputGradients.table), tiles, inChannels, outChannels, memory.byteOffsetOf(products.table));
+        transforms.filterGradient(memory.byteOffsetOf(products.table), inChannels, outChannels, memory.byteOffsetOf(index === 0 ? dW : chunkGradient));
+      });
+      if (index > 0) addInto(memory, dW, chunkGradient);
+    });
   });
-  release(backend, chunkGradient === dW ? [scratch] : [scratch, chunkGradient]);
-  return dW;
 }
 
 function addInto(memory: WasmHeap, sum: tf.TensorInfo, term: tf.TensorInfo): void {
@@ -201,18 +203,37 @@ interface MatrixSet {
  * to back put the 36 rows a transform writes at once in the same cache sets, and the transforms
  * ran twice as slow.
  */
-function matrixSet(memory: WasmHeap, rows: number, columns: number): MatrixSet {
+function matrixSet(memory: WasmHeap, temporaries: Temporaries, rows: number, columns: number): MatrixSet {
   const stride = rows * columns + 16;
-  const buffer = memory.allocate([TILE_VALUES * stride]);
-  const table = memory.allocate([TILE_VALUES], 'int32');
+  const buffer = temporaries.tensor(memory.allocate([TILE_VALUES * stride]));
+  const table = temporaries.tensor(memory.allocate([TILE_VALUES], 'int32'));
   const heap = memory.int32Heap();
   const start = memory.byteOffsetOf(table) / Int32Array.BYTES_PER_ELEMENT;
   for (let k = 0; k < TILE_VALUES; k++) heap[start + k] = memory.byteOffsetOf(buffer) + k * stride * Float32Array.BYTES_PER_ELEMENT;
   return { buffer, table };
 }
 
-function release(backend: tf.KernelBackend, tensors: tf.TensorInfo[], ...sets: MatrixSet[]): void {
-  for (const tensor of [...tensors, ...sets.flatMap(({ buffer, table }) => [buffer, table])]) backend.disposeData(tensor.dataId);
+/** The temporary tensors of one step, released when it ends, whether it returns or throws. */
+interface Temporaries {
+  tensor(tensor: tf.TensorInfo): tf.TensorInfo;
+}
+
+/**
+ * Runs `step` and releases the temporaries it registered; on a throw (the wasm heap out of memory)
+ * it releases `result` too, so that a failed kernel leaves nothing allocated. Returns `result`.
+ */
+function withTemporaries<Result extends tf.TensorInfo | null>(backend: tf.KernelBackend, result: Result, step: (temporaries: Temporaries) => void): Result {
+  const tensors: tf.TensorInfo[] = [];
+  const temporaries: Temporaries = { tensor: (tensor) => (tensors.push(tensor), tensor) };
+  try {
+    step(temporaries);
+  } catch (err) {
+    if (result !== null) tensors.push(result);
+    throw err;
+  } finally {
+    for (const tensor of tensors) backend.disposeData(tensor.dataId);
+  }
+  return result;
 }
 
 function convInfoOf(x: tf.TensorInfo, filter: tf.TensorInfo, attrs: tf.Conv2DAttrs): tf.backend_util.Conv2DInfo {
