@@ -38,7 +38,7 @@ export interface DescribedModel {
 }
 
 export interface LoadedModel extends DescribedModel {
-  /** The model, ready to run on its own thread. */
+  /** The model, ready to run on threads of its own (see SessionPool). */
   session: TileSession;
 }
 
