@@ -272,13 +272,15 @@ void winograd_f43_filter_products(float *const *v_table, float *const *m_table, 
     const float *v = v_table[k], *m = m_table[k];
     float *u = u_table[k];
     for (int ci = 0; ci < in_channels; ci += 4) {
-      int co = 0;
-      for (; co + 8 <= out_channels; co += 8) {
+      for (int co = 0; co < out_channels; co += 8) {
+        // The last block is 4 wide when Co is not a multiple of 8: its second half repeats the first.
+        const int wide = co + 8 <= out_channels;
         f4 acc[4][2];
         UNROLL for (int r = 0; r < 4; r++) acc[r][0] = acc[r][1] = wasm_f32x4_splat(0.0f);
         for (int t = 0; t < tiles; t++) {
           const f4 a = wasm_v128_load(v + t * in_channels + ci);
-          const f4 b0 = wasm_v128_load(m + t * out_channels + co), b1 = wasm_v128_load(m + t * out_channels + co + 4);
+          const f4 b0 = wasm_v128_load(m + t * out_channels + co);
+          const f4 b1 = wide ? wasm_v128_load(m + t * out_channels + co + 4) : b0;
           const f4 a0 = wasm_i32x4_shuffle(a, a, 0, 0, 0, 0), a1 = wasm_i32x4_shuffle(a, a, 1, 1, 1, 1);
           const f4 a2 = wasm_i32x4_shuffle(a, a, 2, 2, 2, 2), a3 = wasm_i32x4_shuffle(a, a, 3, 3, 3, 3);
           acc[0][0] = ADD(acc[0][0], MUL(a0, b0)), acc[0][1] = ADD(acc[0][1], MUL(a0, b1));
@@ -288,21 +290,8 @@ void winograd_f43_filter_products(float *const *v_table, float *const *m_table, 
         }
         UNROLL for (int r = 0; r < 4; r++) {
           wasm_v128_store(u + (ci + r) * out_channels + co, acc[r][0]);
-          wasm_v128_store(u + (ci + r) * out_channels + co + 4, acc[r][1]);
+          if (wide) wasm_v128_store(u + (ci + r) * out_channels + co + 4, acc[r][1]);
         }
-      }
-      for (; co < out_channels; co += 4) {
-        f4 acc[4];
-        UNROLL for (int r = 0; r < 4; r++) acc[r] = wasm_f32x4_splat(0.0f);
-        for (int t = 0; t < tiles; t++) {
-          const f4 a = wasm_v128_load(v + t * in_channels + ci);
-          const f4 b = wasm_v128_load(m + t * out_channels + co);
-          acc[0] = ADD(acc[0], MUL(wasm_i32x4_shuffle(a, a, 0, 0, 0, 0), b));
-          acc[1] = ADD(acc[1], MUL(wasm_i32x4_shuffle(a, a, 1, 1, 1, 1), b));
-          acc[2] = ADD(acc[2], MUL(wasm_i32x4_shuffle(a, a, 2, 2, 2, 2), b));
-          acc[3] = ADD(acc[3], MUL(wasm_i32x4_shuffle(a, a, 3, 3, 3, 3), b));
-        }
-        UNROLL for (int r = 0; r < 4; r++) wasm_v128_store(u + (ci + r) * out_channels + co, acc[r]);
       }
     }
   }
@@ -324,6 +313,7 @@ void winograd_f43_products(float *const *v_table, float *const *u_table, int til
         UNROLL for (int r = 0; r < 4; r++) acc[r][0] = acc[r][1] = wasm_f32x4_splat(0.0f);
         for (int ci = 0; ci < in_channels; ci++) {
           const f4 b0 = wasm_v128_load(u + ci * out_channels + co);
+          // The last block is 4 wide when Co is not a multiple of 8: its second half repeats the first.
           const f4 b1 = wide ? wasm_v128_load(u + ci * out_channels + co + 4) : b0;
           UNROLL for (int r = 0; r < 4; r++) {
             const f4 a = wasm_v128_load32_splat(v + (t + r) * in_channels + ci);
