@@ -41,39 +41,42 @@ export async function inferTiled(session: TileSession, model: ModelDescription, 
   const weights = new Float32Array(bandRows * width);
   const rampsX = xs.starts.map((_start, i) => blendRamp(xs.extent, xs.overlap, i > 0, i < xs.starts.length - 1));
   let top = 0; // image row held in accumulator row 0
+  const tilePixels = xs.extent * ys.extent;
+
+  /** Adds tile k of a run's probabilities, placed at (x0, y0), to the accumulator. */
+  const addTile = (probabilities: Float32Array, k: number, x0: number, y0: number, rampX: Float32Array, rampY: Float32Array): void => {
+    const rows = Math.min(ys.extent, height - y0);
+    const cols = Math.min(xs.extent, width - x0);
+    for (let ty = 0; ty < rows; ty++) {
+      const accRow = y0 + ty - top;
+      for (let tx = 0; tx < cols; tx++) {
+        const w = rampY[ty]! * rampX[tx]!;
+        const at = accRow * width + x0 + tx;
+        weights[at] = weights[at]! + w;
+        for (let c = 0; c < channels; c++) {
+          const value = probabilities[(k * channels + c) * tilePixels + ty * xs.extent + tx]!;
+          sums[c * bandRows * width + at] = sums[c * bandRows * width + at]! + w * value;
+        }
+      }
+    }
+  };
+
+  // Groups of tiles (indices into xs.starts) run side by side, as many at once as the session runs
+  // in parallel; at least that many groups per band, so that a narrow image still keeps every
+  // inference thread busy.
+  const groupSize = Math.min(batch, Math.ceil(xs.starts.length / session.parallelism));
+  const groups = Array.from({ length: Math.ceil(xs.starts.length / groupSize) }, (_, g) =>
+    xs.starts.slice(g * groupSize, (g + 1) * groupSize).map((_start, k) => g * groupSize + k),
+  );
 
   for (let band = 0; band < ys.starts.length; band++) {
     const y0 = ys.starts[band]!;
     const rampY = blendRamp(ys.extent, ys.overlap, band > 0, band < ys.starts.length - 1);
-    // Groups of tiles run side by side, as many at once as the session runs in parallel; at least
-    // that many groups per band, so that a narrow image still keeps every inference thread busy.
-    const groupSize = Math.min(batch, Math.ceil(xs.starts.length / session.parallelism));
-    const groupStarts = Array.from({ length: Math.ceil(xs.starts.length / groupSize) }, (_, g) => g * groupSize);
-    for (let wave = 0; wave < groupStarts.length; wave += session.parallelism) {
+    for (let wave = 0; wave < groups.length; wave += session.parallelism) {
       throwIfCancelled(signal);
-      const firsts = groupStarts.slice(wave, wave + session.parallelism);
-      const results = await Promise.all(firsts.map((first) => runTiles(session, model, source, xs.starts.slice(first, first + groupSize), y0, xs.extent, ys.extent)));
-      firsts.forEach((first, index) => {
-        const probabilities = results[index]!;
-        xs.starts.slice(first, first + groupSize).forEach((x0, k) => {
-          const rampX = rampsX[first + k]!;
-          const tilePixels = xs.extent * ys.extent;
-          const rows = Math.min(ys.extent, height - y0);
-          const cols = Math.min(xs.extent, width - x0);
-          for (let ty = 0; ty < rows; ty++) {
-            const accRow = y0 + ty - top;
-            for (let tx = 0; tx < cols; tx++) {
-              const w = rampY[ty]! * rampX[tx]!;
-              const at = accRow * width + x0 + tx;
-              weights[at] = weights[at]! + w;
-              for (let c = 0; c < channels; c++) {
-                const value = probabilities[(k * channels + c) * tilePixels + ty * xs.extent + tx]!;
-                sums[c * bandRows * width + at] = sums[c * bandRows * width + at]! + w * value;
-              }
-            }
-          }
-        });
-      });
+      const waveGroups = groups.slice(wave, wave + session.parallelism);
+      const results = await Promise.all(waveGroups.map((group) => runTiles(session, model, source, group.map((i) => xs.starts[i]!), y0, xs.extent, ys.extent)));
+      waveGroups.forEach((group, g) => group.forEach((i, k) => addTile(results[g]!, k, xs.starts[i]!, y0, rampsX[i]!, rampY)));
     }
     // Rows above the next band's top are final.
     const finishedUntil = band + 1 < ys.starts.length ? ys.starts[band + 1]! : height;
