@@ -61,23 +61,16 @@ function narrowPointwiseGradient(backend: tf.KernelBackend, x: tf.TensorInfo, dy
 }
 
 function filterGradientByTaps(backend: tf.KernelBackend, x: tf.TensorInfo, dy: tf.TensorInfo, convInfo: tf.backend_util.Conv2DInfo): tf.TensorInfo {
-  const { batchSize, inChannels, outChannels, filterHeight, filterWidth, outHeight, outWidth } = convInfo;
+  const { batchSize, inChannels, outChannels, outHeight, outWidth } = convInfo;
   const positions = batchSize * outHeight * outWidth;
-  const blockSize = inChannels * outChannels;
   const memory = new WasmHeap(backend);
   const channelPlanes = transposeOnWasm(backend, x, [3, 0, 1, 2]);
   const dyMatrix = runWasmKernel(tf.Reshape, backend, { x: dy }, { shape: [1, positions, outChannels] });
   const tapMatrix = memory.allocate([1, inChannels, positions]);
-  const dW = memory.allocate([filterHeight, filterWidth, inChannels, outChannels]);
-  for (let kh = 0; kh < filterHeight; kh++) {
-    for (let kw = 0; kw < filterWidth; kw++) {
-      gatherTap(memory, channelPlanes, tapMatrix, convInfo, kh, kw);
-      const block = runWasmKernel(tf.BatchMatMul, backend, { a: tapMatrix, b: dyMatrix }, { transposeA: false, transposeB: false });
-      const start = memory.offsetOf(block);
-      memory.heap().copyWithin(memory.offsetOf(dW) + (kh * filterWidth + kw) * blockSize, start, start + blockSize);
-      backend.disposeData(block.dataId);
-    }
-  }
+  const dW = gradientPerTap(backend, memory, convInfo, dyMatrix, (kh, kw) => {
+    gatherTap(memory, channelPlanes, tapMatrix, convInfo, kh, kw);
+    return tapMatrix;
+  });
   for (const intermediate of [channelPlanes, dyMatrix, tapMatrix]) backend.disposeData(intermediate.dataId);
   return dW;
 }
@@ -114,23 +107,17 @@ function filterGradientByPaddedPlanes(backend: tf.KernelBackend, x: tf.TensorInf
   const memory = new WasmHeap(backend);
   const planes = memory.allocate([inChannels * positions + slack]);
   const paddedDy = memory.allocate([1, positions, outChannels]);
-  const dW = memory.allocate([filterHeight, filterWidth, inChannels, outChannels]);
   simdKernelsFor(memory.memory()).paddedChannelPlanes(
     memory.byteOffsetOf(x), batchSize, inHeight, inWidth, inChannels, padInfo.top, padInfo.left,
     paddedHeight, paddedWidth, positions, slack, memory.byteOffsetOf(planes),
   );
   padRowsAndColumns(memory, dy, paddedDy, convInfo, paddedHeight, paddedWidth);
-  const blockSize = inChannels * outChannels;
-  for (let kh = 0; kh < filterHeight; kh++) {
-    for (let kw = 0; kw < filterWidth; kw++) {
-      const tapMatrix = memory.view(planes, kh * paddedWidth + kw, [1, inChannels, positions]);
-      const block = runWasmKernel(tf.BatchMatMul, backend, { a: tapMatrix, b: paddedDy }, { transposeA: false, transposeB: false });
-      memory.releaseView(tapMatrix);
-      const start = memory.offsetOf(block);
-      memory.heap().copyWithin(memory.offsetOf(dW) + (kh * filterWidth + kw) * blockSize, start, start + blockSize);
-      backend.disposeData(block.dataId);
-    }
-  }
+  const views: tf.TensorInfo[] = [];
+  const dW = gradientPerTap(backend, memory, convInfo, paddedDy, (kh, kw) => {
+    views.push(memory.view(planes, kh * paddedWidth + kw, [1, inChannels, positions]));
+    return views.at(-1)!;
+  });
+  for (const view of views) memory.releaseView(view);
   for (const intermediate of [planes, paddedDy]) backend.disposeData(intermediate.dataId);
   return dW;
 }
@@ -149,6 +136,31 @@ function padRowsAndColumns(memory: WasmHeap, dy: tf.TensorInfo, padded: tf.Tenso
       heap.copyWithin(target + (n * paddedHeight + y) * paddedWidth * outChannels, from, from + rowLength);
     }
   }
+}
+
+/**
+ * dW from one GEMM per filter tap, dW[kh, kw] = T^T . dY, with `tapMatrix` giving each tap's T^T
+ * ([1, Ci, P], P matching dyMatrix's [1, P, Co]). XNNPACK packs dyMatrix once and reuses it for
+ * every tap.
+ */
+function gradientPerTap(
+  backend: tf.KernelBackend,
+  memory: WasmHeap,
+  { filterHeight, filterWidth, inChannels, outChannels }: tf.backend_util.Conv2DInfo,
+  dyMatrix: tf.TensorInfo,
+  tapMatrix: (kh: number, kw: number) => tf.TensorInfo,
+): tf.TensorInfo {
+  const blockSize = inChannels * outChannels;
+  const dW = memory.allocate([filterHeight, filterWidth, inChannels, outChannels]);
+  for (let kh = 0; kh < filterHeight; kh++) {
+    for (let kw = 0; kw < filterWidth; kw++) {
+      const block = runWasmKernel(tf.BatchMatMul, backend, { a: tapMatrix(kh, kw), b: dyMatrix }, { transposeA: false, transposeB: false });
+      const start = memory.offsetOf(block);
+      memory.heap().copyWithin(memory.offsetOf(dW) + (kh * filterWidth + kw) * blockSize, start, start + blockSize);
+      backend.disposeData(block.dataId);
+    }
+  }
+  return dW;
 }
 
 /**
