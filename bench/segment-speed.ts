@@ -16,7 +16,8 @@ const WARM_UP = 64;
  * A folder of 512x512 images through U-Net Studio end to end (decode, infer, encode PNG) and
  * through the PyTorch predict loop, with the same weights (PyTorch trains the model briefly and
  * exports it, so both write realistic masks); plus the raw onnxruntime session on the same tensors,
- * the ceiling of our pipeline. Each side runs in a fresh process (bench/segment-speed-child.ts).
+ * the ceiling of our pipeline: the better of one session on every core and the pipeline's layout of
+ * several sessions side by side (both are reported). Each side runs in a fresh process (bench/segment-speed-child.ts).
  * Goals: >= 2.5x PyTorch and >= 85% of the raw session.
  */
 export async function benchSegmentSpeed(): Promise<BenchResult> {
@@ -30,7 +31,14 @@ export async function benchSegmentSpeed(): Promise<BenchResult> {
       '--input', data.imagesDir, '--masks', data.masksDir, '--output', path.join(dir, 'pytorch-masks'), '--onnx', onnxFile, '--base', String(BASE), '--threads', String(threads),
     ]);
 
-    const { oursImagesPerSecond, rawImagesPerSecond, provider } = await runNodeBench<{ oursImagesPerSecond: number; rawImagesPerSecond: number; provider: string }>('segment-speed-child.js', [
+    const { oursImagesPerSecond, rawImagesPerSecond, oneSessionImagesPerSecond, layoutImagesPerSecond, sessions, provider } = await runNodeBench<{
+      oursImagesPerSecond: number;
+      rawImagesPerSecond: number;
+      oneSessionImagesPerSecond: number;
+      layoutImagesPerSecond: number;
+      sessions: number;
+      provider: string;
+    }>('segment-speed-child.js', [
       data.imagesDir, path.join(dir, 'ours'), onnxFile, String(SIZE), String(WARM_UP),
     ]);
     const vsPyTorch = oursImagesPerSecond / torch.imagesPerSecond;
@@ -44,6 +52,9 @@ export async function benchSegmentSpeed(): Promise<BenchResult> {
         oursImagesPerSecond: round(oursImagesPerSecond),
         pytorchImagesPerSecond: round(torch.imagesPerSecond),
         rawSessionImagesPerSecond: round(rawImagesPerSecond),
+        rawOneSessionAllCoresImagesPerSecond: round(oneSessionImagesPerSecond),
+        rawPipelineLayoutImagesPerSecond: round(layoutImagesPerSecond),
+        pipelineSessions: sessions,
         ratioVsPyTorch: round(vsPyTorch),
         fractionOfRawSession: round(ofCeiling),
       },
