@@ -17,9 +17,9 @@ const MAX_REPLICATED_MODEL_BYTES = 256 * 1024 * 1024;
  * On the CPU, one session per core (up to 4) with the cores shared out between them: images (and
  * tiles) then run side by side, each on its own threads. One session running each image on every
  * core made its threads wait for each other at every layer, and for the pipeline's decoding and
- * encoding whenever those took a core: bench/segment-speed measured 2 sessions x 1 thread at 9.4
- * images/s where 1 x 2 ran 8.8 (U-Net base 16, 512x512, 2 cores), and the pipeline kept more of it. An accelerator gets
- * one session, as does a model too large to hold several times.
+ * encoding whenever those took a core: bench/segment-speed measured 2 sessions x 1 thread at
+ * 9.4 images/s where 1 x 2 ran 8.8 (U-Net base 16, 512x512, 2 cores), and the pipeline kept more
+ * of it. An accelerator gets one session, as does a model too large to hold several times.
  */
 export function sessionLayout(provider: ExecutionProviderName, modelBytes: number, cores = os.availableParallelism()): SessionLayout {
   if (provider !== 'cpu' || cores < 2 || modelBytes > MAX_REPLICATED_MODEL_BYTES) return { sessions: 1, intraOpThreads: null };
