@@ -11,6 +11,24 @@ export interface LossOptions {
 const DICE_SMOOTH = 1;
 
 /**
+ * The sums over a batch's valid pixels that the loss is made of. Sums of parts of a batch add up
+ * to the whole batch's, which is what lets micro-batches reproduce the whole batch's loss and
+ * gradients (see micro-batch-gradients.ts). Dice terms are scalars for binary models, one value
+ * per class otherwise.
+ */
+export type LossSums = {
+  /** Class-weighted cross-entropy summed over valid pixels, and the sum of the weights. */
+  crossEntropy: tf.Tensor;
+  weight: tf.Tensor;
+  /** Soft Dice: sum of probability x truth, of probabilities, of truth. */
+  intersection: tf.Tensor;
+  predicted: tf.Tensor;
+  truth: tf.Tensor;
+};
+
+export const LOSS_SUM_NAMES = ['crossEntropy', 'weight', 'intersection', 'predicted', 'truth'] as const satisfies readonly (keyof LossSums)[];
+
+/**
  * Cross-entropy (BCE with logits for binary) + soft Dice loss, the reference recipe. Pixels labelled
  * 255 are excluded from both terms: every sum runs over valid pixels only and is normalised by
  * their count, so an image with ignored regions scores exactly like the same image with those
@@ -18,32 +36,48 @@ const DICE_SMOOTH = 1;
  * `logits` is [B,H,W,1|K], `labels` int32 [B,H,W].
  */
 export function segmentationLoss(logits: tf.Tensor4D, labels: tf.Tensor3D, options: LossOptions): tf.Scalar {
+  return tf.tidy(() => lossFromSums(lossSums(logits, labels, options), options));
+}
+
+/** The loss's sums over the valid pixels of `logits` and `labels`. */
+export function lossSums(logits: tf.Tensor4D, labels: tf.Tensor3D, options: LossOptions): LossSums {
   return tf.tidy(() => {
     const valid = tf.cast(tf.notEqual(labels, IGNORE_LABEL), 'float32');
     const safeLabels = tf.where(tf.cast(valid, 'bool'), labels, tf.zerosLike(labels));
     const pixelWeights = options.classWeights
       ? tf.mul(tf.gather(tf.tensor1d([...options.classWeights]), tf.reshape(safeLabels, [-1])).reshape(labels.shape), valid)
       : valid;
-    const weightSum = tf.maximum(tf.sum(pixelWeights), 1e-6);
+    const weight = tf.sum(pixelWeights);
     if (options.classes === 2) {
       const z = tf.squeeze(logits, [3]);
       const target = tf.cast(tf.equal(safeLabels, 1), 'float32');
       // Numerically stable BCE with logits: max(z,0) - z*t + log(1 + exp(-|z|)).
       const bce = tf.add(tf.sub(tf.relu(z), tf.mul(z, target)), tf.log1p(tf.exp(tf.neg(tf.abs(z)))));
-      const crossEntropy = tf.div(tf.sum(tf.mul(bce, pixelWeights)), weightSum);
       const probability = tf.mul(tf.sigmoid(z), valid);
       const truth = tf.mul(target, valid);
-      const dice = softDice(tf.sum(tf.mul(probability, truth)), tf.sum(probability), tf.sum(truth));
-      return tf.add(crossEntropy, tf.sub(1, dice)) as tf.Scalar;
+      return { crossEntropy: tf.sum(tf.mul(bce, pixelWeights)), weight, intersection: tf.sum(tf.mul(probability, truth)), predicted: tf.sum(probability), truth: tf.sum(truth) };
     }
     const flatLabels = tf.cast(tf.reshape(safeLabels, [-1]), 'int32');
     const oneHot = tf.mul(tf.reshape(tf.oneHot(flatLabels, options.classes), logits.shape), tf.expandDims(valid, 3));
     const crossEntropyPerPixel = tf.neg(tf.sum(tf.mul(oneHot, tf.logSoftmax(logits)), 3));
-    const crossEntropy = tf.div(tf.sum(tf.mul(crossEntropyPerPixel, pixelWeights)), weightSum);
     const probability = tf.mul(tf.softmax(logits), tf.expandDims(valid, 3));
     const axes = [0, 1, 2];
-    const dicePerClass = softDice(tf.sum(tf.mul(probability, oneHot), axes), tf.sum(probability, axes), tf.sum(oneHot, axes));
-    return tf.add(crossEntropy, tf.sub(1, tf.mean(dicePerClass))) as tf.Scalar;
+    return {
+      crossEntropy: tf.sum(tf.mul(crossEntropyPerPixel, pixelWeights)),
+      weight,
+      intersection: tf.sum(tf.mul(probability, oneHot), axes),
+      predicted: tf.sum(probability, axes),
+      truth: tf.sum(oneHot, axes),
+    };
+  });
+}
+
+/** Mean cross-entropy + (1 - soft Dice; for several classes, its mean over classes). */
+export function lossFromSums(sums: LossSums, options: LossOptions): tf.Scalar {
+  return tf.tidy(() => {
+    const crossEntropy = tf.div(sums.crossEntropy, tf.maximum(sums.weight, 1e-6));
+    const dice = softDice(sums.intersection, sums.predicted, sums.truth);
+    return tf.add(crossEntropy, tf.sub(1, options.classes === 2 ? dice : tf.mean(dice))) as tf.Scalar;
   });
 }
 

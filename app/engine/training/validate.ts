@@ -3,7 +3,7 @@ import { assembleBatch } from '../data/batch.js';
 import type { TrainingSample } from '../data/training-sample.js';
 import { ConfusionMatrix } from '../metrics/confusion-matrix.js';
 import { type LossOptions, segmentationLoss } from './loss.js';
-import { batchTensors } from './train-step.js';
+import { batchTensors } from './batch-gradients.js';
 import type { ValidationPicture } from './validation-samples.js';
 
 export interface ValidationResult {
