@@ -21,8 +21,11 @@ export interface SegmentImageOptions {
   signal?: AbortSignal;
 }
 
+/** What segmenting needs to know of a model (an ONNX session's description, or the model in training). */
+export type SegmentableModel = Pick<ModelDescription, 'inputChannels' | 'outputChannels' | 'outputName' | 'normalisation' | 'sizing' | 'fixedSize'>;
+
 /** The sizing the model is run at: the model's own, or the caller's resize factor. */
-export function effectiveSizing(model: ModelDescription, scale: number | undefined): InputSizing {
+export function effectiveSizing(model: Pick<ModelDescription, 'sizing'>, scale: number | undefined): InputSizing {
   return scale === undefined ? model.sizing : { mode: 'scale', scale };
 }
 
@@ -31,7 +34,7 @@ export function effectiveSizing(model: ModelDescription, scale: number | undefin
  * to the image size row by row, then threshold (binary: foreground probability > threshold) or argmax,
  * and the optional clean-up. Only the label map (one byte per pixel) is held for the whole image.
  */
-export async function segmentImage(session: TileSession, model: ModelDescription, raster: RasterImage, options: SegmentImageOptions): Promise<SegmentedImage> {
+export async function segmentImage(session: TileSession, model: SegmentableModel, raster: RasterImage, options: SegmentImageOptions): Promise<SegmentedImage> {
   const { settings } = options;
   const source = imageSource(raster, model, effectiveSizing(model, settings.scale));
   const { width, height } = source;

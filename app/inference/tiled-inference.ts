@@ -4,6 +4,9 @@ import type { ImageSource } from './image-source.js';
 import type { TileSession } from './session-thread.js';
 import { blendRamp, planAxis } from './tile-plan.js';
 
+/** What tiling needs to know of a model. */
+export type TiledModel = Pick<ModelDescription, 'fixedSize' | 'outputChannels' | 'outputName'>;
+
 export interface TileSettings {
   tile: number;
   overlap: number;
@@ -25,7 +28,7 @@ export type ProbabilityRowSink = (y: number, row: Float32Array) => void | Promis
  * band-high accumulator, and rows no later band touches are handed to `sink` and dropped. Memory
  * stays at a few bands whatever the image height.
  */
-export async function inferTiled(session: TileSession, model: ModelDescription, source: ImageSource, settings: TileSettings, sink: ProbabilityRowSink, signal?: AbortSignal): Promise<void> {
+export async function inferTiled(session: TileSession, model: TiledModel, source: ImageSource, settings: TileSettings, sink: ProbabilityRowSink, signal?: AbortSignal): Promise<void> {
   const width = source.sizedWidth;
   const height = source.sizedHeight;
   const xs = planAxis(width, settings.tile, settings.overlap, model.fixedSize?.width ?? null);
@@ -105,7 +108,7 @@ export async function inferTiled(session: TileSession, model: ModelDescription, 
 }
 
 /** An image within one tile: nothing to blend, so its rows come straight from the tile. */
-async function inferSingleTile(session: TileSession, model: ModelDescription, source: ImageSource, tileWidth: number, tileHeight: number, sink: ProbabilityRowSink, signal?: AbortSignal): Promise<void> {
+async function inferSingleTile(session: TileSession, model: TiledModel, source: ImageSource, tileWidth: number, tileHeight: number, sink: ProbabilityRowSink, signal?: AbortSignal): Promise<void> {
   throwIfCancelled(signal);
   const { sizedWidth: width, sizedHeight: height } = source;
   const channels = model.outputChannels;
@@ -127,7 +130,7 @@ async function inferSingleTile(session: TileSession, model: ModelDescription, so
 }
 
 /** Runs a row of tiles as one batch; returns probabilities [tile][channel][y][x]. */
-async function runTiles(session: TileSession, model: ModelDescription, source: ImageSource, xStarts: readonly number[], y0: number, tileWidth: number, tileHeight: number): Promise<Float32Array> {
+async function runTiles(session: TileSession, model: TiledModel, source: ImageSource, xStarts: readonly number[], y0: number, tileWidth: number, tileHeight: number): Promise<Float32Array> {
   const inChannels = source.channels;
   const tilePixels = tileWidth * tileHeight;
   const input = new Float32Array(xStarts.length * inChannels * tilePixels); // zero padding, as in training
