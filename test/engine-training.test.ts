@@ -40,9 +40,11 @@ test('3-class training in process: per-class Dice, a loadable best model, tensor
   await fs.access(run.sampleFile(1));
 });
 
-test('SIGKILL of the trainer mid-epoch is reported; --resume continues with consistent epochs and metrics', async (t) => {
+test('SIGKILL of the trainer mid-epoch is reported; --resume continues with consistent epochs and metrics, streaming images from disk', async (t) => {
   const project = await tinyProject(await tempDir(t), { count: 12 });
-  const { run } = await prepareRun(project, request(project.root, { epochs: 4, batchSize: 2 }));
+  // No cache: every batch is read from disk, before and after the kill.
+  const settings = { epochs: 4, batchSize: 2, cacheMiB: 0 };
+  const { run } = await prepareRun(project, request(project.root, settings));
   let trainer: WorkerChild | undefined;
   const launcher = (module: string) => (trainer = forkWorker(module));
   const killed = runTrainer(launcher, { project: project.root, runId: run.id, resume: false }, {
@@ -65,6 +67,12 @@ test('SIGKILL of the trainer mid-epoch is reported; --resume continues with cons
   assert.deepEqual(metrics.map((record) => record.epoch), [1, 2, 3, 4]);
   const lines = (await fs.readFile(path.join(run.dir, 'metrics.jsonl'), 'utf8')).trim().split('\n');
   assert.equal(lines.length, 4, 'no torn or duplicated lines');
+  // The resumed epochs saw exactly the batches of a run that was never killed.
+  const { run: whole } = await prepareRun(project, request(project.root, settings));
+  await train({ project, run: whole, resume: false, signal: new AbortController().signal });
+  const uninterrupted = await whole.readMetrics();
+  assert.deepEqual(metrics.map((record) => record.trainLoss), uninterrupted.map((record) => record.trainLoss));
+  assert.deepEqual(metrics.map((record) => record.valDice), uninterrupted.map((record) => record.valDice));
 });
 
 test('cancel through the contract stops training within one step and keeps the checkpoint', async (t) => {

@@ -52,6 +52,9 @@ export const ScheduleName = z.enum(['poly', 'plateau', 'constant']);
 export const PresetName = z.enum(['fast', 'standard', 'paper']);
 export type PresetName = z.infer<typeof PresetName>;
 
+/** Default bound of the decoded-image cache training keeps between epochs (`cacheMiB`). */
+export const DEFAULT_CACHE_MIB = 512;
+
 export const TrainSettings = z.object({
   epochs: z.number().int().min(1).max(10_000),
   batchSize: z.number().int().min(1).max(256),
@@ -73,6 +76,11 @@ export const TrainSettings = z.object({
   classWeights: z.array(z.number().positive()).nullable(),
   seed: z.number().int().min(0).max(2 ** 31),
   backend: BackendChoice,
+  /**
+   * Decoded training images (at training resolution) kept in memory between epochs, in MiB; the
+   * rest are read from disk again when their batch comes. 0 = read every image every epoch.
+   */
+  cacheMiB: z.number().int().min(0).max(1_048_576).default(DEFAULT_CACHE_MIB),
 });
 export type TrainSettings = z.infer<typeof TrainSettings>;
 

@@ -15,7 +15,7 @@ export const trainCommand: Command = {
   usage: [
     'unet-studio train <project> [--preset fast|standard|paper] [--epochs N] [--batch-size N] [--learning-rate X]',
     '    [--scale X | --size WxH] [--patch N] [--validation PERCENT] [--base 8|16|32|64] [--bilinear]',
-    '    [--optimizer adam|adamw|rmsprop] [--patience N] [--class-weights 1,2] [--seed N]',
+    '    [--optimizer adam|adamw|rmsprop] [--patience N] [--class-weights 1,2] [--seed N] [--cache-mib N]',
     '    [--backend auto|tfjs-node-gpu|tfjs-node|wasm] [--resume RUN | --from RUN] [--classes N] [--json]',
   ].join('\n'),
   options: {
@@ -33,6 +33,7 @@ export const trainCommand: Command = {
     patience: { type: 'string' },
     'class-weights': { type: 'string' },
     seed: { type: 'string' },
+    'cache-mib': { type: 'string' },
     backend: { type: 'string' },
     resume: { type: 'string' },
     from: { type: 'string' },
@@ -106,6 +107,7 @@ function parseRequest(project: string, values: Record<string, unknown>): TrainRe
       optimizer: choice('optimizer', OptimizerName.options),
       patience: number('patience'),
       seed: number('seed'),
+      cacheMiB: number('cache-mib'),
       backend: choice('backend', BackendChoice.options),
       classWeights: weights,
       sizing: sizeMatch ? { mode: 'size', width: Number(sizeMatch[1]), height: Number(sizeMatch[2]) } : scale !== undefined ? { mode: 'scale', scale } : undefined,

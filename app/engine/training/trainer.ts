@@ -6,7 +6,7 @@ import type { Project } from '../../project/project.js';
 import { createRandom, type Random } from '../../random/prng.js';
 import { initialiseBackend } from '../backend/select-backend.js';
 import { BatchPrefetcher } from '../data/batch-prefetcher.js';
-import { loadSamples } from '../data/load-samples.js';
+import { sampleFiles } from '../data/load-samples.js';
 import { batchSeed } from '../data/view-request.js';
 import { buildUnet } from '../model/build-unet.js';
 import { loadLayersModel, readModelMetadata, saveLayersModel } from '../model/model-files.js';
@@ -48,14 +48,15 @@ export async function train(options: TrainingOptions): Promise<RunSummary> {
   if (trainEntries.length === 0) {
     throw new AppError('invalid_input', `Project ${project.name} has no labelled images to train on (validation takes ${config.settings.validationPercent}%).`);
   }
-  const channels = config.model.inputChannels;
-  const trainSamples = await loadSamples(project, trainEntries, channels, config.settings.sizing, signal);
-  const valSamples = await loadSamples(project, valEntries, channels, config.settings.sizing, signal);
-  await run.update({ trainImages: trainSamples.length, valImages: valSamples.length });
+  const trainFiles = sampleFiles(project, trainEntries);
+  const valFiles = sampleFiles(project, valEntries);
+  await run.update({ trainImages: trainFiles.length, valImages: valFiles.length });
 
   const model = buildUnet(config.model, config.settings.seed);
   const optimizer = createOptimizer(config.settings);
-  const prefetcher = new BatchPrefetcher(trainSamples);
+  const maxPixels = project.settings.maxImagePixels;
+  const format = { channels: config.model.inputChannels, sizing: config.settings.sizing, maxPixels };
+  const prefetcher = new BatchPrefetcher({ files: trainFiles, format, cacheBytes: config.settings.cacheMiB * 2 ** 20 });
   try {
     const state = await startingState(run, config, model, optimizer.optimizer, options.resume);
     const lossOptions: LossOptions = { classes: config.model.classes, classWeights: config.settings.classWeights };
@@ -64,9 +65,9 @@ export async function train(options: TrainingOptions): Promise<RunSummary> {
 
     for (let epoch = state.epoch + 1; epoch <= config.settings.epochs; epoch++) {
       const started = performance.now();
-      const trainLoss = await runEpoch(model, optimizer, prefetcher, trainSamples.length, config, lossOptions, schedule, random, epoch, options);
+      const trainLoss = await runEpoch(model, optimizer, prefetcher, trainFiles.length, config, lossOptions, schedule, random, epoch, options);
       const seconds = (performance.now() - started) / 1000;
-      const validation = valSamples.length ? validate(model, valSamples, lossOptions, VALIDATION_PICTURES, signal) : null;
+      const validation = valFiles.length ? await validate(model, valFiles, { config, classes: project.classes, maxPixels, loss: lossOptions, pictureCount: VALIDATION_PICTURES, signal }) : null;
       const valDice = validation ? validation.matrix.meanForegroundDice() : null;
       const improved = valDice !== null ? bestValDice === null || valDice > bestValDice : true;
       if (improved) {
@@ -84,7 +85,7 @@ export async function train(options: TrainingOptions): Promise<RunSummary> {
           ? project.classes.slice(0, config.model.classes).map((cls) => ({ classId: cls.id, name: cls.name, dice: validation.matrix.dice(cls.id), iou: validation.matrix.iou(cls.id) }))
           : [],
         learningRate: learningRateAt(config.settings, schedule, epoch - 1, 1),
-        imagesPerSecond: trainSamples.length / seconds,
+        imagesPerSecond: trainFiles.length / seconds,
         seconds,
         numTensors: tf.memory().numTensors,
       };
