@@ -21,13 +21,10 @@ async function labelledFiles(dir: string, count: number, width: number, height: 
   return data.images.map((image, index) => ({ id: `s${index}`, image, mask: data.masks[index]!, page: 0 }));
 }
 
+/** A random order of `count` samples, as an epoch plans them. */
 function shuffled(count: number, random: Random): number[] {
-  const order = Array.from({ length: count }, (_, index) => index);
-  for (let i = count - 1; i > 0; i--) {
-    const j = Math.floor(random.next() * (i + 1));
-    [order[i], order[j]] = [order[j]!, order[i]!];
-  }
-  return order;
+  const keys = Array.from({ length: count }, () => random.next());
+  return keys.map((_, index) => index).sort((a, b) => keys[a]! - keys[b]!);
 }
 
 function assertSameSample(actual: TrainingSample, expected: TrainingSample): void {
