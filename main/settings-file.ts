@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
 import { writeFileAtomic } from '../app/files/atomic-write.js';
+import { makeFolder } from '../app/files/make-folder.js';
 
 /**
  * One small JSON settings file in the user-data folder (recent projects, window bounds), read
@@ -24,7 +25,7 @@ export class SettingsFile<T> {
   }
 
   async write(value: T): Promise<void> {
-    await fs.mkdir(path.dirname(this.file), { recursive: true });
+    await makeFolder(path.dirname(this.file));
     await writeFileAtomic(this.file, `${JSON.stringify(value, null, 2)}\n`);
   }
 }

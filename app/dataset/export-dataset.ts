@@ -5,10 +5,10 @@ import { AppError, throwIfCancelled, toContractError } from '../contract/errors.
 import type { ExportDatasetReport, ExportDatasetRequest, ImageEntry } from '../contract/schemas.js';
 import { readRaster } from '../imaging/read-image.js';
 import { copyFileAtomic, writeFileAtomic } from '../files/atomic-write.js';
-import { describeWriteError } from '../files/file-errors.js';
 import type { Project } from '../project/project.js';
 import { assignSplits } from './splits.js';
 import type { ImportCallbacks } from './import-images.js';
+import { makeFolder } from '../files/make-folder.js';
 
 /**
  * Writes the labelled images in the reference PyTorch tools' layout: `data/imgs/<id>.<ext>` and
@@ -22,12 +22,8 @@ export async function exportDataset(project: Project, request: Omit<ExportDatase
   if (existing.length > 0) {
     throw new AppError('conflict', `${imagesDir} already has files; export into an empty folder so nothing is overwritten.`, { path: imagesDir });
   }
-  try {
-    await fs.mkdir(imagesDir, { recursive: true });
-    await fs.mkdir(masksDir, { recursive: true });
-  } catch (err) {
-    throw describeWriteError(out, err);
-  }
+  await makeFolder(imagesDir);
+  await makeFolder(masksDir);
   const labelled = project.images.filter((image) => image.mask !== null);
   const splits = assignSplits(labelled, project.settings);
   const chosen = labelled.filter((image) => request.split === 'all' || splits.get(image.id) === request.split);

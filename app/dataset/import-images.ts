@@ -16,6 +16,7 @@ import type { Project } from '../project/project.js';
 import { THUMBNAIL_FOLDER, maskRelativePath, thumbnailFile } from '../project/project-layout.js';
 import { fileStem, listImageFiles } from './list-files.js';
 import { planMatches } from './match-masks.js';
+import { makeFolder } from '../files/make-folder.js';
 
 export interface ImportCallbacks {
   signal?: AbortSignal;
@@ -68,7 +69,7 @@ export async function importImages(project: Project, request: ImportRequest, cal
     if (entries.length) await project.addImages(entries);
   };
 
-  await fs.mkdir(path.join(project.root, THUMBNAIL_FOLDER), { recursive: true });
+  await makeFolder(path.join(project.root, THUMBNAIL_FOLDER));
   let done = 0;
   const total = plan.pairs.length;
   callbacks.onProgress?.(0, total, 'Importing');

@@ -6,13 +6,13 @@ import { initialiseBackend } from '../engine/backend/select-backend.js';
 import { loadLayersModel } from '../engine/model/model-files.js';
 import { RunFolder } from '../engine/runs/run-store.js';
 import { writeFileAtomic } from '../files/atomic-write.js';
-import { describeWriteError } from '../files/file-errors.js';
 import type { Project } from '../project/project.js';
 import { appVersion } from './app-version.js';
 import { buildModelCard, onnxMetadata, renderModelCard, TrainedModelFacts } from './model-card.js';
 import { layersModelToOnnx } from './onnx/layers-to-onnx.js';
 import { encodeOnnxModel } from './onnx/onnx-schema.js';
 import { exportTfjs } from './tfjs/export-tfjs.js';
+import { makeFolder } from '../files/make-folder.js';
 
 /**
  * Exports the best model of a run (default: the latest run that has one) as ONNX or as a TF.js layers
@@ -39,11 +39,7 @@ export async function exportModel(project: Project, request: Omit<ModelExportReq
       probabilities: request.probabilities,
     };
     const { dir, cardStem, onnxFile } = await exportLayout(project, request);
-    try {
-      await fs.mkdir(dir, { recursive: true });
-    } catch (err) {
-      throw describeWriteError(dir, err);
-    }
+    await makeFolder(dir);
     const cardFor = (files: string[], name: string) => buildModelCard({ ...source, name, files: files.map((file) => path.relative(dir, file)) });
     const modelFiles = onnxFile ? [onnxFile] : await exportTfjs(model, dir, metadata);
     const card = cardFor(modelFiles, onnxFile ? path.basename(onnxFile, '.onnx') : `${project.name} (run ${trained.runId})`);

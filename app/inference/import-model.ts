@@ -5,6 +5,7 @@ import type { ImportModelRequest, ModelDescription, ProviderReport } from '../co
 import { copyFileAtomic, writeFileAtomic } from '../files/atomic-write.js';
 import type { Project } from '../project/project.js';
 import { describeOnnxFile, MODELS_FOLDER, type ModelSidecar, sidecarFile } from './model-files.js';
+import { makeFolder } from '../files/make-folder.js';
 
 export interface ImportedModel {
   model: ModelDescription;
@@ -30,7 +31,7 @@ export async function importExternalModel(project: Project, file: string, option
     ...(options.normalisation ? { normalisation: options.normalisation } : {}),
   });
   const { description } = described;
-  await fs.mkdir(path.dirname(target), { recursive: true });
+  await makeFolder(path.dirname(target));
   const sidecar: ModelSidecar = {
     name,
     importedFrom: source,

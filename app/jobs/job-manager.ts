@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type Envelope, fail, ok } from '../contract/envelope.js';
 import { toContractError } from '../contract/errors.js';
 import type { EventBus } from '../contract/event-bus.js';
+import { describeFileError } from '../files/file-errors.js';
 import type { JobInfo, JobKind, JobProgress } from '../contract/schemas.js';
 import { ProgressThrottle } from './progress-throttle.js';
 
@@ -58,7 +59,7 @@ export class JobManager {
       try {
         result = ok(await run(context));
       } catch (err) {
-        result = fail(toContractError(err));
+        result = fail(toContractError(describeFileError(err)));
       }
       throttle.flush();
       info.state = result.ok ? 'succeeded' : result.error.code === 'cancelled' ? 'cancelled' : 'failed';

@@ -11,6 +11,7 @@ import { migrateProjectData } from './migrations.js';
 import { claimProjectWrites } from './project-lock.js';
 import { PROJECT_FILE, PROJECT_FOLDERS, maskRelativePath, projectFile, resolveInProject } from './project-layout.js';
 import { CURRENT_SCHEMA_VERSION, DEFAULT_SETTINGS, ProjectData, describeSchemaProblem } from './project-schema.js';
+import { makeFolder } from '../files/make-folder.js';
 
 export interface ImageQuery {
   offset?: number;
@@ -48,12 +49,7 @@ export class Project {
     const names = ['background', ...options.classes];
     const duplicate = names.find((name, index) => names.indexOf(name) !== index);
     if (duplicate) throw new AppError('invalid_input', `Class "${duplicate}" is listed twice.`);
-    try {
-      await fs.mkdir(absolute, { recursive: true });
-      for (const folder of PROJECT_FOLDERS) await fs.mkdir(path.join(absolute, folder), { recursive: true });
-    } catch (err) {
-      throw describeReadError(absolute, err);
-    }
+    for (const folder of PROJECT_FOLDERS) await makeFolder(path.join(absolute, folder));
     const data: ProjectData = {
       schemaVersion: CURRENT_SCHEMA_VERSION,
       name: options.name ?? path.basename(absolute),

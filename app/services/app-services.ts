@@ -11,9 +11,11 @@ import { importImages, planImport } from '../dataset/import-images.js';
 import { readRaster } from '../imaging/read-image.js';
 import { writeThumbnail } from '../imaging/thumbnail.js';
 import { JobManager } from '../jobs/job-manager.js';
+import { describeFileError } from '../files/file-errors.js';
 import { OpenProjects } from '../project/open-projects.js';
 import type { Project } from '../project/project.js';
 import { thumbnailFile } from '../project/project-layout.js';
+import { makeFolder } from '../files/make-folder.js';
 
 export interface AppServices {
   registry: HandlerRegistry;
@@ -35,7 +37,7 @@ export function createAppServices(options: AppServicesOptions = {}): AppServices
   const events = new EventBus();
   const jobs = new JobManager(events);
   const projects = new OpenProjects();
-  const registry = new HandlerRegistry();
+  const registry = new HandlerRegistry(describeFileError);
   const training = new TrainingService(jobs, events, projects, options.launchWorker);
   const changed = (project: Project, reason: string) => events.emit('project.changed', { project: project.root, reason });
 
@@ -105,7 +107,7 @@ async function thumbnail(project: Project, id: string): Promise<Buffer> {
   const cached = await fs.readFile(file).catch(() => null);
   if (cached) return cached;
   const raster = await readRaster(project.resolve(image.file), { maxPixels: project.settings.maxImagePixels, page: image.page });
-  await fs.mkdir(path.dirname(file), { recursive: true });
+  await makeFolder(path.dirname(file));
   await writeThumbnail(raster, file);
   return fs.readFile(file);
 }

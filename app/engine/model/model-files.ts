@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { AppError } from '../../contract/errors.js';
 import { writeFileAtomic } from '../../files/atomic-write.js';
 import { describeReadError } from '../../files/file-errors.js';
+import { makeFolder } from '../../files/make-folder.js';
 
 const MODEL_JSON = 'model.json';
 const WEIGHTS_BIN = 'weights.bin';
@@ -14,7 +15,7 @@ const WEIGHTS_BIN = 'weights.bin';
  * written before the model.json that points at them, each atomically.
  */
 export async function saveLayersModel(model: tf.LayersModel, dir: string, metadata: Record<string, unknown>): Promise<void> {
-  await fs.mkdir(dir, { recursive: true });
+  await makeFolder(dir);
   await model.save(
     tf.io.withSaveHandler(async (artifacts) => {
       const weightData = artifacts.weightData;

@@ -6,6 +6,7 @@ import { EpochRecord, RunSummary, type TrainConfig } from '../../contract/traini
 import { writeFileAtomic } from '../../files/atomic-write.js';
 import { describeReadError, describeWriteError } from '../../files/file-errors.js';
 import type { Project } from '../../project/project.js';
+import { makeFolder } from '../../files/make-folder.js';
 
 export const RUNS_FOLDER = 'runs';
 
@@ -29,12 +30,8 @@ export class RunFolder {
       trainImages: 0, valImages: 0, error: null, startedAt: now, updatedAt: now,
     };
     const run = new RunFolder(project, id, summary);
-    try {
-      await fs.mkdir(path.join(run.dir, 'samples'), { recursive: true });
-      await fs.mkdir(path.join(run.dir, 'model'), { recursive: true });
-    } catch (err) {
-      throw describeWriteError(run.dir, err);
-    }
+    await makeFolder(path.join(run.dir, 'samples'));
+    await makeFolder(path.join(run.dir, 'model'));
     await run.update({});
     return run;
   }
