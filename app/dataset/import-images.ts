@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { throwIfCancelled, toContractError } from '../contract/errors.js';
@@ -11,7 +10,7 @@ import { decodeMask } from '../masks/decode-mask.js';
 import { encodeMaskPng } from '../masks/mask-png.js';
 import { applyRegionOfInterest } from '../masks/roi.js';
 import { writeFileAtomic } from '../files/atomic-write.js';
-import { describeReadError } from '../files/file-errors.js';
+import { DATA_FILE, readRegularFile } from '../files/regular-file.js';
 import type { Project } from '../project/project.js';
 import { THUMBNAIL_FOLDER, maskRelativePath, thumbnailFile } from '../project/project-layout.js';
 import { fileStem, listImageFiles } from './list-files.js';
@@ -115,9 +114,7 @@ interface PairContext {
 
 async function importPair(project: Project, request: ImportRequest, pair: ImportPlan['pairs'][number], context: PairContext): Promise<ImageEntry[]> {
   const maxPixels = request.maxPixels ?? project.settings.maxImagePixels;
-  const bytes = await fs.readFile(pair.image).catch((err) => {
-    throw describeReadError(pair.image, err);
-  });
+  const bytes = await readRegularFile(pair.image, { ...DATA_FILE, errorCode: 'invalid_image' });
   const contentHash = createHash('sha256').update(bytes).digest('hex');
   const info = await probeImage(pair.image, { maxPixels });
   const pages = choosePages(pair.image, info.format, info.pages, request.tiffPages ?? project.settings.tiffPages, context.report.warnings);

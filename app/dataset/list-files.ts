@@ -35,6 +35,7 @@ export async function listImageFiles(inputs: readonly string[], options: { recur
       const full = path.join(folder, entry.name);
       if (entry.isDirectory()) {
         if (options.recursive) await visitFolder(full);
+        else if (IMAGE_EXTENSIONS.has(path.extname(entry.name).toLowerCase())) problems.push({ file: full, code: 'invalid_image', message: `${full}: is a folder, not an image file.` });
       } else {
         addFile(full);
       }

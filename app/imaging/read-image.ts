@@ -1,7 +1,7 @@
-import { open, stat } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import sharp, { type Metadata, type OutputInfo } from 'sharp';
 import { AppError } from '../contract/errors.js';
-import { describeReadError } from '../files/file-errors.js';
+import { DATA_FILE, checkRegularFile } from '../files/regular-file.js';
 import type { ImageInfo } from './image-info.js';
 import { assertWithinPixelLimit } from './pixel-limit.js';
 
@@ -28,7 +28,7 @@ const SUPPORTED_LIST = 'PNG, JPEG, TIFF, GIF, WebP';
 
 /** Reads the header only: format, size, channels, bit depth and page count. */
 export async function probeImage(file: string, opts: ReadImageOptions): Promise<ImageInfo> {
-  await assertNonEmptyFile(file);
+  await checkRegularFile(file, { ...DATA_FILE, errorCode: 'invalid_image' });
   let metadata: Metadata;
   try {
     // The pixel limit is checked below with a clearer message than sharp's; a header read is cheap.
@@ -113,14 +113,6 @@ function toImageInfo(file: string, metadata: Metadata): ImageInfo {
     bitDepth: metadata.depth === 'ushort' ? 16 : 8,
     pages: metadata.pages ?? 1,
   };
-}
-
-async function assertNonEmptyFile(file: string): Promise<void> {
-  const stats = await stat(file).catch((err: unknown) => {
-    throw describeReadError(file, err);
-  });
-  if (!stats.isFile()) throw new AppError('invalid_image', `${file}: is not a file`, { file });
-  if (stats.size === 0) throw new AppError('invalid_image', `${file}: empty file (0 bytes)`, { file });
 }
 
 async function headerError(file: string, err: unknown): Promise<AppError> {

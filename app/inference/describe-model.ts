@@ -1,4 +1,3 @@
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import ort from 'onnxruntime-node';
 import { z } from 'zod';
@@ -7,9 +6,9 @@ import { ClassDef } from '../contract/schemas.js';
 import { type ModelDescription, Normalisation } from '../contract/segmentation.js';
 import { InputSizing } from '../contract/training.js';
 import { decodeOnnxModel } from '../export/onnx/onnx-schema.js';
-import { describeReadError } from '../files/file-errors.js';
 import { NORMALISATION_RULE } from '../imaging/normalise.js';
 import { defaultClassColour } from '../project/class-colours.js';
+import { DATA_FILE, readRegularFile } from '../files/regular-file.js';
 
 /** What the user (or a sidecar file) says about a model that its own metadata may not. */
 export interface ModelHints {
@@ -76,9 +75,7 @@ export async function describeOnnxModel(file: string, session: ort.InferenceSess
 
 /** metadata_props of an .onnx file (onnxruntime-node does not expose them), read with the exporter's ONNX schema. */
 export async function readMetadataProps(file: string): Promise<Record<string, string>> {
-  const bytes = await fs.readFile(file).catch((err) => {
-    throw describeReadError(file, err);
-  });
+  const bytes = await readRegularFile(file, DATA_FILE);
   let props: { key: string; value: string }[];
   try {
     props = decodeOnnxModel(bytes).metadata_props ?? [];

@@ -14,6 +14,7 @@ import { openSession } from './execution-provider.js';
 import { SessionPool, sessionLayout } from './session-pool.js';
 import type { TileSession } from './session-thread.js';
 import type { ProviderReport } from '../contract/segmentation.js';
+import { DATA_FILE, checkRegularFile, readRegularText } from '../files/regular-file.js';
 
 export const MODELS_FOLDER = 'models';
 
@@ -45,6 +46,7 @@ export interface LoadedModel extends DescribedModel {
 /** Opens an .onnx file (with its sidecar, if any) on the best execution provider and describes it. */
 export async function describeOnnxFile(file: string, hints: ModelHints = {}): Promise<DescribedModel> {
   const absolute = path.resolve(file);
+  await checkRegularFile(absolute, DATA_FILE); // onnxruntime opens it by path: a pipe would block it for ever
   const sidecar = await readSidecar(absolute);
   const opened = await openSession(absolute);
   try {
@@ -116,7 +118,10 @@ async function splitProjectSpec(spec: string): Promise<{ root: string; name: str
 }
 
 async function readSidecar(onnxFile: string): Promise<ModelSidecar | null> {
-  const text = await fs.readFile(sidecarFile(onnxFile), 'utf8').catch(() => null);
+  const text = await readRegularText(sidecarFile(onnxFile)).catch((err: unknown) => {
+    if (err instanceof AppError && err.code === 'not_found') return null;
+    throw err;
+  });
   if (text === null) return null;
   const parsed = ModelSidecar.safeParse(JSON.parse(text));
   if (!parsed.success) throw new AppError('invalid_input', `${sidecarFile(onnxFile)}: not a valid model description.`);

@@ -1,11 +1,11 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { AppError } from '../contract/errors.js';
+import { AppError, toContractError } from '../contract/errors.js';
 import type { ClassDef, ImageEntry, ImagePrediction, ImageStatus, ProjectSummary, StatusCounts } from '../contract/schemas.js';
 import { encodeMaskPng } from '../masks/mask-png.js';
 import type { LabelMap } from '../masks/label-map.js';
 import { writeFileAtomic } from '../files/atomic-write.js';
-import { describeReadError } from '../files/file-errors.js';
+import { readRegularText } from '../files/regular-file.js';
 import { defaultClassColour } from './class-colours.js';
 import { migrateProjectData } from './migrations.js';
 import { claimProjectWrites } from './project-lock.js';
@@ -256,10 +256,11 @@ type ReadResult = { ok: true; data: ProjectData } | { ok: false; missing: boolea
 async function readProjectData(file: string): Promise<ReadResult> {
   let text: string;
   try {
-    text = await fs.readFile(file, 'utf8');
+    text = await readRegularText(file);
   } catch (err) {
-    const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
-    return { ok: false, missing, problem: missing ? 'missing' : describeReadError(file, err).message };
+    const error = toContractError(err);
+    const missing = error.code === 'not_found';
+    return { ok: false, missing, problem: missing ? 'missing' : error.message };
   }
   if (text.trim() === '') return { ok: false, missing: false, problem: 'the file is empty' };
   let raw: unknown;

@@ -1,4 +1,3 @@
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { EventBus } from '../contract/event-bus.js';
 import { HandlerRegistry } from '../contract/registry.js';
@@ -16,6 +15,7 @@ import { OpenProjects } from '../project/open-projects.js';
 import type { Project } from '../project/project.js';
 import { thumbnailFile } from '../project/project-layout.js';
 import { makeFolder } from '../files/make-folder.js';
+import { DATA_FILE, readRegularFile } from '../files/regular-file.js';
 
 export interface AppServices {
   registry: HandlerRegistry;
@@ -104,10 +104,10 @@ export function createAppServices(options: AppServicesOptions = {}): AppServices
 async function thumbnail(project: Project, id: string): Promise<Buffer> {
   const image = project.image(id);
   const file = thumbnailFile(project.root, image.id);
-  const cached = await fs.readFile(file).catch(() => null);
+  const cached = await readRegularFile(file, DATA_FILE).catch(() => null); // absent or damaged: made again below
   if (cached) return cached;
   const raster = await readRaster(project.resolve(image.file), { maxPixels: project.settings.maxImagePixels, page: image.page });
   await makeFolder(path.dirname(file));
   await writeThumbnail(raster, file);
-  return fs.readFile(file);
+  return readRegularFile(file, DATA_FILE);
 }

@@ -11,6 +11,7 @@ import type { OpenProjects } from '../project/open-projects.js';
 import { FolderBrowser } from './folder-browser.js';
 import { displayImage, previewImage } from './image-display.js';
 import { MaskService } from './mask-service.js';
+import { DATA_FILE, readRegularFile } from '../files/regular-file.js';
 
 export interface StudioServiceDeps {
   registry: HandlerRegistry;
@@ -64,8 +65,8 @@ export function registerStudioChannels({ registry, events, projects, home }: Stu
     .register('runs.sample', async ({ project: root, runId, epoch }) => {
       const run = await RunFolder.open(await projects.get(root), runId);
       const file = run.sampleFile(epoch);
-      const bytes = await fs.readFile(file).catch(() => {
-        throw new AppError('not_found', `Run ${runId} has no validation picture for epoch ${epoch} (${file}).`, { file });
+      const bytes = await readRegularFile(file, DATA_FILE).catch((err: unknown) => {
+        throw err instanceof AppError && err.code === 'not_found' ? new AppError('not_found', `Run ${runId} has no validation picture for epoch ${epoch} (${file}).`, { file }) : err;
       });
       return { mime: 'image/png', base64: bytes.toString('base64') };
     });

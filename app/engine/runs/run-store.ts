@@ -4,9 +4,10 @@ import path from 'node:path';
 import { AppError } from '../../contract/errors.js';
 import { EpochRecord, RunSummary, type TrainConfig } from '../../contract/training.js';
 import { writeFileAtomic } from '../../files/atomic-write.js';
-import { describeReadError, describeWriteError } from '../../files/file-errors.js';
+import { describeWriteError } from '../../files/file-errors.js';
 import type { Project } from '../../project/project.js';
 import { makeFolder } from '../../files/make-folder.js';
+import { readRegularText } from '../../files/regular-file.js';
 
 export const RUNS_FOLDER = 'runs';
 
@@ -39,9 +40,7 @@ export class RunFolder {
   static async open(project: Project, id: string): Promise<RunFolder> {
     if (!/^[\w.-]+$/.test(id)) throw new AppError('invalid_input', `"${id}" is not a run id.`);
     const file = path.join(project.resolve(RUNS_FOLDER), id, 'run.json');
-    const text = await fs.readFile(file, 'utf8').catch((err) => {
-      throw describeReadError(file, err);
-    });
+    const text = await readRegularText(file);
     const parsed = RunSummary.safeParse(safeJson(text));
     if (!parsed.success) throw new AppError('invalid_project', `${file}: not a valid run summary.`, { file });
     return new RunFolder(project, id, parsed.data);
@@ -100,7 +99,10 @@ export class RunFolder {
 
   /** The epochs recorded so far; a line torn by a crash is left out. */
   async readMetrics(): Promise<EpochRecord[]> {
-    const text = await fs.readFile(path.join(this.dir, 'metrics.jsonl'), 'utf8').catch(() => '');
+    const text = await readRegularText(path.join(this.dir, 'metrics.jsonl')).catch((err: unknown) => {
+      if (err instanceof AppError && err.code === 'not_found') return ''; // no epoch finished yet
+      throw err;
+    });
     return text
       .split('\n')
       .map((line) => EpochRecord.safeParse(safeJson(line)))
