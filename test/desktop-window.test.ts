@@ -192,7 +192,7 @@ test('quitting cancels running jobs and waits for them to finish their last writ
   assert.deepEqual(jobs.list().map((job) => job.state), ['cancelled']);
 
   let release = () => {};
-  jobs.start('train', 'stuck', () => new Promise<void>((resolve) => (release = resolve)));
+  jobs.start('train', 'stuck', () => new Promise((_resolve, reject) => (release = () => reject(new Error('released')))));
   assert.equal(await cancelJobsAndWait(jobs, events, 50), 1, 'gives up after the timeout');
   release();
 });

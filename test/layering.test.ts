@@ -61,3 +61,11 @@ test('app/ never depends on Electron, main/ or the renderer', async () => {
     }
   }
 });
+
+test('job results reach the renderer typed by their kind: no view casts one or names its type by hand', async () => {
+  for (const file of await sourceFiles('renderer/src')) {
+    const text = await fs.readFile(path.join(ROOT, file), 'utf8');
+    assert.doesNotMatch(text, /jobs\.finished</, `${file} picks a job's result type by hand`);
+    assert.doesNotMatch(text, /\b(result|value)\s+as\s/, `${file} casts a result`);
+  }
+});

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EnvelopeSchema } from './envelope.js';
+import { JobFinished } from './job-results.js';
 import {
   ClassDef,
   ExportDatasetRequest,
@@ -8,7 +8,6 @@ import {
   ImportPlan,
   ImportRequest,
   JobInfo,
-  JobKind,
   JobProgress,
   ProjectSummary,
 } from './schemas.js';
@@ -130,7 +129,7 @@ export const requestChannels = {
 
 export const eventChannels = {
   'job.progress': JobProgress,
-  'job.finished': z.object({ jobId: z.string(), kind: JobKind, result: EnvelopeSchema }),
+  'job.finished': JobFinished,
   'project.changed': z.object({ project: z.string(), reason: z.string() }),
   'train.progress': TrainProgress,
   'train.epoch': TrainEpochEvent,
@@ -154,5 +153,9 @@ export type EventPayload<E extends EventChannelName> = z.output<EventChannels[E]
 
 export function isRequestChannel(name: string): name is RequestChannelName {
   return Object.hasOwn(requestChannels, name);
+}
+
+export function isEventChannel(name: string): name is EventChannelName {
+  return Object.hasOwn(eventChannels, name);
 }
 

@@ -31,6 +31,9 @@ export function serveWorkerJob<Shape extends z.ZodRawShape>(
   const port = new SequencedPort<Message, Message>(
     incoming as unknown as z.ZodType<Message>,
     (message) => process.send!(message),
+    'the host (worker side)',
+    // stderr: the host quotes its end when the worker fails.
+    ({ channel, problem }) => console.error(`Dropped a message from ${channel}: ${problem}`),
   );
   const controller = new AbortController();
   let started = false;

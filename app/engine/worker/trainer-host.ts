@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { unwrap } from '../../contract/envelope.js';
-import { RunSummary, type EpochRecord } from '../../contract/training.js';
+import type { EpochRecord, RunSummary } from '../../contract/training.js';
 import { superviseWorker, type WorkerLauncher } from '../../jobs/worker-process.js';
 import type { StepProgress } from '../training/trainer.js';
 import { TrainerToHost } from './trainer-messages.js';
@@ -24,5 +24,5 @@ export async function runTrainer(launch: WorkerLauncher, start: { project: strin
       else if (message.type === 'epoch') callbacks.onEpoch?.(message.record, message.summary);
     },
   });
-  return RunSummary.parse(unwrap(result));
+  return unwrap(result);
 }
