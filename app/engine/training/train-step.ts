@@ -21,16 +21,17 @@ export function batchTensors(batch: Batch): { images: tf.Tensor4D; labels: tf.Te
 
 /**
  * One optimisation step: loss and gradients, clipping to a global norm, the update, and AdamW's
- * decoupled decay. Every intermediate tensor is released; only the loss value leaves.
+ * decoupled decay. Every intermediate tensor is released; only the loss value leaves. The loss is
+ * read asynchronously: the webgpu backend cannot read GPU memory synchronously in Node.
  */
-export function trainStep(
+export async function trainStep(
   model: tf.LayersModel,
   optimizer: SteppableOptimizer,
   batch: Batch,
   loss: LossOptions,
   clipNorm: number | null,
   learningRate: number,
-): number {
+): Promise<number> {
   optimizer.setLearningRate(learningRate);
   const value = tf.tidy(() => {
     const { images, labels } = batchTensors(batch);
@@ -43,9 +44,11 @@ export function trainStep(
     return lossValue;
   });
   optimizer.decayWeights(decayableVariables(model), learningRate);
-  const result = value.dataSync()[0]!;
-  value.dispose();
-  return result;
+  try {
+    return (await value.data())[0]!;
+  } finally {
+    value.dispose();
+  }
 }
 
 function clipByGlobalNorm(grads: tf.NamedTensorMap, clipNorm: number): tf.NamedTensorMap {

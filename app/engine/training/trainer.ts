@@ -66,7 +66,7 @@ export async function train(options: TrainingOptions): Promise<RunSummary> {
       const started = performance.now();
       const trainLoss = await runEpoch(model, optimizer, prefetcher, trainSamples.length, config, lossOptions, schedule, random, epoch, options);
       const seconds = (performance.now() - started) / 1000;
-      const validation = valSamples.length ? validate(model, valSamples, lossOptions, VALIDATION_PICTURES, signal) : null;
+      const validation = valSamples.length ? await validate(model, valSamples, lossOptions, VALIDATION_PICTURES, signal) : null;
       const valDice = validation ? validation.matrix.meanForegroundDice() : null;
       const improved = valDice !== null ? bestValDice === null || valDice > bestValDice : true;
       if (improved) {
@@ -148,8 +148,8 @@ async function runEpoch(
   for (let step = 0; step < steps; step++) {
     const batch = await prefetcher.next();
     const rate = learningRateAt(settings, schedule, epoch - 1, step / steps);
-    lossSum += trainStep(model, optimizer, batch, loss, settings.clipNorm, rate);
-    // A step runs synchronously; yielding lets a cancel message in. At most one step of work is lost.
+    lossSum += await trainStep(model, optimizer, batch, loss, settings.clipNorm, rate);
+    // Yielding lets a cancel message in (a step's own wait may be a microtask). At most one step of work is lost.
     await new Promise((resolve) => setImmediate(resolve));
     if (options.signal.aborted) throw cancelledError();
     const elapsed = (performance.now() - started) / 1000;
