@@ -76,7 +76,10 @@ test('raw file-system errors that reach a job or the contract registry are put i
     [path.join(dir, 'exists', 'x'.repeat(300)), () => fs.writeFile(path.join(dir, 'exists', 'x'.repeat(300)), 'x'), /its name is too long/],
   ];
   for (const [file, failing, expected] of cases) {
-    const result = await jobs.start('import', 'probe', failing).finished;
+    const result = await jobs.start('import', 'probe', async () => {
+      await failing();
+      throw new Error('the probe did not fail');
+    }).finished;
     assert.equal(result.ok, false);
     if (!result.ok) {
       assertPlain(result.error.message, file);
