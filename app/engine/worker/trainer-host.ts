@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { unwrap } from '../../contract/envelope.js';
 import type { EpochRecord, RunSummary } from '../../contract/training.js';
 import { superviseWorker, type WorkerLauncher } from '../../jobs/worker-process.js';
-import type { StepProgress } from '../training/trainer.js';
+import type { StepProgress } from '../training/callbacks/progress.js';
 import { TrainerToHost } from './trainer-messages.js';
 
 export const TRAINER_MODULE = fileURLToPath(new URL('./trainer-process.js', import.meta.url));
