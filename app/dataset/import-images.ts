@@ -12,7 +12,7 @@ import { applyRegionOfInterest } from '../masks/roi.js';
 import { writeFileAtomic } from '../files/atomic-write.js';
 import { DATA_FILE, readRegularFile } from '../files/regular-file.js';
 import type { Project } from '../project/project.js';
-import { THUMBNAIL_FOLDER, maskRelativePath, thumbnailFile } from '../project/project-layout.js';
+import { THUMBNAIL_FOLDER, maskRelativePath, thumbnailRelativePath } from '../project/project-layout.js';
 import { fileStem, listImageFiles } from './list-files.js';
 import { planMatches } from './match-masks.js';
 import { makeFolder } from '../files/make-folder.js';
@@ -68,7 +68,7 @@ export async function importImages(project: Project, request: ImportRequest, cal
     if (entries.length) await project.addImages(entries);
   };
 
-  await makeFolder(path.join(project.root, THUMBNAIL_FOLDER));
+  await makeFolder(await project.resolve(THUMBNAIL_FOLDER));
   let done = 0;
   const total = plan.pairs.length;
   callbacks.onProgress?.(0, total, 'Importing');
@@ -153,17 +153,17 @@ async function importPair(project: Project, request: ImportRequest, pair: Import
   const fileId = project.uniqueImageId(stem, context.reservedIds);
   context.reservedIds.add(fileId);
   const storedFile = `images/${fileId}${extension}`;
-  await writeFileAtomic(project.resolve(storedFile), bytes);
+  await writeFileAtomic(await project.resolve(storedFile), bytes);
 
   const entries: ImageEntry[] = [];
   for (const { page, raster, labels } of prepared) {
     const id = pages.length > 1 ? project.uniqueImageId(`${fileId}_p${String(page + 1).padStart(3, '0')}`, context.reservedIds) : fileId;
     context.reservedIds.add(id);
-    await writeThumbnail(raster, thumbnailFile(project.root, id));
+    await writeThumbnail(raster, await project.resolve(thumbnailRelativePath(id)));
     let mask: string | null = null;
     if (labels) {
       mask = maskRelativePath(id);
-      await writeFileAtomic(project.resolve(mask), await encodeMaskPng(labels), { keepBackup: true });
+      await writeFileAtomic(await project.resolve(mask), await encodeMaskPng(labels), { keepBackup: true });
     }
     context.known.set(`${contentHash}#${page}`, id);
     entries.push({

@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { AppError } from '../contract/errors.js';
+import { toSafeName } from '../contract/schemas.js';
 import type { ImportModelRequest, ModelDescription, ProviderReport } from '../contract/segmentation.js';
 import { copyFileAtomic, writeFileAtomic } from '../files/atomic-write.js';
 import type { Project } from '../project/project.js';
@@ -20,8 +21,8 @@ export interface ImportedModel {
  */
 export async function importExternalModel(project: Project, file: string, options: Omit<ImportModelRequest, 'project' | 'file'> = {}): Promise<ImportedModel> {
   const source = path.resolve(file);
-  const name = options.name ?? path.basename(source).replace(/\.onnx$/i, '').replace(/[^\w.-]+/g, '_');
-  const target = path.join(project.resolve(MODELS_FOLDER), `${name}.onnx`);
+  const name = options.name ?? toSafeName(path.basename(source).replace(/\.onnx$/i, ''), 'model');
+  const target = await project.resolve(`${MODELS_FOLDER}/${name}.onnx`);
   if (await fs.stat(target).then(() => true, () => false)) {
     throw new AppError('conflict', `${project.name} already has a model named "${name}" (${target}); choose another name.`, { file: target });
   }

@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { AppError } from '../contract/errors.js';
-import { ClassDef } from '../contract/schemas.js';
+import { ClassDef, SAFE_NAME } from '../contract/schemas.js';
 import { type ModelDescription, Normalisation } from '../contract/segmentation.js';
 import { InputSizing } from '../contract/training.js';
 import { RunFolder } from '../engine/runs/run-store.js';
@@ -83,8 +83,10 @@ export async function loadModelSpec(spec: string, hints: ModelHints = {}): Promi
 
 export async function loadProjectModel(project: Project, name: string | undefined): Promise<LoadedModel> {
   if (name) {
-    const imported = path.join(project.resolve(MODELS_FOLDER), `${name}.onnx`);
-    if (/^[\w.-]+$/.test(name) && (await isFile(imported))) return loadOnnxModel(imported);
+    if (SAFE_NAME.test(name)) {
+      const imported = await project.resolve(`${MODELS_FOLDER}/${name}.onnx`);
+      if (await isFile(imported)) return loadOnnxModel(imported);
+    }
   }
   return loadOnnxModel(await runModelFile(project, name), { runId: name ?? null });
 }
@@ -93,7 +95,7 @@ export async function loadProjectModel(project: Project, name: string | undefine
 export async function runModelFile(project: Project, runId: string | undefined): Promise<string> {
   const run = runId ? await RunFolder.open(project, runId) : await latestRunWithModel(project);
   if (!run.summary.modelPath) throw new AppError('not_found', `Run ${run.id} of ${project.name} has no trained model yet.`);
-  const file = path.join(project.resolve(MODELS_FOLDER), `run-${run.id}.onnx`);
+  const file = await project.resolve(`${MODELS_FOLDER}/run-${run.id}.onnx`);
   const [onnx, trained] = await Promise.all([fs.stat(file).catch(() => null), fs.stat(path.join(run.modelDir, 'model.json')).catch(() => null)]);
   if (!onnx || (trained && trained.mtimeMs > onnx.mtimeMs)) {
     await exportModel(project, { runId: run.id, format: 'onnx', out: file, probabilities: false });

@@ -70,8 +70,9 @@ export const trainCommand: Command = {
     const metrics = await (await RunFolder.open(project, run.id)).readMetrics();
     const best = metrics.find((record) => record.epoch === summary.bestEpoch) ?? null;
     context.print(`Run ${summary.id} ${summary.state}: best epoch ${summary.bestEpoch ?? '-'}${summary.bestValDice !== null ? `, val Dice ${summary.bestValDice.toFixed(4)}` : ''}`);
-    if (summary.modelPath) context.print(`Model: ${project.resolve(summary.modelPath)}`);
-    return { exitCode: EXIT.ok, json: { run: summary, best, modelPath: summary.modelPath ? project.resolve(summary.modelPath) : null } };
+    const modelPath = summary.modelPath ? await project.resolve(summary.modelPath) : null;
+    if (modelPath) context.print(`Model: ${modelPath}`);
+    return { exitCode: EXIT.ok, json: { run: summary, best, modelPath } };
   },
 };
 
