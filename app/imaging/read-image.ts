@@ -2,6 +2,7 @@ import { open } from 'node:fs/promises';
 import sharp, { type Metadata, type OutputInfo } from 'sharp';
 import { AppError } from '../contract/errors.js';
 import { DATA_FILE, checkRegularFile } from '../files/regular-file.js';
+import { imageDecodes } from './decode-gate.js';
 import type { ImageInfo } from './image-info.js';
 import { assertWithinPixelLimit } from './pixel-limit.js';
 
@@ -32,7 +33,7 @@ export async function probeImage(file: string, opts: ReadImageOptions): Promise<
   let metadata: Metadata;
   try {
     // The pixel limit is checked below with a clearer message than sharp's; a header read is cheap.
-    metadata = await sharp(file, { limitInputPixels: false }).metadata();
+    metadata = await imageDecodes.run(() => sharp(file, { limitInputPixels: false }).metadata());
   } catch (err) {
     throw await headerError(file, err);
   }
@@ -64,10 +65,12 @@ export async function readRaster(file: string, opts: ReadImageOptions & { page?:
 
   let decoded: { data: Buffer; info: OutputInfo };
   try {
-    decoded = await sharp(file, { failOn: 'warning', limitInputPixels: opts.maxPixels, page, ignoreIcc: true })
-      .toColourspace(colourspace)
-      .raw({ depth: is16Bit ? 'ushort' : 'uchar' })
-      .toBuffer({ resolveWithObject: true });
+    decoded = await imageDecodes.run(() =>
+      sharp(file, { failOn: 'warning', limitInputPixels: opts.maxPixels, page, ignoreIcc: true })
+        .toColourspace(colourspace)
+        .raw({ depth: is16Bit ? 'ushort' : 'uchar' })
+        .toBuffer({ resolveWithObject: true }),
+    );
   } catch (err) {
     throw new AppError(
       'invalid_image',
