@@ -29,7 +29,9 @@ export type MaskMode = z.infer<typeof MaskMode>;
  * to this rule.
  */
 export const SAFE_NAME = /^[\p{L}\p{N}_-][\p{L}\p{N}._-]{0,199}$/u;
-export const SafeName = z.string().regex(SAFE_NAME, 'must be a plain name: letters, digits, ".", "_" and "-", not starting with "."');
+/** The rule in words, for messages. */
+export const SAFE_NAME_RULE = 'letters, digits, ".", "_" and "-", not starting with "."';
+export const SafeName = z.string().regex(SAFE_NAME, `must be a plain name: ${SAFE_NAME_RULE}`);
 
 /** Makes a safe name of any text (a file stem, a class name): other characters become '_', leading dots and underscores go. */
 export function toSafeName(text: string, fallback: string, maxLength = 100): string {
@@ -41,7 +43,7 @@ export function projectPath(folder: string) {
   return z
     .string()
     .refine((value) => value.startsWith(`${folder}/`) && value.slice(folder.length + 1).split('/').every((segment) => SAFE_NAME.test(segment)), {
-      message: `must be a path inside the project's ${folder}/ folder made of plain names (letters, digits, ".", "_", "-")`,
+      message: `must be a path inside the project's ${folder}/ folder made of plain names (${SAFE_NAME_RULE})`,
     });
 }
 

@@ -62,7 +62,7 @@ export const trainCommand: Command = {
           announcedBackend = true;
           context.print(`Backend: ${describeBackend(current.backend)}`);
         }
-        const dice = record.valDice === null ? 'no validation images' : `val Dice ${record.valDice.toFixed(4)} IoU ${record.valIou!.toFixed(4)}`;
+        const dice = record.valDice === null ? (current.valImages > 0 ? 'no labelled pixels in the validation images (all ignore)' : 'no validation images') : `val Dice ${record.valDice.toFixed(4)} IoU ${record.valIou!.toFixed(4)}`;
         context.print(`epoch ${record.epoch}/${config.settings.epochs}  train loss ${record.trainLoss.toFixed(4)}  ${dice}  lr ${record.learningRate.toExponential(2)}  ${record.imagesPerSecond.toFixed(1)} img/s`);
       },
     }).finally(() => bar.finish());

@@ -66,7 +66,9 @@ export async function train(options: TrainingOptions): Promise<RunSummary> {
       const started = performance.now();
       const trainLoss = await runEpoch(model, optimizer, prefetcher, trainSamples.length, config, lossOptions, schedule, random, epoch, options);
       const seconds = (performance.now() - started) / 1000;
-      const validation = valSamples.length ? validate(model, valSamples, lossOptions, VALIDATION_PICTURES, signal) : null;
+      const validated = valSamples.length ? validate(model, valSamples, lossOptions, VALIDATION_PICTURES, signal) : null;
+      // Masks that are all "ignore" give no metric at all (not a perfect one): reported as no labelled pixels.
+      const validation = validated && validated.matrix.labelledPixels() > 0 ? validated : null;
       const valDice = validation ? validation.matrix.meanForegroundDice() : null;
       const improved = valDice !== null ? bestValDice === null || valDice > bestValDice : true;
       if (improved) {
@@ -99,7 +101,7 @@ export async function train(options: TrainingOptions): Promise<RunSummary> {
         tf.dispose(optimizerState.map((named) => named.tensor).filter((tensor) => !(tensor instanceof tf.Variable)));
       }
       if (improved) await saveBestModel(model, run, epoch, valDice, config);
-      if (validation) await renderValidationPictures(validation.pictures, project.classes, run.sampleFile(epoch));
+      if (validated) await renderValidationPictures(validated.pictures, project.classes, run.sampleFile(epoch));
       const summary = await run.update({ epochsDone: epoch, bestEpoch, bestValDice });
       options.onEpoch?.(record, summary);
       if (config.settings.patience > 0 && bestEpoch !== null && epoch - bestEpoch >= config.settings.patience) {
