@@ -89,7 +89,7 @@ test('predictions.run: unlabelled images get predictions and mean confidence; hu
   const unlabelled = await generateSynthetic({ outDir: path.join(dir, 'more'), count: 3, width: 64, height: 80, seed: 7 });
   await importImages(project, ImportRequest.parse({ project: project.root, images: [unlabelled.imagesDir] }));
   await importExternalModel(project, CELLS_MODEL, { classes: ['cell'], normalisation: 'unit', name: 'torch' });
-  const maskBytes = new Map(await Promise.all(project.images.filter((image) => image.mask).map(async (image) => [image.id, await fs.readFile(project.resolve(image.mask!))] as const)));
+  const maskBytes = new Map(await Promise.all(project.images.filter((image) => image.mask).map(async (image) => [image.id, await fs.readFile(await project.resolve(image.mask!))] as const)));
   assert.equal(maskBytes.size, 3);
 
   const services = createAppServices();
@@ -110,14 +110,14 @@ test('predictions.run: unlabelled images get predictions and mean confidence; hu
     if (maskBytes.has(image.id)) {
       assert.equal(image.status, 'labelled');
       assert.ok(!image.prediction, 'labelled images are not predicted');
-      assert.deepEqual(await fs.readFile(reopened.resolve(image.mask!)), maskBytes.get(image.id));
-      await assert.rejects(fs.access(reopened.resolve(`predictions/${image.id}.png`)));
+      assert.deepEqual(await fs.readFile(await reopened.resolve(image.mask!)), maskBytes.get(image.id));
+      await assert.rejects(fs.access(await reopened.resolve(`predictions/${image.id}.png`)));
     } else {
       assert.equal(image.status, 'predicted');
       assert.equal(image.mask, null);
       assert.equal(image.prediction!.runId, 'torch');
       assert.ok(image.prediction!.meanConfidence > 0.5 && image.prediction!.meanConfidence <= 1, `confidence ${image.prediction!.meanConfidence}`);
-      const map = await readMaskPng(reopened.resolve(image.prediction!.file));
+      const map = await readMaskPng(await reopened.resolve(image.prediction!.file));
       assert.deepEqual([map.width, map.height], [image.width, image.height]);
       const truth = await readMaskPng(path.join(unlabelled.masksDir, image.originalName));
       const agree = map.labels.reduce((sum, label, i) => sum + (label === truth.labels[i] ? 1 : 0), 0) / map.labels.length;

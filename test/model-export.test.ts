@@ -100,7 +100,7 @@ function maxAbsDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 /** A project image prepared exactly as for training, placed top-left in a zero-padded canvas. */
 async function realImage(project: Project, channels: 1 | 3, height: number, width: number): Promise<Float32Array> {
-  const raster = await readRaster(project.resolve(project.images[0]!.file), { maxPixels: 1e8 });
+  const raster = await readRaster(await project.resolve(project.images[0]!.file), { maxPixels: 1e8 });
   const prepared = prepareImage(raster, channels, { mode: 'scale', scale: 1 });
   const canvas = new Float32Array(height * width * channels);
   for (let y = 0; y < Math.min(prepared.height, height); y++) {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { choiceReport } from './choice-report.js';
-import { ClassDef, FileProblem } from './schemas.js';
+import { ClassDef, FileProblem, SafeName } from './schemas.js';
 import { InputSizing } from './training.js';
 
 /** Inference shapes shared by the engine, the CLI and the renderer (batch segmentation, predictions, models). */
@@ -135,6 +135,6 @@ export const ImportModelRequest = z.object({
   classes: z.array(z.string().trim().min(1).max(64)).min(1).optional(),
   normalisation: Normalisation.optional(),
   /** Name in the project's models/ folder (default: the file's name). */
-  name: z.string().regex(/^[\w.-]+$/, 'letters, digits, ".", "_" and "-" only').optional(),
+  name: SafeName.optional(),
 });
 export type ImportModelRequest = z.output<typeof ImportModelRequest>;

@@ -31,8 +31,9 @@ export async function exportDataset(project: Project, request: Omit<ExportDatase
   for (const [index, image] of chosen.entries()) {
     throwIfCancelled(callbacks.signal);
     try {
-      await fs.copyFile(project.resolve(image.mask!), path.join(masksDir, `${image.id}${request.maskSuffix}.png`));
+      // The image first: a pair whose image cannot be exported leaves no mask behind.
       await exportImage(project, image, imagesDir);
+      await copyFileAtomic(await project.resolve(image.mask!), path.join(masksDir, `${image.id}${request.maskSuffix}.png`));
       report.images += 1;
     } catch (err) {
       const error = toContractError(err);
@@ -45,7 +46,7 @@ export async function exportDataset(project: Project, request: Omit<ExportDatase
 
 /** Single-page files are copied as they are (bit depth kept); a page of a multi-page file becomes a PNG. */
 async function exportImage(project: Project, image: ImageEntry, imagesDir: string): Promise<void> {
-  const source = project.resolve(image.file);
+  const source = await project.resolve(image.file);
   if (!sharesFile(image, project)) {
     await copyFileAtomic(source, path.join(imagesDir, `${image.id}${path.extname(image.file)}`));
     return;

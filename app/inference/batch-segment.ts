@@ -1,9 +1,11 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { isAbortError, toContractError } from '../contract/errors.js';
+import { AppError, isAbortError, toContractError } from '../contract/errors.js';
 import type { FileProblem } from '../contract/schemas.js';
 import type { SegmentedFile, SegmentReport, SegmentRequest } from '../contract/segmentation.js';
+import { IMAGE_EXTENSIONS } from '../dataset/list-files.js';
 import { writeFileAtomic } from '../files/atomic-write.js';
+import { makeWritableFolder } from '../files/make-folder.js';
 import { DEFAULT_MAX_PIXELS } from '../imaging/pixel-limit.js';
 import { readRaster, type RasterImage } from '../imaging/read-image.js';
 import { readMaskPng } from '../masks/mask-png.js';
@@ -43,6 +45,9 @@ export async function segmentBatch(request: SegmentRequest, callbacks: BatchCall
   const started = performance.now();
   const { signal } = callbacks;
   const plan = await planBatch(request, signal);
+  if (plan.images.length === 0) throw nothingToSegment(request.inputs, plan.problems);
+  // Made and checked before anything is read, so an output folder that cannot be written fails first, and the summary always has its folder.
+  await makeWritableFolder(plan.output);
   const loaded = callbacks.model ?? (await loadModelSpec(request.model, { ...(request.classes ? { classes: request.classes } : {}), ...(request.normalisation ? { normalisation: request.normalisation } : {}) }));
   try {
     const model = loaded.description;
@@ -96,7 +101,15 @@ export async function segmentBatch(request: SegmentRequest, callbacks: BatchCall
       }
       // A cancel lets the PNGs of an inferred image finish (finished files are kept).
       const { map, meanConfidence } = result;
-      await writeLabelOutputs(map, model.classes, files, imageSource(decoded, model, effectiveSizing(model, request.scale)), request.overlayOpacity);
+      try {
+        await writeLabelOutputs(map, model.classes, files, imageSource(decoded, model, effectiveSizing(model, request.scale)), request.overlayOpacity);
+      } catch (err) {
+        // One image's outputs that cannot be written (a name too long for the file system…) skip that image only.
+        if (signal?.aborted || isAbortError(err)) throw err;
+        const error = toContractError(err);
+        skipped.push({ file: image.file, code: error.code, message: `${image.file}: its outputs could not be written (${error.message})` });
+        return finished(image);
+      }
       segmented.push({
         file: image.file,
         width: map.width,
@@ -118,6 +131,13 @@ export async function segmentBatch(request: SegmentRequest, callbacks: BatchCall
   } finally {
     if (!callbacks.model) await loaded.session.release();
   }
+}
+
+/** Nothing to segment: says where it looked and, when files were passed over, why each one was. */
+function nothingToSegment(inputs: readonly string[], problems: readonly FileProblem[]): AppError {
+  const where = inputs.map((input) => path.resolve(input)).join(', ');
+  const reasons = problems.length ? `Passed over:\n${problems.map((problem) => `  ${problem.message}`).join('\n')}` : `It holds no ${[...IMAGE_EXTENSIONS].join(' ')} files.`;
+  return new AppError('invalid_input', `No images found in ${where}. ${reasons}`, { inputs: [...inputs], problems: [...problems] });
 }
 
 /** file, width, height, the pixel fraction of each class, seconds (empty for images kept from an earlier run). */

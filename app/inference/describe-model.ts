@@ -48,6 +48,9 @@ export async function describeOnnxModel(file: string, session: ort.InferenceSess
   }
   const [height, width] = [input.shape[2], input.shape[3]];
   const fixedSize = typeof height === 'number' && typeof width === 'number' ? { width, height } : null;
+  if (fixedSize && !InputSizing.safeParse({ mode: 'size', ...fixedSize }).success) {
+    throw new AppError('invalid_input', `${file}: its input is fixed at ${width}x${height} pixels; U-Net Studio runs models whose inputs are 16x16 to 8192x8192 pixels (or of any size).`, { file, ...fixedSize });
+  }
   const outputChannels = await dummyRun(file, session, input.name, outputName, inputChannels, fixedSize);
 
   const missing: string[] = [];

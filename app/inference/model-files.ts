@@ -2,10 +2,10 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { AppError } from '../contract/errors.js';
-import { ClassDef } from '../contract/schemas.js';
+import { ClassDef, SAFE_NAME, SAFE_NAME_RULE } from '../contract/schemas.js';
 import { type ModelDescription, Normalisation } from '../contract/segmentation.js';
 import { InputSizing } from '../contract/training.js';
-import { RunFolder } from '../engine/runs/run-store.js';
+import { RUNS_FOLDER, RunFolder } from '../engine/runs/run-store.js';
 import { exportModel } from '../export/export-model.js';
 import { Project } from '../project/project.js';
 import { projectFile } from '../project/project-layout.js';
@@ -83,17 +83,33 @@ export async function loadModelSpec(spec: string, hints: ModelHints = {}): Promi
 
 export async function loadProjectModel(project: Project, name: string | undefined): Promise<LoadedModel> {
   if (name) {
-    const imported = path.join(project.resolve(MODELS_FOLDER), `${name}.onnx`);
-    if (/^[\w.-]+$/.test(name) && (await isFile(imported))) return loadOnnxModel(imported);
+    if (!SAFE_NAME.test(name)) throw new AppError('invalid_input', `"${name}" is not a model or run name (${SAFE_NAME_RULE}).`);
+    const imported = await project.resolve(`${MODELS_FOLDER}/${name}.onnx`);
+    if (await isFile(imported)) return loadOnnxModel(imported);
+    const runJson = await project.resolve(`${RUNS_FOLDER}/${name}/run.json`);
+    if (!(await isFile(runJson))) throw await noSuchModel(project, name, [imported, runJson]);
   }
   return loadOnnxModel(await runModelFile(project, name), { runId: name ?? null });
+}
+
+/** Names every place looked in, and what the project does have. */
+async function noSuchModel(project: Project, name: string, lookedFor: readonly string[]): Promise<AppError> {
+  const models = await fs.readdir(await project.resolve(MODELS_FOLDER)).catch(() => []);
+  const imported = models.filter((file) => file.endsWith('.onnx') && !file.startsWith('run-')).map((file) => file.slice(0, -'.onnx'.length));
+  const runs = (await RunFolder.list(project)).filter((run) => run.modelPath !== null).map((run) => run.id);
+  const have = [...imported.map((model) => `${model} (imported)`), ...runs.map((run) => `${run} (trained run)`)];
+  return new AppError(
+    'not_found',
+    `Project ${project.name} has no model "${name}": looked for an imported model ${lookedFor[0]} and a training run ${lookedFor[1]}. ${have.length ? `Its models: ${have.join(', ')}.` : 'It has no models yet: train one or import one with "unet-studio import-model".'}`,
+    { lookedFor, models: have },
+  );
 }
 
 /** The run's best model as ONNX (exported on first use, refreshed when the run improved). */
 export async function runModelFile(project: Project, runId: string | undefined): Promise<string> {
   const run = runId ? await RunFolder.open(project, runId) : await latestRunWithModel(project);
   if (!run.summary.modelPath) throw new AppError('not_found', `Run ${run.id} of ${project.name} has no trained model yet.`);
-  const file = path.join(project.resolve(MODELS_FOLDER), `run-${run.id}.onnx`);
+  const file = await project.resolve(`${MODELS_FOLDER}/run-${run.id}.onnx`);
   const [onnx, trained] = await Promise.all([fs.stat(file).catch(() => null), fs.stat(path.join(run.modelDir, 'model.json')).catch(() => null)]);
   if (!onnx || (trained && trained.mtimeMs > onnx.mtimeMs)) {
     await exportModel(project, { runId: run.id, format: 'onnx', out: file, probabilities: false });

@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { AppError, toContractError } from '../contract/errors.js';
-import type { ClassDef, ImageEntry, ImagePrediction, ImageStatus, ProjectSummary, StatusCounts } from '../contract/schemas.js';
+import { type ClassDef, type ImageEntry, type ImagePrediction, type ImageStatus, type ProjectSummary, type StatusCounts, toSafeName } from '../contract/schemas.js';
 import { encodeMaskPng } from '../masks/mask-png.js';
 import type { LabelMap } from '../masks/label-map.js';
 import { writeFileAtomic } from '../files/atomic-write.js';
@@ -117,7 +117,8 @@ export class Project {
     return this.byId.has(id);
   }
 
-  resolve(relative: string): string {
+  /** The file a project-relative path names, refused when it would lead outside the project (see resolveInProject). */
+  resolve(relative: string): Promise<string> {
     return resolveInProject(this.root, relative);
   }
 
@@ -152,7 +153,7 @@ export class Project {
 
   /** A new id from a file stem: safe in file names, unique in this project (and in `reserved`). */
   uniqueImageId(stem: string, reserved: ReadonlySet<string> = new Set()): string {
-    const base = stem.normalize('NFC').replace(/[^\p{L}\p{N}._-]+/gu, '_').replace(/^[._]+/, '').slice(0, 100) || 'image';
+    const base = toSafeName(stem, 'image');
     let id = base;
     for (let n = 2; this.byId.has(id) || reserved.has(id); n++) id = `${base}-${n}`;
     return id;
@@ -208,7 +209,7 @@ export class Project {
     }
     const relative = maskRelativePath(id);
     await this.claimWrites();
-    await writeFileAtomic(this.resolve(relative), await encodeMaskPng(map), { keepBackup: true });
+    await writeFileAtomic(await this.resolve(relative), await encodeMaskPng(map), { keepBackup: true });
     entry.mask = relative;
     entry.status = status;
     await this.save();

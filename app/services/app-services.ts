@@ -13,7 +13,7 @@ import { JobManager } from '../jobs/job-manager.js';
 import { describeFileError } from '../files/file-errors.js';
 import { OpenProjects } from '../project/open-projects.js';
 import type { Project } from '../project/project.js';
-import { thumbnailFile } from '../project/project-layout.js';
+import { thumbnailRelativePath } from '../project/project-layout.js';
 import { makeFolder } from '../files/make-folder.js';
 import { DATA_FILE, readRegularFile } from '../files/regular-file.js';
 
@@ -103,10 +103,10 @@ export function createAppServices(options: AppServicesOptions = {}): AppServices
 /** The cached thumbnail, regenerated from the image when the cache was deleted. */
 async function thumbnail(project: Project, id: string): Promise<Buffer> {
   const image = project.image(id);
-  const file = thumbnailFile(project.root, image.id);
+  const file = await project.resolve(thumbnailRelativePath(image.id));
   const cached = await readRegularFile(file, DATA_FILE).catch(() => null); // absent or damaged: made again below
   if (cached) return cached;
-  const raster = await readRaster(project.resolve(image.file), { maxPixels: project.settings.maxImagePixels, page: image.page });
+  const raster = await readRaster(await project.resolve(image.file), { maxPixels: project.settings.maxImagePixels, page: image.page });
   await makeFolder(path.dirname(file));
   await writeThumbnail(raster, file);
   return readRegularFile(file, DATA_FILE);

@@ -45,8 +45,9 @@ export const segmentCommand: Command = {
     context.print(`Segmented ${report.segmented.length} images in ${(report.durationMs / 1000).toFixed(1)} s into ${report.output}${report.kept.length ? `; ${report.kept.length} already done were kept (--overwrite redoes them)` : ''}.`);
     context.print(`Summary: ${report.summaryCsv}`);
     for (const skipped of report.skipped) context.warn(`skipped: ${skipped.message}`);
-    if (report.skipped.length) context.warn(`${report.skipped.length} files were skipped (listed above); the rest were segmented.`);
-    return { exitCode: report.skipped.length ? EXIT.partial : EXIT.ok, json: report };
+    const nothingDone = report.segmented.length + report.kept.length === 0;
+    if (report.skipped.length) context.warn(nothingDone ? `All ${report.skipped.length} files were skipped (listed above); nothing was segmented.` : `${report.skipped.length} files were skipped (listed above); the rest were segmented.`);
+    return { exitCode: nothingDone ? EXIT.failed : report.skipped.length ? EXIT.partial : EXIT.ok, json: report };
   },
 };
 

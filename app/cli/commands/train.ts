@@ -62,7 +62,7 @@ export const trainCommand: Command = {
           announcedBackend = true;
           context.print(`Backend: ${describeBackend(current.backend)}`);
         }
-        const dice = record.valDice === null ? 'no validation images' : `val Dice ${record.valDice.toFixed(4)} IoU ${record.valIou!.toFixed(4)}`;
+        const dice = record.valDice === null ? (current.valImages > 0 ? 'no labelled pixels in the validation images (all ignore)' : 'no validation images') : `val Dice ${record.valDice.toFixed(4)} IoU ${record.valIou!.toFixed(4)}`;
         context.print(`epoch ${record.epoch}/${config.settings.epochs}  train loss ${record.trainLoss.toFixed(4)}  ${dice}  lr ${record.learningRate.toExponential(2)}  ${record.imagesPerSecond.toFixed(1)} img/s`);
       },
     }).finally(() => bar.finish());
@@ -70,8 +70,9 @@ export const trainCommand: Command = {
     const metrics = await (await RunFolder.open(project, run.id)).readMetrics();
     const best = metrics.find((record) => record.epoch === summary.bestEpoch) ?? null;
     context.print(`Run ${summary.id} ${summary.state}: best epoch ${summary.bestEpoch ?? '-'}${summary.bestValDice !== null ? `, val Dice ${summary.bestValDice.toFixed(4)}` : ''}`);
-    if (summary.modelPath) context.print(`Model: ${project.resolve(summary.modelPath)}`);
-    return { exitCode: EXIT.ok, json: { run: summary, best, modelPath: summary.modelPath ? project.resolve(summary.modelPath) : null } };
+    const modelPath = summary.modelPath ? await project.resolve(summary.modelPath) : null;
+    if (modelPath) context.print(`Model: ${modelPath}`);
+    return { exitCode: EXIT.ok, json: { run: summary, best, modelPath } };
   },
 };
 

@@ -35,8 +35,8 @@ export async function loadSamples(project: Project, entries: readonly ImageEntry
   for (const entry of entries) {
     signal?.throwIfAborted();
     if (!entry.mask) continue;
-    const raster = await readRaster(project.resolve(entry.file), { maxPixels: project.settings.maxImagePixels, page: entry.page });
-    const mask = await readMaskPng(project.resolve(entry.mask));
+    const raster = await readRaster(await project.resolve(entry.file), { maxPixels: project.settings.maxImagePixels, page: entry.page });
+    const mask = await readMaskPng(await project.resolve(entry.mask));
     const { image, width, height } = prepareImage(raster, channels, sizing);
     samples.push({ id: entry.id, width, height, channels, image, labels: resizeNearest(mask.labels, mask.width, mask.height, width, height) });
   }

@@ -50,6 +50,11 @@ export class ConfusionMatrix {
     return union === 0 ? 1 : overlap / union;
   }
 
+  /** Pixels counted (labelled, i.e. not 255 = ignore); with none, no metric means anything. */
+  labelledPixels(): number {
+    return this.counts.reduce((sum, count) => sum + count, 0);
+  }
+
   pixelAccuracy(): number {
     let correct = 0;
     let total = 0;

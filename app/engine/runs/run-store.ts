@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { AppError } from '../../contract/errors.js';
+import { SAFE_NAME } from '../../contract/schemas.js';
 import { EpochRecord, RunSummary, type TrainConfig } from '../../contract/training.js';
 import { writeFileAtomic } from '../../files/atomic-write.js';
 import { describeWriteError } from '../../files/file-errors.js';
@@ -19,6 +20,8 @@ export class RunFolder {
   private constructor(
     readonly project: Project,
     readonly id: string,
+    /** runs/<id>, resolved inside the project (see Project.resolve). */
+    readonly dir: string,
     private current: RunSummary,
   ) {}
 
@@ -30,7 +33,7 @@ export class RunFolder {
       id, state: 'running', config, backend: null, epochsDone: 0, bestEpoch: null, bestValDice: null, modelPath: null,
       trainImages: 0, valImages: 0, error: null, startedAt: now, updatedAt: now,
     };
-    const run = new RunFolder(project, id, summary);
+    const run = new RunFolder(project, id, await project.resolve(`${RUNS_FOLDER}/${id}`), summary);
     await makeFolder(path.join(run.dir, 'samples'));
     await makeFolder(path.join(run.dir, 'model'));
     await run.update({});
@@ -38,16 +41,17 @@ export class RunFolder {
   }
 
   static async open(project: Project, id: string): Promise<RunFolder> {
-    if (!/^[\w.-]+$/.test(id)) throw new AppError('invalid_input', `"${id}" is not a run id.`);
-    const file = path.join(project.resolve(RUNS_FOLDER), id, 'run.json');
+    if (!SAFE_NAME.test(id)) throw new AppError('invalid_input', `"${id}" is not a run id.`);
+    const dir = await project.resolve(`${RUNS_FOLDER}/${id}`);
+    const file = path.join(dir, 'run.json');
     const text = await readRegularText(file);
     const parsed = RunSummary.safeParse(safeJson(text));
     if (!parsed.success) throw new AppError('invalid_project', `${file}: not a valid run summary.`, { file });
-    return new RunFolder(project, id, parsed.data);
+    return new RunFolder(project, id, dir, parsed.data);
   }
 
   static async list(project: Project): Promise<RunSummary[]> {
-    const folder = project.resolve(RUNS_FOLDER);
+    const folder = await project.resolve(RUNS_FOLDER);
     const names = await fs.readdir(folder).catch(() => []);
     const runs: RunSummary[] = [];
     for (const name of names.sort()) {
@@ -55,10 +59,6 @@ export class RunFolder {
       if (run) runs.push(run.summary);
     }
     return runs;
-  }
-
-  get dir(): string {
-    return path.join(this.project.resolve(RUNS_FOLDER), this.id);
   }
 
   get summary(): RunSummary {

@@ -73,7 +73,12 @@ export async function train(options: TrainingOptions): Promise<RunSummary> {
       stopTraining: false,
     };
     const batches = shuffledEpochs(prefetcher, trainSamples.length, config.settings, context.random);
-    const evaluate = async () => (valSamples.length ? validate(model, valSamples, loss, VALIDATION_PICTURES, signal) : null);
+    const evaluate = async () => {
+      if (valSamples.length === 0) return null;
+      const validation = await validate(model, valSamples, loss, VALIDATION_PICTURES, signal);
+      // Masks that are all "ignore" give no metric at all (not a perfect one): reported as no labelled pixels.
+      return validation.matrix.labelledPixels() > 0 ? validation : null;
+    };
     // In this order: the schedule's state and the metrics line before the checkpoint, the
     // checkpoint before the best model (crash safety), reports once the epoch's files exist.
     const ended = await runTrainingLoop(context, batches, evaluate, [
