@@ -4,7 +4,8 @@ import { AppError } from '../contract/errors.js';
 import type { ImportModelRequest, ModelDescription, ProviderReport } from '../contract/segmentation.js';
 import { copyFileAtomic, writeFileAtomic } from '../files/atomic-write.js';
 import type { Project } from '../project/project.js';
-import { describeOnnxFile, MODELS_FOLDER, type ModelSidecar, sidecarFile } from './model-files.js';
+import { describeOnnxFile, type ModelSidecar, sidecarFile } from './model-files.js';
+import { MODELS_FOLDER } from './project-models.js';
 
 export interface ImportedModel {
   model: ModelDescription;

@@ -10,12 +10,11 @@ import { exportModel } from '../export/export-model.js';
 import { Project } from '../project/project.js';
 import { projectFile } from '../project/project-layout.js';
 import { describeOnnxModel, type ModelHints } from './describe-model.js';
+import { MODELS_FOLDER, importedModelFile, isFile } from './project-models.js';
 import { openSession } from './execution-provider.js';
 import { SessionPool, sessionLayout } from './session-pool.js';
 import type { TileSession } from './session-thread.js';
 import type { ProviderReport } from '../contract/segmentation.js';
-
-export const MODELS_FOLDER = 'models';
 
 /** Beside an imported `<name>.onnx`: what the user told us about it (`<name>.model.json`). */
 export const ModelSidecar = z.object({
@@ -79,17 +78,19 @@ export async function loadModelSpec(spec: string, hints: ModelHints = {}): Promi
   return loadProjectModel(project, name);
 }
 
-export async function loadProjectModel(project: Project, name: string | undefined): Promise<LoadedModel> {
+/** The named model (an imported model's name or a run id); else the project's model in use; else the newest run's. */
+export async function loadProjectModel(project: Project, requested: string | undefined): Promise<LoadedModel> {
+  const name = requested ?? project.modelInUse ?? undefined;
   if (name) {
-    const imported = path.join(project.resolve(MODELS_FOLDER), `${name}.onnx`);
-    if (/^[\w.-]+$/.test(name) && (await isFile(imported))) return loadOnnxModel(imported);
+    const imported = importedModelFile(project, name);
+    if (imported && (await isFile(imported))) return loadOnnxModel(imported);
   }
   return loadOnnxModel(await runModelFile(project, name), { runId: name ?? null });
 }
 
 /** The run's best model as ONNX (exported on first use, refreshed when the run improved). */
 export async function runModelFile(project: Project, runId: string | undefined): Promise<string> {
-  const run = runId ? await RunFolder.open(project, runId) : await latestRunWithModel(project);
+  const run = runId ? await RunFolder.open(project, runId) : await RunFolder.latestWithModel(project);
   if (!run.summary.modelPath) throw new AppError('not_found', `Run ${run.id} of ${project.name} has no trained model yet.`);
   const file = path.join(project.resolve(MODELS_FOLDER), `run-${run.id}.onnx`);
   const [onnx, trained] = await Promise.all([fs.stat(file).catch(() => null), fs.stat(path.join(run.modelDir, 'model.json')).catch(() => null)]);
@@ -97,12 +98,6 @@ export async function runModelFile(project: Project, runId: string | undefined):
     await exportModel(project, { runId: run.id, format: 'onnx', out: file, probabilities: false });
   }
   return file;
-}
-
-async function latestRunWithModel(project: Project): Promise<RunFolder> {
-  const latest = (await RunFolder.list(project)).filter((summary) => summary.modelPath !== null).at(-1);
-  if (!latest) throw new AppError('not_found', `Project ${project.name} has no trained model yet; train one first (unet-studio train ${project.root}) or import one (unet-studio import-model).`);
-  return RunFolder.open(project, latest.id);
 }
 
 /** `folder` or `folder:name`; a colon that belongs to the path (C:\\...) is not a separator. */
@@ -122,8 +117,3 @@ async function readSidecar(onnxFile: string): Promise<ModelSidecar | null> {
   if (!parsed.success) throw new AppError('invalid_input', `${sidecarFile(onnxFile)}: not a valid model description.`);
   return parsed.data;
 }
-
-async function isFile(file: string): Promise<boolean> {
-  return fs.stat(file).then((stats) => stats.isFile(), () => false);
-}
-
