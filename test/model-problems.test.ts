@@ -11,7 +11,7 @@ import { decodeOnnxModel, encodeOnnxModel, type OnnxModel } from '../app/export/
 import { importExternalModel } from '../app/inference/import-model.js';
 import { loadModelSpec } from '../app/inference/model-files.js';
 import { forkWorker, type WorkerChild } from '../app/jobs/worker-process.js';
-import { IGNORE_LABEL } from '../app/masks/label-map.js';
+import { IGNORE_LABEL } from '../app/contract/schemas.js';
 import { Project } from '../app/project/project.js';
 import { runCli } from './support/run-cli.js';
 import { CELLS_MODEL } from './support/segment-fixture.js';

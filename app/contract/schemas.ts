@@ -2,8 +2,14 @@ import { z } from 'zod';
 
 /** Domain shapes shared by the host and the renderer. Pure zod: this folder never imports Node. */
 
+/**
+ * The label of pixels left out of the loss and the metrics (unknown, border, outside the region of
+ * interest): painted as "ignore" in the editor, stored as 255 in mask PNGs. Classes are 0 … 254.
+ */
+export const IGNORE_LABEL = 255;
+
 export const ClassDef = z.object({
-  id: z.number().int().min(0).max(254),
+  id: z.number().int().min(0).max(IGNORE_LABEL - 1),
   name: z.string().trim().min(1).max(64),
   color: z.string().regex(/^#[0-9a-fA-F]{6}$/, 'colour must be #rrggbb'),
 });
@@ -110,6 +116,11 @@ export const ProjectSummary = z.object({
   classes: z.array(ClassDef),
   settings: ProjectSettings,
   counts: StatusCounts,
+  /**
+   * The model segmentation, predictions and export use unless told otherwise: a run id or the name
+   * of an imported model; null = the newest run that has a model.
+   */
+  modelInUse: z.string().nullable(),
   /** Set when project.json was unreadable and the project was recovered from its backup. */
   recovery: z.object({ from: z.string(), corruptCopy: z.string(), problem: z.string() }).nullable(),
 });

@@ -1,10 +1,10 @@
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { AppError, throwIfCancelled, toContractError } from '../contract/errors.js';
 import type { ExportDatasetReport, ExportDatasetRequest, ImageEntry } from '../contract/schemas.js';
 import { readRaster } from '../imaging/read-image.js';
 import { copyFileAtomic, writeFileAtomic } from '../files/atomic-write.js';
+import { folderEntries } from '../files/folder-entries.js';
 import type { Project } from '../project/project.js';
 import { assignSplits } from './splits.js';
 import type { ImportCallbacks } from './import-images.js';
@@ -18,7 +18,7 @@ export async function exportDataset(project: Project, request: Omit<ExportDatase
   const out = path.resolve(request.out);
   const imagesDir = path.join(out, 'data', 'imgs');
   const masksDir = path.join(out, 'data', 'masks');
-  const existing = await fs.readdir(imagesDir).catch(() => []);
+  const existing = await folderEntries(imagesDir);
   if (existing.length > 0) {
     throw new AppError('conflict', `${imagesDir} already has files; export into an empty folder so nothing is overwritten.`, { path: imagesDir });
   }

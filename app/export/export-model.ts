@@ -1,10 +1,11 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { SAFE_NAME } from '../contract/schemas.js';
 import { AppError } from '../contract/errors.js';
 import type { ModelExportRequest, ModelExportResult } from '../contract/model-export.js';
 import { initialiseBackend } from '../engine/backend/select-backend.js';
 import { loadLayersModel } from '../engine/model/model-files.js';
-import { RunFolder } from '../engine/runs/run-store.js';
+import { RUNS_FOLDER, RunFolder } from '../engine/runs/run-store.js';
 import { writeFileAtomic } from '../files/atomic-write.js';
 import type { Project } from '../project/project.js';
 import { appVersion } from './app-version.js';
@@ -63,19 +64,21 @@ export async function exportModel(project: Project, request: Omit<ModelExportReq
   }
 }
 
+/** The run asked for; else the project's model in use when it is a run; else the newest run with a model. */
 async function runWithModel(project: Project, runId: string | undefined): Promise<RunFolder> {
-  if (runId) {
-    const run = await RunFolder.open(project, runId).catch((err: unknown) => {
-      if (err instanceof AppError && err.code === 'not_found') throw new AppError('not_found', `Project ${project.name} has no run "${runId}" (no ${path.join('runs', runId, 'run.json')}).`);
-      throw err;
-    });
-    if (!run.summary.modelPath) throw new AppError('not_found', `Run ${runId} has no trained model yet: it has not finished an epoch. Train it further (--resume ${runId}) or choose another run.`);
-    return run;
-  }
-  // Run ids start with their start time, so the list is oldest first.
-  const latest = (await RunFolder.list(project)).filter((summary) => summary.modelPath !== null).at(-1);
-  if (!latest) throw new AppError('not_found', `Project ${project.name} has no trained model yet; train one first (unet-studio train ${project.root}).`);
-  return RunFolder.open(project, latest.id);
+  const chosen = runId ?? (project.modelInUse && (await isRun(project, project.modelInUse)) ? project.modelInUse : undefined);
+  if (!chosen) return RunFolder.latestWithModel(project);
+  const run = await RunFolder.open(project, chosen).catch((err: unknown) => {
+    if (err instanceof AppError && err.code === 'not_found') throw new AppError('not_found', `Project ${project.name} has no run "${chosen}" (no ${path.join('runs', chosen, 'run.json')}).`);
+    throw err;
+  });
+  if (!run.summary.modelPath) throw new AppError('not_found', `Run ${chosen} has no trained model yet: it has not finished an epoch. Train it further (--resume ${chosen}) or choose another run.`);
+  return run;
+}
+
+async function isRun(project: Project, name: string): Promise<boolean> {
+  if (!SAFE_NAME.test(name)) return false;
+  return fs.stat(await project.resolve(`${RUNS_FOLDER}/${name}/run.json`)).then(() => true, () => false);
 }
 
 /** onnx: `out` is the .onnx file (extension added when missing) or a folder (existing, or written with a trailing slash); tfjs: `out` is the folder. */

@@ -126,7 +126,7 @@ export async function segmentBatch(request: SegmentRequest, callbacks: BatchCall
     segmented.sort((a, b) => order.get(a.file)! - order.get(b.file)!);
 
     const summaryCsv = path.join(plan.output, SUMMARY_CSV);
-    await writeFileAtomic(summaryCsv, await summaryTable(plan.images, segmented, kept, filesOf, model.classes.map((entry) => entry.name)));
+    await writeFileAtomic(summaryCsv, await summaryTable(plan.images, segmented, kept, filesOf, model.classes.map((entry) => entry.name), skipped));
     return { output: plan.output, model, provider: loaded.provider, segmented, kept, skipped, summaryCsv, durationMs: Math.round(performance.now() - started) };
   } finally {
     if (!callbacks.model) await loaded.session.release();
@@ -140,16 +140,24 @@ function nothingToSegment(inputs: readonly string[], problems: readonly FileProb
   return new AppError('invalid_input', `No images found in ${where}. ${reasons}`, { inputs: [...inputs], problems: [...problems] });
 }
 
-/** file, width, height, the pixel fraction of each class, seconds (empty for images kept from an earlier run). */
-async function summaryTable(images: readonly PlannedImage[], segmented: readonly SegmentedFile[], kept: readonly string[], filesOf: (image: PlannedImage) => { labels: string }, classNames: readonly string[]): Promise<string> {
+/**
+ * file, width, height, the pixel fraction of each class, seconds (empty for images kept from an
+ * earlier run). A kept image whose label PNG cannot be read has no row, and `problems` says why.
+ */
+async function summaryTable(images: readonly PlannedImage[], segmented: readonly SegmentedFile[], kept: readonly string[], filesOf: (image: PlannedImage) => { labels: string }, classNames: readonly string[], problems: FileProblem[]): Promise<string> {
   const byFile = new Map(segmented.map((entry) => [entry.file, entry]));
   const keptSet = new Set(kept);
   const lines = [['file', 'width', 'height', ...classNames.map((name) => `fraction_${name}`), 'seconds'].map(csvCell).join(',')];
   for (const image of images) {
     let row = byFile.get(image.file);
     if (!row && keptSet.has(image.file)) {
-      const map = await readMaskPng(filesOf(image).labels).catch(() => null);
-      if (map) row = { file: image.file, width: map.width, height: map.height, fractions: classFractions(map, classNames.length), meanConfidence: 0, seconds: Number.NaN, outputs: [] };
+      try {
+        const map = await readMaskPng(filesOf(image).labels);
+        row = { file: image.file, width: map.width, height: map.height, fractions: classFractions(map, classNames.length), meanConfidence: 0, seconds: Number.NaN, outputs: [] };
+      } catch (err) {
+        const error = toContractError(err);
+        problems.push({ file: image.file, code: error.code, message: `${error.message} It has no row in ${SUMMARY_CSV}; delete its outputs and segment again to redo it.` });
+      }
     }
     if (!row) continue;
     lines.push([row.file, row.width, row.height, ...row.fractions.map((fraction) => fraction.toFixed(6)), Number.isNaN(row.seconds) ? '' : row.seconds.toFixed(3)].map((cell) => csvCell(String(cell))).join(','));

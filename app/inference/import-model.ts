@@ -8,7 +8,8 @@ import { copyFileAtomic, writeFileAtomic } from '../files/atomic-write.js';
 import { makeFolder } from '../files/make-folder.js';
 import { DATA_FILE, readRegularFile } from '../files/regular-file.js';
 import type { Project } from '../project/project.js';
-import { describeOnnxFile, MODELS_FOLDER, ModelSidecar, sidecarFile } from './model-files.js';
+import { describeOnnxFile, ModelSidecar, sidecarFile } from './model-files.js';
+import { MODELS_FOLDER } from './project-models.js';
 
 export interface ImportedModel {
   model: ModelDescription;

@@ -56,6 +56,7 @@ export class Project {
       createdAt: new Date().toISOString(),
       classes: names.map((name, id) => ({ id, name, color: defaultClassColour(id) })),
       settings: { ...DEFAULT_SETTINGS },
+      modelInUse: null,
       images: [],
     };
     const project = new Project(absolute, data, null);
@@ -103,6 +104,17 @@ export class Project {
     return this.data.settings;
   }
 
+  /** The run id or imported model name chosen as the project's model, or null (the newest run's). */
+  get modelInUse(): string | null {
+    return this.data.modelInUse;
+  }
+
+  /** Records the model in use (the caller checks that it exists). */
+  async setModelInUse(name: string | null): Promise<void> {
+    this.data.modelInUse = name;
+    await this.save();
+  }
+
   get images(): readonly ImageEntry[] {
     return this.data.images;
   }
@@ -136,6 +148,7 @@ export class Project {
       classes: structuredClone(this.data.classes),
       settings: { ...this.data.settings },
       counts: this.counts(),
+      modelInUse: this.data.modelInUse,
       recovery: this.recovery,
     };
   }

@@ -1,8 +1,8 @@
 import path from 'node:path';
-import { promises as fs } from 'node:fs';
 import type { EventBus } from '../contract/event-bus.js';
 import type { HandlerRegistry } from '../contract/registry.js';
 import { AppError } from '../contract/errors.js';
+import { folderEntries } from '../files/folder-entries.js';
 import { PresetName } from '../contract/training.js';
 import { createDemoProject } from '../dataset/demo-project.js';
 import { PRESETS } from '../engine/model/presets.js';
@@ -73,6 +73,6 @@ export function registerStudioChannels({ registry, events, projects, home }: Stu
 }
 
 async function assertEmptyOrMissing(folder: string): Promise<void> {
-  const entries = await fs.readdir(path.resolve(folder)).catch(() => []);
+  const entries = await folderEntries(path.resolve(folder));
   if (entries.length > 0) throw new AppError('conflict', `${path.resolve(folder)} is not empty; choose a new or empty folder for the demo.`);
 }

@@ -1,4 +1,4 @@
-import { IGNORE_LABEL } from '../../masks/label-map.js';
+import { IGNORE_LABEL } from '../../contract/schemas.js';
 
 /**
  * Per-pixel counts of (true class, predicted class), ignoring pixels labelled 255. Every

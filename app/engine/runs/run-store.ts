@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { AppError } from '../../contract/errors.js';
+import { AppError, toContractError } from '../../contract/errors.js';
 import { SAFE_NAME } from '../../contract/schemas.js';
-import { EpochRecord, RunSummary, type TrainConfig } from '../../contract/training.js';
+import { EpochRecord, type RunListing, RunSummary, type TrainConfig } from '../../contract/training.js';
 import { writeFileAtomic } from '../../files/atomic-write.js';
 import { describeWriteError } from '../../files/file-errors.js';
+import { folderEntries } from '../../files/folder-entries.js';
 import type { Project } from '../../project/project.js';
 import { makeFolder } from '../../files/make-folder.js';
 import { readRegularText } from '../../files/regular-file.js';
@@ -50,15 +51,27 @@ export class RunFolder {
     return new RunFolder(project, id, dir, parsed.data);
   }
 
-  static async list(project: Project): Promise<RunSummary[]> {
+  /** Every run, oldest first; a run folder whose run.json cannot be read is listed as unreadable, with why. */
+  static async list(project: Project): Promise<RunListing> {
     const folder = await project.resolve(RUNS_FOLDER);
-    const names = await fs.readdir(folder).catch(() => []);
-    const runs: RunSummary[] = [];
+    const names = await folderEntries(folder);
+    const listing: RunListing = { runs: [], unreadable: [] };
     for (const name of names.sort()) {
-      const run = await RunFolder.open(project, name).catch(() => null);
-      if (run) runs.push(run.summary);
+      try {
+        listing.runs.push((await RunFolder.open(project, name)).summary);
+      } catch (err) {
+        const error = toContractError(err);
+        listing.unreadable.push({ file: path.join(folder, name, 'run.json'), code: error.code, message: error.message });
+      }
     }
-    return runs;
+    return listing;
+  }
+
+  /** The newest run that has a trained model (run ids start with their start time, so the list is oldest first). */
+  static async latestWithModel(project: Project): Promise<RunFolder> {
+    const latest = (await RunFolder.list(project)).runs.filter((summary) => summary.modelPath !== null).at(-1);
+    if (!latest) throw new AppError('not_found', `Project ${project.name} has no trained model yet; train one first (unet-studio train ${project.root}).`);
+    return RunFolder.open(project, latest.id);
   }
 
   get summary(): RunSummary {
@@ -97,7 +110,7 @@ export class RunFolder {
     }
   }
 
-  /** The epochs recorded so far; a line torn by a crash is left out. */
+  /** The epochs recorded so far (none before the first); a line torn by a crash is left out. */
   async readMetrics(): Promise<EpochRecord[]> {
     const text = await readRegularText(path.join(this.dir, 'metrics.jsonl')).catch((err: unknown) => {
       if (err instanceof AppError && err.code === 'not_found') return ''; // no epoch finished yet

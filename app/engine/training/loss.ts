@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { IGNORE_LABEL } from '../../masks/label-map.js';
+import { IGNORE_LABEL } from '../../contract/schemas.js';
 
 export interface LossOptions {
   /** Classes including background; 2 = binary (one logit). */

@@ -1,6 +1,5 @@
 import sharp from 'sharp';
-import type { ClassDef } from '../../contract/schemas.js';
-import { IGNORE_LABEL } from '../../masks/label-map.js';
+import { type ClassDef, IGNORE_LABEL } from '../../contract/schemas.js';
 import type { TrainingSample } from '../data/training-sample.js';
 
 export interface ValidationPicture {
