@@ -12,7 +12,7 @@ import { assertNoInputOverwritten, planBatch, type PlannedImage } from './batch-
 import { imageSource } from './image-source.js';
 import { loadModelSpec, type LoadedModel } from './model-files.js';
 import { allOutputs, classFractions, outputFilesFor, probabilityWriters, writeLabelOutputs } from './segment-outputs.js';
-import { effectiveSizing, segmentImage } from './segment-image.js';
+import { effectiveResize, effectiveSizing, segmentImage } from './segment-image.js';
 import { InferenceThreadStopped, type TileSession } from './session-thread.js';
 
 export interface BatchCallbacks {
@@ -96,7 +96,7 @@ export async function segmentBatch(request: SegmentRequest, callbacks: BatchCall
       }
       // A cancel lets the PNGs of an inferred image finish (finished files are kept).
       const { map, meanConfidence } = result;
-      await writeLabelOutputs(map, model.classes, files, imageSource(decoded, model, effectiveSizing(model, request.scale)), request.overlayOpacity);
+      await writeLabelOutputs(map, model.classes, files, imageSource(decoded, model, effectiveSizing(model, request.scale), effectiveResize(model, request.resize)), request.overlayOpacity);
       segmented.push({
         file: image.file,
         width: map.width,

@@ -15,7 +15,8 @@ export interface ImportedModel {
  * Imports an ONNX segmentation model made elsewhere (e.g. torch.onnx.export of the reference U-Net):
  * reads its names, shapes and metadata, checks it on a dummy image, and stores it as
  * models/<name>.onnx with a `<name>.model.json` sidecar holding the classes and normalisation (from the
- * model's metadata or the options; an error lists what is missing). It is then usable as `project:name`.
+ * model's metadata or the options; an error lists what is missing) and how to size images for it. It is
+ * then usable as `project:name`.
  */
 export async function importExternalModel(project: Project, file: string, options: Omit<ImportModelRequest, 'project' | 'file'> = {}): Promise<ImportedModel> {
   const source = path.resolve(file);
@@ -28,6 +29,8 @@ export async function importExternalModel(project: Project, file: string, option
     name,
     ...(options.classes ? { classes: options.classes } : {}),
     ...(options.normalisation ? { normalisation: options.normalisation } : {}),
+    ...(options.sizing ? { sizing: options.sizing } : {}),
+    ...(options.resize ? { resize: options.resize } : {}),
   });
   const { description } = described;
   await fs.mkdir(path.dirname(target), { recursive: true });
@@ -38,6 +41,7 @@ export async function importExternalModel(project: Project, file: string, option
     classes: description.classes,
     normalisation: description.normalisation,
     sizing: description.sizing,
+    resize: description.resize,
   };
   await writeFileAtomic(sidecarFile(target), `${JSON.stringify(sidecar, null, 2)}\n`);
   await copyFileAtomic(source, target);

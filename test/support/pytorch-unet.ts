@@ -22,16 +22,29 @@ export async function pytorchUnavailable(): Promise<string | null> {
   }
 }
 
-/** N synthetic cell images as one uint8 stack (N,H,W) and their labels. */
-export function syntheticStack(count: number, size: number, seed: number, classes: 2 | 3 = 2): { images: Uint8Array; labels: Uint8Array; count: number; size: number } {
-  const images = new Uint8Array(count * size * size);
-  const labels = new Uint8Array(count * size * size);
-  for (let index = 0; index < count; index++) {
-    const sample = renderSyntheticSample(deriveSeed(seed, index), size, size, classes);
-    for (let p = 0; p < size * size; p++) images[index * size * size + p] = Math.round(255 * sample.image[p]!);
-    labels.set(sample.labels, index * size * size);
+/** Why Pillow (Debian's python3-pil, which the reference tools resize with) cannot be used, or null. */
+export async function pillowUnavailable(): Promise<string | null> {
+  if (!existsSync(SYSTEM_PYTHON)) return `${SYSTEM_PYTHON} not found (install python3-pil)`;
+  try {
+    await promisify(execFile)(SYSTEM_PYTHON, ['-c', 'import PIL']);
+    return null;
+  } catch {
+    return `${SYSTEM_PYTHON} cannot import PIL (apt-get install python3-pil)`;
   }
-  return { images, labels, count, size };
+}
+
+/** N synthetic cell images (square, or width x height) as one uint8 stack (N,H,W) and their labels. */
+export function syntheticStack(count: number, size: number | { width: number; height: number }, seed: number, classes: 2 | 3 = 2): { images: Uint8Array; labels: Uint8Array; shape: [number, number, number] } {
+  const { width, height } = typeof size === 'number' ? { width: size, height: size } : size;
+  const pixels = width * height;
+  const images = new Uint8Array(count * pixels);
+  const labels = new Uint8Array(count * pixels);
+  for (let index = 0; index < count; index++) {
+    const sample = renderSyntheticSample(deriveSeed(seed, index), width, height, classes);
+    for (let p = 0; p < pixels; p++) images[index * pixels + p] = Math.round(255 * sample.image[p]!);
+    labels.set(sample.labels, index * pixels);
+  }
+  return { images, labels, shape: [count, height, width] };
 }
 
 /** Writes a C-order uint8 array in NumPy's .npy format (version 1.0). */
@@ -61,31 +74,38 @@ export async function readNpyUint8(file: string): Promise<{ data: Uint8Array; sh
 
 export interface PytorchExport {
   model: string;
-  /** PyTorch's own predicted labels for `predict` (N,H,W), or null when nothing was to predict. */
-  predictions: { data: Uint8Array; shape: number[] } | null;
+  /** PyTorch's own predicted labels (N,H,W) for each of `predict`, in order. */
+  predictions: { data: Uint8Array; shape: number[] }[];
+}
+
+/** A stack of images for the reference predict.py, at its --scale (default 1). */
+export interface PredictSet {
+  images: Uint8Array;
+  shape: readonly number[];
+  scale?: number;
 }
 
 /** Trains a small reference U-Net on synthetic cells with bench/pytorch/export_onnx.py and exports it. */
 export async function exportPytorchUnet(
   dir: string,
-  options: { base: number; bilinear: boolean; classes: 2 | 3; epochs: number; trainCount: number; size: number; learningRate?: number; predict?: Uint8Array; predictShape?: number[]; out?: string },
+  options: { base: number; bilinear: boolean; classes: 2 | 3; epochs: number; trainCount: number; size: number; learningRate?: number; predict?: readonly PredictSet[]; out?: string },
 ): Promise<PytorchExport> {
   const train = syntheticStack(options.trainCount, options.size, 11, options.classes);
   const imagesFile = path.join(dir, 'train-images.npy');
   const masksFile = path.join(dir, 'train-masks.npy');
-  await writeNpyUint8(imagesFile, train.images, [train.count, train.size, train.size]);
-  await writeNpyUint8(masksFile, train.labels, [train.count, train.size, train.size]);
+  await writeNpyUint8(imagesFile, train.images, train.shape);
+  await writeNpyUint8(masksFile, train.labels, train.shape);
   const model = options.out ?? path.join(dir, 'model.onnx');
   const args = [EXPORT_SCRIPT, '--images', imagesFile, '--masks', masksFile, '--out', model, '--classes', String(options.classes === 2 ? 1 : 3), '--base', String(options.base), '--epochs', String(options.epochs)];
   if (options.bilinear) args.push('--bilinear');
   if (options.learningRate !== undefined) args.push('--learning-rate', String(options.learningRate));
-  let predictionsFile: string | null = null;
-  if (options.predict) {
-    const predictFile = path.join(dir, 'predict-images.npy');
-    predictionsFile = path.join(dir, 'predictions.npy');
-    await writeNpyUint8(predictFile, options.predict, options.predictShape!);
-    args.push('--predict', predictFile, '--predictions', predictionsFile);
+  const predictionFiles: string[] = [];
+  for (const [index, set] of (options.predict ?? []).entries()) {
+    const predictFile = path.join(dir, `predict-images-${index}.npy`);
+    predictionFiles.push(path.join(dir, `predictions-${index}.npy`));
+    await writeNpyUint8(predictFile, set.images, set.shape);
+    args.push('--predict', predictFile, '--predictions', predictionFiles[index]!, '--scale', String(set.scale ?? 1));
   }
   await promisify(execFile)(SYSTEM_PYTHON, args, { maxBuffer: 16 * 2 ** 20 });
-  return { model, predictions: predictionsFile ? await readNpyUint8(predictionsFile) : null };
+  return { model, predictions: await Promise.all(predictionFiles.map((file) => readNpyUint8(file))) };
 }
