@@ -1,6 +1,8 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
+import { encodeNpy } from '../../app/files/npy.js';
+import { decodeNpy } from './npy.js';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -47,31 +49,6 @@ export function syntheticStack(count: number, size: number | { width: number; he
   return { images, labels, shape: [count, height, width] };
 }
 
-/** Writes a C-order uint8 array in NumPy's .npy format (version 1.0). */
-export async function writeNpyUint8(file: string, data: Uint8Array, shape: readonly number[]): Promise<void> {
-  let header = `{'descr': '|u1', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
-  const unpadded = 10 + header.length + 1;
-  header += ' '.repeat((64 - (unpadded % 64)) % 64) + '\n';
-  const prefix = Buffer.alloc(10);
-  prefix.write('\x93NUMPY', 0, 'latin1');
-  prefix[6] = 1;
-  prefix[7] = 0;
-  prefix.writeUInt16LE(header.length, 8);
-  await writeFile(file, Buffer.concat([prefix, Buffer.from(header, 'latin1'), data]));
-}
-
-/** Reads a uint8 .npy file written by NumPy (C order). */
-export async function readNpyUint8(file: string): Promise<{ data: Uint8Array; shape: number[] }> {
-  const bytes = await readFile(file);
-  const major = bytes[6]!;
-  const headerLength = major === 1 ? bytes.readUInt16LE(8) : bytes.readUInt32LE(8);
-  const start = major === 1 ? 10 : 12;
-  const header = bytes.toString('latin1', start, start + headerLength);
-  if (!/'descr': '\|u1'/.test(header) || /'fortran_order': True/.test(header)) throw new Error(`${file}: expected a C-order uint8 array, header ${header}`);
-  const shape = /'shape': \(([^)]*)\)/.exec(header)![1]!.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
-  return { data: new Uint8Array(bytes.buffer, bytes.byteOffset + start + headerLength, bytes.length - start - headerLength), shape };
-}
-
 export interface PytorchExport {
   model: string;
   /** PyTorch's own predicted labels (N,H,W) for each of `predict`, in order. */
@@ -93,8 +70,8 @@ export async function exportPytorchUnet(
   const train = syntheticStack(options.trainCount, options.size, 11, options.classes);
   const imagesFile = path.join(dir, 'train-images.npy');
   const masksFile = path.join(dir, 'train-masks.npy');
-  await writeNpyUint8(imagesFile, train.images, train.shape);
-  await writeNpyUint8(masksFile, train.labels, train.shape);
+  await writeFile(imagesFile, encodeNpy(train.images, train.shape));
+  await writeFile(masksFile, encodeNpy(train.labels, train.shape));
   const model = options.out ?? path.join(dir, 'model.onnx');
   const args = [EXPORT_SCRIPT, '--images', imagesFile, '--masks', masksFile, '--out', model, '--classes', String(options.classes === 2 ? 1 : 3), '--base', String(options.base), '--epochs', String(options.epochs)];
   if (options.bilinear) args.push('--bilinear');
@@ -103,9 +80,16 @@ export async function exportPytorchUnet(
   for (const [index, set] of (options.predict ?? []).entries()) {
     const predictFile = path.join(dir, `predict-images-${index}.npy`);
     predictionFiles.push(path.join(dir, `predictions-${index}.npy`));
-    await writeNpyUint8(predictFile, set.images, set.shape);
+    await writeFile(predictFile, encodeNpy(set.images, set.shape));
     args.push('--predict', predictFile, '--predictions', predictionFiles[index]!, '--scale', String(set.scale ?? 1));
   }
   await promisify(execFile)(SYSTEM_PYTHON, args, { maxBuffer: 16 * 2 ** 20 });
-  return { model, predictions: await Promise.all(predictionFiles.map((file) => readNpyUint8(file))) };
+  const predictions = await Promise.all(
+    predictionFiles.map(async (file) => {
+      const { data, shape } = decodeNpy(await readFile(file));
+      if (!(data instanceof Uint8Array)) throw new Error(`${file}: expected uint8 labels`);
+      return { data, shape };
+    }),
+  );
+  return { model, predictions };
 }
