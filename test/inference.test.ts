@@ -24,12 +24,14 @@ import { tinyProject } from './support/tiny-project.js';
 const SETTINGS = { threshold: 0.5, fillHoles: false, minObjectPixels: 0, connectivity: 8 as const };
 
 test('tiles cover the axis, overlap as asked, and blend weights sum smoothly', () => {
-  const plan = planAxis(1000, 256, 64);
+  const plan = planAxis(1000, 256, 64, null, 16);
   assert.equal(plan.extent, 256);
   assert.equal(plan.starts[0], 0);
   assert.equal(plan.starts.at(-1), 1000 - 256);
   for (let i = 1; i < plan.starts.length; i++) assert.ok(plan.starts[i - 1]! + 256 - plan.starts[i]! >= 64);
-  assert.deepEqual(planAxis(100, 256, 64), { starts: [0], extent: 112, overlap: 0 }, 'short axis: one tile padded to a multiple of 16');
+  assert.deepEqual(planAxis(100, 256, 64, null, 16), { starts: [0], extent: 112, overlap: 0 }, 'short axis: one tile padded to a multiple of 16');
+  assert.deepEqual(planAxis(100, 256, 64, null, 1), { starts: [0], extent: 100, overlap: 0 }, 'a model that takes any size: no padding');
+  assert.equal(planAxis(1000, 256, 64, null, 96).extent, 192, 'tiles are whole multiples of what the model needs');
   const ramp = blendRamp(256, 64, true, true);
   assert.ok(ramp[0]! > 0 && ramp[0]! < 0.01 && ramp[128] === 1 && ramp[255]! < 0.01);
   // Two neighbours overlapping by exactly the ramp: the weights add up to 1 across the overlap.

@@ -14,7 +14,7 @@ import { assertNoInputOverwritten, planBatch, type PlannedImage } from './batch-
 import { imageSource } from './image-source.js';
 import { loadModelSpec, type LoadedModel } from './model-files.js';
 import { allOutputs, classFractions, outputFilesFor, probabilityWriters, writeLabelOutputs } from './segment-outputs.js';
-import { effectiveSizing, segmentImage } from './segment-image.js';
+import { effectiveResize, effectiveSizing, segmentImage } from './segment-image.js';
 import { InferenceThreadStopped, type TileSession } from './session-thread.js';
 
 export interface BatchCallbacks {
@@ -102,7 +102,7 @@ export async function segmentBatch(request: SegmentRequest, callbacks: BatchCall
       // A cancel lets the PNGs of an inferred image finish (finished files are kept).
       const { map, meanConfidence } = result;
       try {
-        await writeLabelOutputs(map, model.classes, files, imageSource(decoded, model, effectiveSizing(model, request.scale)), request.overlayOpacity);
+        await writeLabelOutputs(map, model.classes, files, imageSource(decoded, model, effectiveSizing(model, request.scale), effectiveResize(model, request.resize)), request.overlayOpacity);
       } catch (err) {
         // One image's outputs that cannot be written (a name too long for the file system…) skip that image only.
         if (signal?.aborted || isAbortError(err)) throw err;

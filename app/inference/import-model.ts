@@ -23,8 +23,9 @@ const EXTERNAL = 1;
  * Imports an ONNX segmentation model made elsewhere (e.g. torch.onnx.export of the reference U-Net):
  * reads its names, shapes and metadata, checks it on a dummy image, and stores it as
  * models/<name>.onnx with a `<name>.model.json` sidecar holding the classes and normalisation (from the
- * model's metadata or the options; an error lists what is missing). Weights the model keeps in
- * external data files are copied beside it. It is then usable as `project:name`.
+ * model's metadata or the options; an error lists what is missing) and how to size images for it.
+ * Weights the model keeps in external data files are copied beside it. It is then usable as
+ * `project:name`.
  */
 export async function importExternalModel(project: Project, file: string, options: Omit<ImportModelRequest, 'project' | 'file'> = {}): Promise<ImportedModel> {
   const source = path.resolve(file);
@@ -37,6 +38,8 @@ export async function importExternalModel(project: Project, file: string, option
     name,
     ...(options.classes ? { classes: options.classes } : {}),
     ...(options.normalisation ? { normalisation: options.normalisation } : {}),
+    ...(options.sizing ? { sizing: options.sizing } : {}),
+    ...(options.resize ? { resize: options.resize } : {}),
   });
   const { description } = described;
   const sidecar = ModelSidecar.parse({
@@ -46,6 +49,7 @@ export async function importExternalModel(project: Project, file: string, option
     classes: description.classes,
     normalisation: description.normalisation,
     sizing: description.sizing,
+    resize: description.resize,
   });
   const externalFiles = await externalDataFiles(source);
   const copies = await Promise.all(externalFiles.map(async (location) => ({ from: path.join(path.dirname(source), ...location.split('/')), to: await project.resolve(`${MODELS_FOLDER}/${location}`) })));

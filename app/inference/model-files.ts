@@ -3,7 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { AppError } from '../contract/errors.js';
 import { ClassDef, SAFE_NAME_RULE } from '../contract/schemas.js';
-import { type ModelDescription, Normalisation } from '../contract/segmentation.js';
+import { type ModelDescription, Normalisation, ResizeRule } from '../contract/segmentation.js';
 import { InputSizing } from '../contract/training.js';
 import { RUNS_FOLDER, RunFolder } from '../engine/runs/run-store.js';
 import { exportModel } from '../export/export-model.js';
@@ -26,6 +26,8 @@ export const ModelSidecar = z.object({
   classes: z.array(ClassDef),
   normalisation: Normalisation,
   sizing: InputSizing,
+  /** Absent in sidecars written before the rule existed: `studio`. */
+  resize: ResizeRule.optional(),
 });
 export type ModelSidecar = z.infer<typeof ModelSidecar>;
 
@@ -51,7 +53,7 @@ export async function describeOnnxFile(file: string, hints: ModelHints = {}): Pr
   const opened = await openSession(absolute);
   try {
     // What the user says now wins over the sidecar; the model's own metadata wins over both.
-    const description = await describeOnnxModel(absolute, opened.session, { ...(sidecar ? { name: sidecar.name, classes: sidecar.classes, normalisation: sidecar.normalisation, sizing: sidecar.sizing } : {}), ...hints });
+    const description = await describeOnnxModel(absolute, opened.session, { ...(sidecar ? { name: sidecar.name, classes: sidecar.classes, normalisation: sidecar.normalisation, sizing: sidecar.sizing, ...(sidecar.resize ? { resize: sidecar.resize } : {}) } : {}), ...hints });
     return { description, provider: opened.provider };
   } finally {
     await opened.session.release();

@@ -88,15 +88,10 @@ function formatDuration(seconds: number): string {
 }
 
 function parseRequest(project: string, values: Record<string, unknown>): TrainRequest {
-  const { text, number, choice } = optionReader(values);
-  if (text('scale') !== undefined && text('size') !== undefined) throw new UsageError('Use either --scale or --size, not both.');
+  const { text, number, choice, sizing } = optionReader(values);
   if (text('resume') !== undefined && text('from') !== undefined) throw new UsageError('Use either --resume (continue a run) or --from (fine-tune from a run), not both.');
-  const size = text('size');
-  const sizeMatch = size === undefined ? null : /^(\d+)x(\d+)$/.exec(size);
-  if (size !== undefined && !sizeMatch) throw new UsageError('--size must be WIDTHxHEIGHT, e.g. 256x256.');
   const weights = text('class-weights')?.split(',').map(Number);
   if (weights?.some((weight) => !Number.isFinite(weight))) throw new UsageError('--class-weights must be numbers separated by commas, e.g. 1,2.');
-  const scale = number('scale');
   const settings = Object.fromEntries(
     Object.entries({
       epochs: number('epochs'),
@@ -109,7 +104,7 @@ function parseRequest(project: string, values: Record<string, unknown>): TrainRe
       seed: number('seed'),
       backend: choice('backend', BackendChoice.options),
       classWeights: weights,
-      sizing: sizeMatch ? { mode: 'size', width: Number(sizeMatch[1]), height: Number(sizeMatch[2]) } : scale !== undefined ? { mode: 'scale', scale } : undefined,
+      sizing: sizing(),
     }).filter(([, value]) => value !== undefined),
   );
   const model = Object.fromEntries(
