@@ -98,7 +98,7 @@ test('cancel through the contract stops training within one step and keeps the c
   const result = await finished;
   assert.equal(result.error?.code, 'cancelled');
   assert.ok(stepsAfterCancel.length <= 1, `steps after cancel: ${stepsAfterCancel.length}`);
-  const runs = unwrap(await client.invoke('runs.list', { project: project.root }));
+  const { runs } = unwrap(await client.invoke('runs.list', { project: project.root }));
   const summary = runs.find((entry) => entry.id === runId)!;
   assert.equal(summary.state, 'cancelled');
   assert.ok(summary.epochsDone >= 1 && summary.epochsDone < 50);
@@ -114,5 +114,5 @@ test('invalid training settings are refused before any process starts', async (t
   assert.equal(!bad.ok && bad.error.code, 'invalid_input');
   const weights = await services.registry.dispatch('train.start', { project: project.root, settings: { classWeights: [1, 2, 3] } }, { signal: new AbortController().signal });
   assert.match(!weights.ok ? weights.error.message : '', /classWeights has 3 values but the project has 2 classes/);
-  assert.deepEqual(await RunFolder.list(project), []);
+  assert.deepEqual(await RunFolder.list(project), { runs: [], unreadable: [] });
 });

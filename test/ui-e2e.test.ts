@@ -164,7 +164,7 @@ describe('studio UI end to end', { skip: !existsSync(CHROMIUM) && `${CHROMIUM} i
     await page.getByRole('list', { name: 'Segmentation results' }).getByRole('listitem').first().waitFor();
   });
 
-  it('exports the trained model as ONNX', async () => {
+  it('exports the trained model as ONNX and as a bioimage.io package', async () => {
     await page.getByRole('button', { name: 'Export' }).click();
     await page.getByText('Model card (written beside the model)').waitFor();
     const out = path.join(work, 'exported');
@@ -172,6 +172,13 @@ describe('studio UI end to end', { skip: !existsSync(CHROMIUM) && `${CHROMIUM} i
     await page.getByRole('button', { name: 'Export ONNX' }).click();
     await page.getByText(/Exported run/).waitFor({ timeout: 60_000 });
     assert.ok((await readdir(out)).includes('cells.onnx'));
+    // Every format the contract knows is offered; the bioimage.io package exports from the same form.
+    assert.deepEqual(await page.getByRole('radiogroup', { name: 'Format' }).getByRole('radio').evaluateAll((radios) => radios.map((radio) => radio.getAttribute('value'))), ['onnx', 'tfjs', 'bioimageio', 'triton']);
+    await page.getByRole('radio', { name: /bioimage\.io package/ }).check();
+    await page.locator('#model-out').fill(path.join(out, 'cells.zip'));
+    await page.getByRole('button', { name: 'Export bioimage.io package' }).click();
+    await page.getByText(/cells\.zip/).waitFor({ timeout: 60_000 });
+    assert.ok((await readdir(out)).includes('cells.zip'));
     assert.deepEqual(problems, []);
   });
 });

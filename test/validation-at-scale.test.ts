@@ -38,14 +38,14 @@ test('validation Dice is the Dice of what `segment` writes: whole images tiled a
   const best = records[summary.bestEpoch! - 1]!.valDice!;
 
   const out = path.join(dir, 'segmented');
-  const files = validation.map((image) => project.resolve(image.file));
+  const files = await Promise.all(validation.map((image) => project.resolve(image.file)));
   const segmented = await runCli(['segment', '--model', `${project.root}:${run.id}`, ...files.flatMap((file) => ['-i', file]), '-o', out]);
   assert.equal(segmented.code, 0, segmented.stderr);
   // Dice of the foreground, pooled over the validation images, counted here from the written label maps.
   let overlap = 0;
   let total = 0;
   for (const [index, image] of validation.entries()) {
-    const truth = await readMaskPng(project.resolve(image.mask!));
+    const truth = await readMaskPng(await project.resolve(image.mask!));
     const predicted = await readMaskPng(path.join(out, `${path.parse(files[index]!).name}_labels.png`));
     assert.deepEqual([predicted.width, predicted.height], [SIZE, SIZE]);
     const { labels } = predicted;

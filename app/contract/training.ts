@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { choiceReport } from './choice-report.js';
+import { FileProblem } from './schemas.js';
 
 /** Training shapes shared by the engine, the CLI and the renderer's training monitor. */
 
@@ -130,6 +131,10 @@ export const RunSummary = z.object({
   updatedAt: z.string(),
 });
 export type RunSummary = z.infer<typeof RunSummary>;
+
+/** A project's runs, oldest first, and the run folders whose run.json could not be read (with why). */
+export const RunListing = z.object({ runs: z.array(RunSummary), unreadable: z.array(FileProblem) });
+export type RunListing = z.infer<typeof RunListing>;
 
 export const TrainProgress = z.object({
   jobId: z.string(),

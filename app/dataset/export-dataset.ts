@@ -1,14 +1,14 @@
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { AppError, throwIfCancelled, toContractError } from '../contract/errors.js';
 import type { ExportDatasetReport, ExportDatasetRequest, ImageEntry } from '../contract/schemas.js';
 import { readRaster } from '../imaging/read-image.js';
 import { copyFileAtomic, writeFileAtomic } from '../files/atomic-write.js';
-import { describeWriteError } from '../files/file-errors.js';
+import { folderEntries } from '../files/folder-entries.js';
 import type { Project } from '../project/project.js';
 import { assignSplits } from './splits.js';
 import type { ImportCallbacks } from './import-images.js';
+import { makeFolder } from '../files/make-folder.js';
 
 /**
  * Writes the labelled images in the reference PyTorch tools' layout: `data/imgs/<id>.<ext>` and
@@ -18,16 +18,12 @@ export async function exportDataset(project: Project, request: Omit<ExportDatase
   const out = path.resolve(request.out);
   const imagesDir = path.join(out, 'data', 'imgs');
   const masksDir = path.join(out, 'data', 'masks');
-  const existing = await fs.readdir(imagesDir).catch(() => []);
+  const existing = await folderEntries(imagesDir);
   if (existing.length > 0) {
     throw new AppError('conflict', `${imagesDir} already has files; export into an empty folder so nothing is overwritten.`, { path: imagesDir });
   }
-  try {
-    await fs.mkdir(imagesDir, { recursive: true });
-    await fs.mkdir(masksDir, { recursive: true });
-  } catch (err) {
-    throw describeWriteError(out, err);
-  }
+  await makeFolder(imagesDir);
+  await makeFolder(masksDir);
   const labelled = project.images.filter((image) => image.mask !== null);
   const splits = assignSplits(labelled, project.settings);
   const chosen = labelled.filter((image) => request.split === 'all' || splits.get(image.id) === request.split);
@@ -35,8 +31,9 @@ export async function exportDataset(project: Project, request: Omit<ExportDatase
   for (const [index, image] of chosen.entries()) {
     throwIfCancelled(callbacks.signal);
     try {
-      await fs.copyFile(project.resolve(image.mask!), path.join(masksDir, `${image.id}${request.maskSuffix}.png`));
+      // The image first: a pair whose image cannot be exported leaves no mask behind.
       await exportImage(project, image, imagesDir);
+      await copyFileAtomic(await project.resolve(image.mask!), path.join(masksDir, `${image.id}${request.maskSuffix}.png`));
       report.images += 1;
     } catch (err) {
       const error = toContractError(err);
@@ -49,7 +46,7 @@ export async function exportDataset(project: Project, request: Omit<ExportDatase
 
 /** Single-page files are copied as they are (bit depth kept); a page of a multi-page file becomes a PNG. */
 async function exportImage(project: Project, image: ImageEntry, imagesDir: string): Promise<void> {
-  const source = project.resolve(image.file);
+  const source = await project.resolve(image.file);
   if (!sharesFile(image, project)) {
     await copyFileAtomic(source, path.join(imagesDir, `${image.id}${path.extname(image.file)}`));
     return;

@@ -1,3 +1,4 @@
+import { IGNORE_LABEL } from '../contract/schemas.js';
 import { Edit } from './edit.js';
 import { EditHistory, type Restored } from './history.js';
 import { copyLabels } from './raster.js';
@@ -10,7 +11,6 @@ import type { Tool, ToolContext, ToolEffect, ToolName } from './tools/tool.js';
 
 export const MIN_BRUSH_RADIUS = 0.5;
 export const MAX_BRUSH_RADIUS = 512;
-export const IGNORE = 255;
 
 /** Why the map changed: the view redraws `dirty`; the autosaver saves `tiles` once a step is done. */
 export interface MaskChange {
@@ -43,7 +43,7 @@ export class MaskEditor {
 
   constructor(
     readonly map: TiledLabelMap,
-    /** Class ids that may be painted: 0 … classCount-1 and IGNORE. */
+    /** Class ids that may be painted: 0 … classCount-1 and IGNORE_LABEL. */
     readonly classCount: number,
     history = new EditHistory(),
   ) {
@@ -75,7 +75,7 @@ export class MaskEditor {
   }
 
   setLabel(label: number): void {
-    if (label === IGNORE || (Number.isInteger(label) && label >= 0 && label < this.classCount)) this.label = label;
+    if (label === IGNORE_LABEL || (Number.isInteger(label) && label >= 0 && label < this.classCount)) this.label = label;
   }
 
   setBrushRadius(radius: number): void {

@@ -41,7 +41,8 @@ export interface ModelCard {
     sizingRule: string;
   };
   output: {
-    logits: string;
+    /** Output names; `logits` is null where only probabilities are given (the bioimage.io package). */
+    logits: string | null;
     probabilities: string | null;
     layout: 'NCHW' | 'NHWC';
     channels: number;
@@ -90,6 +91,8 @@ export interface ModelCardSource {
   bestRecord: EpochRecord | null;
   /** Whether the ONNX file has the `probabilities` output. */
   probabilities: boolean;
+  /** Whether it has only that output (no `logits`). */
+  probabilitiesOnly?: boolean;
 }
 
 export function buildModelCard(source: ModelCardSource): ModelCard {
@@ -97,7 +100,7 @@ export function buildModelCard(source: ModelCardSource): ModelCard {
   const settings = run.config.settings;
   const binary = trained.model.classes === 2;
   const foreground = trained.classes.filter((entry) => entry.id !== 0).map((entry) => entry.name);
-  const layout = format === 'onnx' ? 'NCHW' : 'NHWC';
+  const layout = format === 'tfjs' ? 'NHWC' : 'NCHW';
   return {
     name: source.name,
     description:
@@ -127,8 +130,8 @@ export function buildModelCard(source: ModelCardSource): ModelCard {
       sizingRule: sizingRule(trained.sizing),
     },
     output: {
-      logits: 'logits',
-      probabilities: format === 'onnx' && source.probabilities ? 'probabilities' : null,
+      logits: source.probabilitiesOnly ? null : 'logits',
+      probabilities: format !== 'tfjs' && (source.probabilities || source.probabilitiesOnly) ? 'probabilities' : null,
       layout,
       channels: binary ? 1 : trained.model.classes,
       activation: binary ? 'sigmoid' : 'softmax',
@@ -203,7 +206,7 @@ export function renderModelCard(card: ModelCard): string {
     '',
     card.description,
     '',
-    `Format: ${card.format === 'onnx' ? 'ONNX (opset 17)' : 'TensorFlow.js layers model'} — ${card.files.map((file) => `\`${file}\``).join(', ')}. ` +
+    `Format: ${FORMAT_NAMES[card.format]} — ${card.files.map((file) => `\`${file}\``).join(', ')}. ` +
       `Exported by U-Net Studio ${card.appVersion} on ${card.exportedAt}.`,
     '',
     '## Classes',
@@ -222,15 +225,23 @@ export function renderModelCard(card: ModelCard): string {
     '',
     '## Output',
     '',
-    `- \`${card.output.logits}\`: float32, ${card.output.layout === 'NCHW' ? '[batch, channels, height, width]' : '[batch, height, width, channels]'}, ${card.output.channels} channel${card.output.channels === 1 ? '' : 's'}, same height and width as the input.`,
-    ...(card.output.probabilities ? [`- \`${card.output.probabilities}\`: the same shape, ${card.output.activation} of the logits.`] : []),
+    ...[card.output.logits, card.output.probabilities].flatMap((name) =>
+      name === null
+        ? []
+        : [
+            `- \`${name}\`: float32, ${card.output.layout === 'NCHW' ? '[batch, channels, height, width]' : '[batch, height, width, channels]'}, ${card.output.channels} channel${card.output.channels === 1 ? '' : 's'}, same height and width as the input${name === card.output.probabilities ? `; the ${card.output.activation} of the logits` : ''}.`,
+          ],
+    ),
     `- ${card.output.decoding}`,
     '',
     '## How to run it',
     '',
-    ...(card.format === 'onnx' ? onnxUsage(card) : tfjsUsage(card)),
+    ...usage(card),
     '',
-    '## Metrics (validation split, best epoch)',
+    '## Validation',
+    '',
+    `The figures below come from the run's validation split (${card.training.valImages} images held out of training, at training resolution, pixels labelled 255 excluded), at the best epoch by mean foreground Dice. ` +
+      'To validate on unseen data, segment images that were not in the project with the same preprocessing (for example `unet-studio segment --model <this model> --input <images> --output <folder>`), and compare the masks with your own annotations: Dice and IoU per class, background excluded from the mean.',
     '',
     `- Best epoch: ${card.metrics.bestEpoch} of ${card.training.epochsDone} trained (${card.training.epochsPlanned} planned, run ${card.training.state})`,
     `- Mean foreground Dice: ${metric(card.metrics.valDice)}; IoU: ${metric(card.metrics.valIou)}; pixel accuracy: ${metric(card.metrics.pixelAccuracy)}`,
@@ -254,11 +265,42 @@ export function renderModelCard(card: ModelCard): string {
   return lines.join('\n');
 }
 
-function onnxUsage(card: ModelCard): string[] {
-  const file = card.files[0]!;
+const FORMAT_NAMES: Record<ModelExportFormat, string> = {
+  onnx: 'ONNX (opset 17)',
+  tfjs: 'TensorFlow.js layers model',
+  bioimageio: 'bioimage.io model package (model description format 0.5, ONNX weights)',
+  triton: 'Triton Inference Server model repository (onnxruntime backend, ONNX opset 17)',
+};
+
+function usage(card: ModelCard): string[] {
+  switch (card.format) {
+    case 'onnx':
+      return onnxUsage(card, card.files[0]!);
+    case 'tfjs':
+      return tfjsUsage(card);
+    case 'bioimageio':
+      return [
+        'Open the .zip in a bioimage.io consumer: ilastik (Neural Network Classification), deepImageJ 3 in Fiji, QuPath (bioimage.io extension), or the `bioimageio.core` Python package (`bioimageio test <package>.zip` recomputes the test tensors). ' +
+          'They apply the preprocessing that `rdf.yaml` declares (the normalisation above, as the specification\'s own operations) and give the `probabilities` output.',
+        '',
+        'The ONNX file inside (`model.onnx`) also runs directly:',
+        '',
+        ...onnxUsage(card, 'model.onnx'),
+      ];
+    case 'triton':
+      return [
+        'Serve the repository with Triton (`tritonserver --model-repository <folder above this one>`); requests carry `image` as FP32 [batch, channels, height, width] and get the outputs above. ' +
+          'The ONNX file (`1/model.onnx`) also runs directly:',
+        '',
+        ...onnxUsage(card, '1/model.onnx'),
+      ];
+  }
+}
+
+function onnxUsage(card: ModelCard, file: string): string[] {
   const grey = card.input.channels === 1;
   const binary = card.output.channels === 1;
-  const output = card.output.probabilities ?? card.output.logits;
+  const output = (card.output.probabilities ?? card.output.logits)!;
   const threshold = card.output.probabilities ? '0.5' : '0';
   return [
     'Python (`pip install onnxruntime numpy pillow`), for an 8-bit image:',

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { describeReadError, describeWriteError } from './file-errors.js';
+import { describeWriteError } from './file-errors.js';
+import { DATA_FILE, readRegularFile } from './regular-file.js';
 
 export interface AtomicWriteOptions {
   /** Keep the previous version beside the file as `<file>.bak`. */
@@ -35,13 +36,7 @@ export async function writeFileAtomic(file: string, data: Uint8Array | string, o
 
 /** Copies a file atomically (the copy appears whole or not at all). */
 export async function copyFileAtomic(source: string, target: string): Promise<void> {
-  let data: Buffer;
-  try {
-    data = await fs.readFile(source);
-  } catch (err) {
-    throw describeReadError(source, err);
-  }
-  await writeFileAtomic(target, data);
+  await writeFileAtomic(target, await readRegularFile(source, DATA_FILE));
 }
 
 async function backUp(file: string): Promise<void> {

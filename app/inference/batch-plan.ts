@@ -5,6 +5,7 @@ import type { FileProblem } from '../contract/schemas.js';
 import type { SegmentRequest } from '../contract/segmentation.js';
 import { listImageFiles } from '../dataset/list-files.js';
 import { globFilter } from './glob-filter.js';
+import { isInside } from '../files/inside-folder.js';
 
 export interface PlannedImage {
   file: string;
@@ -65,11 +66,6 @@ export async function assertNoInputOverwritten(images: readonly PlannedImage[], 
       if (inputs.has(await realPath(file))) throw new AppError('invalid_input', `Segmenting ${image.file} would overwrite the input ${file}; choose another output folder.`, { file });
     }
   }
-}
-
-function isInside(candidate: string, folder: string): boolean {
-  const relative = path.relative(folder, candidate);
-  return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
 }
 
 /** The real path where it exists (links resolved), else the absolute path as given. */

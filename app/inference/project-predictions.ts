@@ -38,10 +38,10 @@ export async function predictProject(project: Project, request: Omit<Predictions
     for (const [index, image] of targets.entries()) {
       throwIfCancelled(signal);
       try {
-        const raster = await readRaster(project.resolve(image.file), { maxPixels: project.settings.maxImagePixels, page: image.page });
+        const raster = await readRaster(await project.resolve(image.file), { maxPixels: project.settings.maxImagePixels, page: image.page });
         const { map, meanConfidence } = await segmentImage(loaded.session, model, raster, { settings: request, ...(signal ? { signal } : {}) });
         const file = predictionRelativePath(image.id);
-        await writeLabelPng(map, project.resolve(file));
+        await writeLabelPng(map, await project.resolve(file));
         await project.recordPrediction(image.id, { file, meanConfidence, runId: model.runId ?? model.name, at: new Date().toISOString() });
         predicted += 1;
       } catch (err) {

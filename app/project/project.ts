@@ -1,16 +1,17 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { AppError } from '../contract/errors.js';
-import type { ClassDef, ImageEntry, ImagePrediction, ImageStatus, ProjectSummary, StatusCounts } from '../contract/schemas.js';
+import { AppError, toContractError } from '../contract/errors.js';
+import { type ClassDef, type ImageEntry, type ImagePrediction, type ImageStatus, type ProjectSummary, type StatusCounts, toSafeName } from '../contract/schemas.js';
 import { encodeMaskPng } from '../masks/mask-png.js';
 import type { LabelMap } from '../masks/label-map.js';
 import { writeFileAtomic } from '../files/atomic-write.js';
-import { describeReadError } from '../files/file-errors.js';
+import { readRegularText } from '../files/regular-file.js';
 import { defaultClassColour } from './class-colours.js';
 import { migrateProjectData } from './migrations.js';
 import { claimProjectWrites } from './project-lock.js';
 import { PROJECT_FILE, PROJECT_FOLDERS, maskRelativePath, projectFile, resolveInProject } from './project-layout.js';
 import { CURRENT_SCHEMA_VERSION, DEFAULT_SETTINGS, ProjectData, describeSchemaProblem } from './project-schema.js';
+import { makeFolder } from '../files/make-folder.js';
 
 export interface ImageQuery {
   offset?: number;
@@ -48,18 +49,14 @@ export class Project {
     const names = ['background', ...options.classes];
     const duplicate = names.find((name, index) => names.indexOf(name) !== index);
     if (duplicate) throw new AppError('invalid_input', `Class "${duplicate}" is listed twice.`);
-    try {
-      await fs.mkdir(absolute, { recursive: true });
-      for (const folder of PROJECT_FOLDERS) await fs.mkdir(path.join(absolute, folder), { recursive: true });
-    } catch (err) {
-      throw describeReadError(absolute, err);
-    }
+    for (const folder of PROJECT_FOLDERS) await makeFolder(path.join(absolute, folder));
     const data: ProjectData = {
       schemaVersion: CURRENT_SCHEMA_VERSION,
       name: options.name ?? path.basename(absolute),
       createdAt: new Date().toISOString(),
       classes: names.map((name, id) => ({ id, name, color: defaultClassColour(id) })),
       settings: { ...DEFAULT_SETTINGS },
+      modelInUse: null,
       images: [],
     };
     const project = new Project(absolute, data, null);
@@ -107,6 +104,17 @@ export class Project {
     return this.data.settings;
   }
 
+  /** The run id or imported model name chosen as the project's model, or null (the newest run's). */
+  get modelInUse(): string | null {
+    return this.data.modelInUse;
+  }
+
+  /** Records the model in use (the caller checks that it exists). */
+  async setModelInUse(name: string | null): Promise<void> {
+    this.data.modelInUse = name;
+    await this.save();
+  }
+
   get images(): readonly ImageEntry[] {
     return this.data.images;
   }
@@ -121,7 +129,8 @@ export class Project {
     return this.byId.has(id);
   }
 
-  resolve(relative: string): string {
+  /** The file a project-relative path names, refused when it would lead outside the project (see resolveInProject). */
+  resolve(relative: string): Promise<string> {
     return resolveInProject(this.root, relative);
   }
 
@@ -139,6 +148,7 @@ export class Project {
       classes: structuredClone(this.data.classes),
       settings: { ...this.data.settings },
       counts: this.counts(),
+      modelInUse: this.data.modelInUse,
       recovery: this.recovery,
     };
   }
@@ -156,7 +166,7 @@ export class Project {
 
   /** A new id from a file stem: safe in file names, unique in this project (and in `reserved`). */
   uniqueImageId(stem: string, reserved: ReadonlySet<string> = new Set()): string {
-    const base = stem.normalize('NFC').replace(/[^\p{L}\p{N}._-]+/gu, '_').replace(/^[._]+/, '').slice(0, 100) || 'image';
+    const base = toSafeName(stem, 'image');
     let id = base;
     for (let n = 2; this.byId.has(id) || reserved.has(id); n++) id = `${base}-${n}`;
     return id;
@@ -212,7 +222,7 @@ export class Project {
     }
     const relative = maskRelativePath(id);
     await this.claimWrites();
-    await writeFileAtomic(this.resolve(relative), await encodeMaskPng(map), { keepBackup: true });
+    await writeFileAtomic(await this.resolve(relative), await encodeMaskPng(map), { keepBackup: true });
     entry.mask = relative;
     entry.status = status;
     await this.save();
@@ -260,10 +270,11 @@ type ReadResult = { ok: true; data: ProjectData } | { ok: false; missing: boolea
 async function readProjectData(file: string): Promise<ReadResult> {
   let text: string;
   try {
-    text = await fs.readFile(file, 'utf8');
+    text = await readRegularText(file);
   } catch (err) {
-    const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
-    return { ok: false, missing, problem: missing ? 'missing' : describeReadError(file, err).message };
+    const error = toContractError(err);
+    const missing = error.code === 'not_found';
+    return { ok: false, missing, problem: missing ? 'missing' : error.message };
   }
   if (text.trim() === '') return { ok: false, missing: false, problem: 'the file is empty' };
   let raw: unknown;

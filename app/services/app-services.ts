@@ -1,9 +1,9 @@
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { EventBus } from '../contract/event-bus.js';
 import { HandlerRegistry } from '../contract/registry.js';
 import { registerStudioChannels } from './studio-services.js';
 import { registerInferenceChannels } from './inference-services.js';
+import { type NativeDialogs, registerDialogChannels } from './dialog-services.js';
 import { exportDataset } from '../dataset/export-dataset.js';
 import { TrainingService } from '../engine/training-service.js';
 import { forkWorker, type WorkerLauncher } from '../jobs/worker-process.js';
@@ -11,15 +11,21 @@ import { importImages, planImport } from '../dataset/import-images.js';
 import { readRaster } from '../imaging/read-image.js';
 import { writeThumbnail } from '../imaging/thumbnail.js';
 import { JobManager } from '../jobs/job-manager.js';
+import { describeFileError } from '../files/file-errors.js';
 import { OpenProjects } from '../project/open-projects.js';
 import type { Project } from '../project/project.js';
-import { thumbnailFile } from '../project/project-layout.js';
+import { thumbnailRelativePath } from '../project/project-layout.js';
+import { makeFolder } from '../files/make-folder.js';
+import { DATA_FILE, readRegularFile } from '../files/regular-file.js';
+import { RecentProjects } from '../settings/recent-projects.js';
+import { assertProjectModel } from '../inference/project-models.js';
 
 export interface AppServices {
   registry: HandlerRegistry;
   events: EventBus;
   jobs: JobManager;
   projects: OpenProjects;
+  recent: RecentProjects;
   close(): Promise<void>;
 }
 
@@ -28,6 +34,10 @@ export interface AppServicesOptions {
   launchWorker?: WorkerLauncher;
   /** The root of the browser-mode folder browser (default: the user's home); tests use a temp folder. */
   browseHome?: string;
+  /** The per-user settings folder (recent projects); without one they are kept in memory only. */
+  settingsDir?: string;
+  /** Native file dialogs (the desktop); without them the dialog channels are not served (browser mode). */
+  dialogs?: NativeDialogs;
 }
 
 /** Binds every contract channel to its service; the browser host and Electron's main share this. */
@@ -35,20 +45,37 @@ export function createAppServices(options: AppServicesOptions = {}): AppServices
   const events = new EventBus();
   const jobs = new JobManager(events);
   const projects = new OpenProjects();
-  const registry = new HandlerRegistry();
+  const recent = new RecentProjects(options.settingsDir ?? null);
+  const registry = new HandlerRegistry(describeFileError);
   const training = new TrainingService(jobs, events, projects, options.launchWorker);
   const changed = (project: Project, reason: string) => events.emit('project.changed', { project: project.root, reason });
 
+  /** Opening or creating a project puts it first among the recent ones. */
+  const opened = async (project: Project) => {
+    await recent.add({ path: project.root, name: project.name });
+    return project.summary();
+  };
+
   registry
-    .register('project.create', async ({ path: root, name, classes }) =>
-      (await projects.create(root, { classes, ...(name ? { name } : {}) })).summary(),
-    )
-    .register('project.open', async ({ path: root }) => (await projects.get(root)).summary())
+    .register('project.create', async ({ path: root, name, classes }) => opened(await projects.create(root, { classes, ...(name ? { name } : {}) })))
+    .register('project.open', async ({ path: root }) => opened(await projects.get(root)))
     .register('project.setClasses', async ({ project: root, classes }) => {
       const project = await projects.get(root);
       await project.setClasses(classes);
       changed(project, 'classes');
       return project.summary();
+    })
+    .register('project.setModelInUse', async ({ project: root, model }) => {
+      const project = await projects.get(root);
+      if (model !== null) await assertProjectModel(project, model);
+      await project.setModelInUse(model);
+      changed(project, 'model');
+      return project.summary();
+    })
+    .register('recent.list', async () => recent.list())
+    .register('recent.forget', async ({ path: root }) => {
+      await recent.forget(root);
+      return recent.list();
     })
     .register('images.list', async ({ project: root, ...query }) => (await projects.get(root)).list(query))
     .register('images.thumbnail', async ({ project: root, id }) => {
@@ -86,12 +113,14 @@ export function createAppServices(options: AppServicesOptions = {}): AppServices
     .register('jobs.cancel', async ({ jobId }) => ({ cancelled: jobs.cancel(jobId) }));
   registerInferenceChannels({ registry, jobs, projects, changed, launchWorker: options.launchWorker ?? forkWorker });
   registerStudioChannels({ registry, events, projects, ...(options.browseHome ? { home: options.browseHome } : {}) });
+  if (options.dialogs) registerDialogChannels(registry, options.dialogs);
 
   return {
     registry,
     events,
     jobs,
     projects,
+    recent,
     async close() {
       jobs.cancelAll();
     },
@@ -101,11 +130,11 @@ export function createAppServices(options: AppServicesOptions = {}): AppServices
 /** The cached thumbnail, regenerated from the image when the cache was deleted. */
 async function thumbnail(project: Project, id: string): Promise<Buffer> {
   const image = project.image(id);
-  const file = thumbnailFile(project.root, image.id);
-  const cached = await fs.readFile(file).catch(() => null);
+  const file = await project.resolve(thumbnailRelativePath(image.id));
+  const cached = await readRegularFile(file, DATA_FILE).catch(() => null); // absent or damaged: made again below
   if (cached) return cached;
-  const raster = await readRaster(project.resolve(image.file), { maxPixels: project.settings.maxImagePixels, page: image.page });
-  await fs.mkdir(path.dirname(file), { recursive: true });
+  const raster = await readRaster(await project.resolve(image.file), { maxPixels: project.settings.maxImagePixels, page: image.page });
+  await makeFolder(path.dirname(file));
   await writeThumbnail(raster, file);
-  return fs.readFile(file);
+  return readRegularFile(file, DATA_FILE);
 }

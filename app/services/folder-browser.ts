@@ -4,6 +4,7 @@ import path from 'node:path';
 import { AppError } from '../contract/errors.js';
 import type { FolderEntry, FolderListing } from '../contract/studio.js';
 import { describeReadError } from '../files/file-errors.js';
+import { isInside } from '../files/inside-folder.js';
 
 /** A listing stops here; a folder with more entries is marked truncated (pick a sub-folder or type the path). */
 const MAX_ENTRIES = 5000;
@@ -72,10 +73,6 @@ export class FolderBrowser {
   }
 }
 
-function isInside(child: string, parent: string): boolean {
-  const relative = path.relative(parent, child);
-  return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
-}
 
 /** Folders and files; a symbolic link counts as what it points to (containment is checked on open). */
 async function entryKind(folder: string, dirent: import('node:fs').Dirent): Promise<FolderEntry['kind'] | null> {

@@ -1,8 +1,8 @@
 import path from 'node:path';
-import { promises as fs } from 'node:fs';
 import type { EventBus } from '../contract/event-bus.js';
 import type { HandlerRegistry } from '../contract/registry.js';
 import { AppError } from '../contract/errors.js';
+import { folderEntries } from '../files/folder-entries.js';
 import { PresetName } from '../contract/training.js';
 import { createDemoProject } from '../dataset/demo-project.js';
 import { PRESETS } from '../engine/model/presets.js';
@@ -11,6 +11,7 @@ import type { OpenProjects } from '../project/open-projects.js';
 import { FolderBrowser } from './folder-browser.js';
 import { displayImage, previewImage } from './image-display.js';
 import { MaskService } from './mask-service.js';
+import { DATA_FILE, readRegularFile } from '../files/regular-file.js';
 
 export interface StudioServiceDeps {
   registry: HandlerRegistry;
@@ -64,14 +65,14 @@ export function registerStudioChannels({ registry, events, projects, home }: Stu
     .register('runs.sample', async ({ project: root, runId, epoch }) => {
       const run = await RunFolder.open(await projects.get(root), runId);
       const file = run.sampleFile(epoch);
-      const bytes = await fs.readFile(file).catch(() => {
-        throw new AppError('not_found', `Run ${runId} has no validation picture for epoch ${epoch} (${file}).`, { file });
+      const bytes = await readRegularFile(file, DATA_FILE).catch((err: unknown) => {
+        throw err instanceof AppError && err.code === 'not_found' ? new AppError('not_found', `Run ${runId} has no validation picture for epoch ${epoch} (${file}).`, { file }) : err;
       });
       return { mime: 'image/png', base64: bytes.toString('base64') };
     });
 }
 
 async function assertEmptyOrMissing(folder: string): Promise<void> {
-  const entries = await fs.readdir(path.resolve(folder)).catch(() => []);
+  const entries = await folderEntries(path.resolve(folder));
   if (entries.length > 0) throw new AppError('conflict', `${path.resolve(folder)} is not empty; choose a new or empty folder for the demo.`);
 }

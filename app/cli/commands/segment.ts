@@ -10,7 +10,7 @@ export const segmentCommand: Command = {
   summary: 'segment images or folders with a model (ONNX file or a project\'s trained run)',
   usage: [
     'unet-studio segment --model <file.onnx | project[:run]> --input <folder|file>... --output <folder>',
-    '    [--threshold X | --mask-threshold X] [--scale X] [--tile N] [--overlap N] [--overlay] [--opacity X]',
+    '    [--threshold X | --mask-threshold X] [--scale X] [--resize studio|reference] [--tile N] [--overlap N] [--overlay] [--opacity X]',
     '    [--probabilities] [--fill-holes] [--min-object N] [--connectivity 4|8] [--recursive] [--glob PATTERN]',
     '    [--overwrite] [--classes a,b] [--normalisation unit|imagenet|symmetric|raw255] [--json]',
     '  Outputs per image: <name>_labels.png (class ids), <name>_colour.png, with --overlay <name>_overlay.png,',
@@ -23,6 +23,7 @@ export const segmentCommand: Command = {
     threshold: { type: 'string' },
     'mask-threshold': { type: 'string' },
     scale: { type: 'string', short: 's' },
+    resize: { type: 'string' },
     tile: { type: 'string' },
     overlap: { type: 'string' },
     overlay: { type: 'boolean', default: false },
@@ -45,8 +46,9 @@ export const segmentCommand: Command = {
     context.print(`Segmented ${report.segmented.length} images in ${(report.durationMs / 1000).toFixed(1)} s into ${report.output}${report.kept.length ? `; ${report.kept.length} already done were kept (--overwrite redoes them)` : ''}.`);
     context.print(`Summary: ${report.summaryCsv}`);
     for (const skipped of report.skipped) context.warn(`skipped: ${skipped.message}`);
-    if (report.skipped.length) context.warn(`${report.skipped.length} files were skipped (listed above); the rest were segmented.`);
-    return { exitCode: report.skipped.length ? EXIT.partial : EXIT.ok, json: report };
+    const nothingDone = report.segmented.length + report.kept.length === 0;
+    if (report.skipped.length) context.warn(nothingDone ? `All ${report.skipped.length} files were skipped (listed above); nothing was segmented.` : `${report.skipped.length} files were skipped (listed above); the rest were segmented.`);
+    return { exitCode: nothingDone ? EXIT.failed : report.skipped.length ? EXIT.partial : EXIT.ok, json: report };
   },
 };
 
@@ -62,6 +64,7 @@ function parseRequest(values: Record<string, unknown>, positionals: string[]): S
   const fields = {
     threshold: number('threshold') ?? number('mask-threshold'),
     scale: number('scale'),
+    resize: text('resize'),
     tile: number('tile'),
     overlap: number('overlap'),
     overlayOpacity: number('opacity'),

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { startBrowserHost } from '../../host/browser-host.js';
 import { createAppServices } from '../../services/app-services.js';
+import { userSettingsDir } from '../../settings/user-settings-dir.js';
 import { UsageError, EXIT } from '../cli-error.js';
 import type { Command } from '../command.js';
 
@@ -19,7 +20,8 @@ export const serveCommand: Command = {
     if (positionals.length > 1) throw new UsageError('serve takes at most one project folder.');
     const port = Number(values.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be a whole number from 0 (any free port) to 65535.');
-    const services = createAppServices();
+    // The recent projects live where the desktop app keeps them, so both show one list.
+    const services = createAppServices({ settingsDir: userSettingsDir() });
     // Without a project the page opens on its start view (create, open or try the demo).
     const project = root ? await services.projects.get(root) : null;
     const host = await startBrowserHost({ registry: services.registry, events: services.events, staticDir: RENDERER_DIR, port, ...(project ? { project: project.root } : {}) });

@@ -47,8 +47,9 @@ export interface SampleFormat {
 }
 
 /** The files of labelled project images (entries without a mask are left out). */
-export function sampleFiles(project: Project, entries: readonly ImageEntry[]): SampleFile[] {
-  return entries.flatMap((entry) => (entry.mask ? [{ id: entry.id, image: project.resolve(entry.file), mask: project.resolve(entry.mask), page: entry.page }] : []));
+export async function sampleFiles(project: Project, entries: readonly ImageEntry[]): Promise<SampleFile[]> {
+  const labelled = entries.filter((entry) => entry.mask !== null);
+  return Promise.all(labelled.map(async (entry) => ({ id: entry.id, image: await project.resolve(entry.file), mask: await project.resolve(entry.mask!), page: entry.page })));
 }
 
 /** Decodes an image and its mask at their own size; a mask of another size is refused, naming both files. */

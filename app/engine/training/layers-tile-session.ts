@@ -22,8 +22,12 @@ export function layersTileSession(model: tf.LayersModel): TileSession {
         });
         outputChannels = logits.shape[1]!;
         output ??= new Float32Array(tiles * outputChannels * height * width);
-        output.set(logits.dataSync() as Float32Array, tile * outputChannels * height * width);
-        logits.dispose();
+        try {
+          // Read asynchronously: the webgpu backend has no synchronous reads in Node.
+          output.set((await logits.data()) as Float32Array, tile * outputChannels * height * width);
+        } finally {
+          logits.dispose();
+        }
       }
       return { data: output!, dims: [tiles, outputChannels, height, width] };
     },

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { IGNORE_LABEL } from '../../masks/label-map.js';
+import { IGNORE_LABEL } from '../../contract/schemas.js';
 
 export interface LossOptions {
   /** Classes including background; 2 = binary (one logit). */
@@ -43,12 +43,21 @@ export function segmentationLoss(logits: tf.Tensor4D, labels: tf.Tensor3D, optio
   return tf.tidy(() => lossOfSumTensors(lossSumTensors(logits, labels, options)));
 }
 
-/** The loss's sums over these pixels, as numbers to add up over the pieces of an image. */
-export function segmentationLossSums(logits: tf.Tensor4D, labels: tf.Tensor3D, options: LossOptions): LossSums {
-  const values = tf.tidy(() => {
+/**
+ * The loss's sums over these pixels, as numbers to add up over the pieces of an image. Read
+ * asynchronously: the webgpu backend has no synchronous reads in Node.
+ */
+export async function segmentationLossSums(logits: tf.Tensor4D, labels: tf.Tensor3D, options: LossOptions): Promise<LossSums> {
+  const packed = tf.tidy(() => {
     const sums = lossSumTensors(logits, labels, options);
-    return tf.concat([tf.stack([sums.crossEntropy, sums.weight]), sums.intersection, sums.predicted, sums.truth]).dataSync();
+    return tf.concat([tf.stack([sums.crossEntropy, sums.weight]), sums.intersection, sums.predicted, sums.truth]);
   });
+  let values: Float32Array;
+  try {
+    values = (await packed.data()) as Float32Array;
+  } finally {
+    packed.dispose();
+  }
   const channels = (values.length - 2) / 3;
   const part = (index: number) => Array.from(values.subarray(2 + index * channels, 2 + (index + 1) * channels));
   return { crossEntropy: values[0]!, weight: values[1]!, intersection: part(0), predicted: part(1), truth: part(2) };
@@ -60,16 +69,21 @@ export function addLossSums(a: LossSums, b: LossSums): LossSums {
 }
 
 /** The loss of the pixels these sums were added up over (the same value segmentationLoss gives). */
-export function lossOfSums(sums: LossSums): number {
-  return tf.tidy(() =>
+export async function lossOfSums(sums: LossSums): Promise<number> {
+  const loss = tf.tidy(() =>
     lossOfSumTensors({
       crossEntropy: tf.scalar(sums.crossEntropy),
       weight: tf.scalar(sums.weight),
       intersection: tf.tensor1d(sums.intersection),
       predicted: tf.tensor1d(sums.predicted),
       truth: tf.tensor1d(sums.truth),
-    }).dataSync()[0]!,
+    }),
   );
+  try {
+    return (await loss.data())[0]!;
+  } finally {
+    loss.dispose();
+  }
 }
 
 function lossOfSumTensors(sums: LossSumTensors): tf.Scalar {

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Batch } from '../data/batch.js';
 import { type LossOptions, segmentationLoss } from './loss.js';
+import { leanVariableGrads } from './lean-gradients.js';
 import type { SteppableOptimizer } from './optimizer.js';
 
 export function trainableVariables(model: tf.LayersModel): tf.Variable[] {
@@ -21,21 +22,22 @@ export function batchTensors(batch: Batch): { images: tf.Tensor4D; labels: tf.Te
 
 /**
  * One optimisation step: loss and gradients, clipping to a global norm, the update, and AdamW's
- * decoupled decay. Every intermediate tensor is released; only the loss value leaves.
+ * decoupled decay. Every intermediate tensor is released; only the loss value leaves. The loss is
+ * read asynchronously: the webgpu backend cannot read GPU memory synchronously in Node.
  */
-export function trainStep(
+export async function trainStep(
   model: tf.LayersModel,
   optimizer: SteppableOptimizer,
   batch: Batch,
   loss: LossOptions,
   clipNorm: number | null,
   learningRate: number,
-): number {
+): Promise<number> {
   optimizer.setLearningRate(learningRate);
   const value = tf.tidy(() => {
     const { images, labels } = batchTensors(batch);
     const variables = trainableVariables(model);
-    const { value: lossValue, grads } = tf.variableGrads(() => {
+    const { value: lossValue, grads } = leanVariableGrads(() => {
       const logits = model.apply(images, { training: true }) as tf.Tensor4D;
       return segmentationLoss(logits, labels, loss);
     }, variables);
@@ -43,9 +45,11 @@ export function trainStep(
     return lossValue;
   });
   optimizer.decayWeights(decayableVariables(model), learningRate);
-  const result = value.dataSync()[0]!;
-  value.dispose();
-  return result;
+  try {
+    return (await value.data())[0]!;
+  } finally {
+    value.dispose();
+  }
 }
 
 function clipByGlobalNorm(grads: tf.NamedTensorMap, clipNorm: number): tf.NamedTensorMap {

@@ -6,7 +6,7 @@ import { segmentImage, type SegmentableModel } from '../../inference/segment-ima
 import type { LabelMap } from '../../masks/label-map.js';
 import { readLabelledImage, type SampleFile } from '../data/load-samples.js';
 import { ConfusionMatrix } from '../metrics/confusion-matrix.js';
-import { outputChannels } from '../model/build-unet.js';
+import { outputChannels, UNET_SIZE_MULTIPLE } from '../model/build-unet.js';
 import { layersTileSession } from './layers-tile-session.js';
 import { addLossSums, type LossOptions, type LossSums, lossOfSums, segmentationLossSums } from './loss.js';
 import { type ValidationPicture, validationPicture } from './validation-samples.js';
@@ -35,7 +35,8 @@ const SEGMENTATION = SegmentSettings.parse({});
  * with the tiling, blending and resampling of the `segment` command, and its prediction compared
  * with the mask at the mask's own size. Images are read one at a time (the next one decodes while
  * the current one is segmented), so memory does not grow with their number. The loss is the
- * training loss of the blended probabilities at the truth's size, averaged over images.
+ * training loss of the blended probabilities at the truth's size, averaged over images. Results are
+ * read asynchronously (the webgpu backend has no synchronous reads in Node).
  */
 export async function validate(model: tf.LayersModel, files: readonly SampleFile[], options: ValidationOptions): Promise<ValidationResult> {
   const session = layersTileSession(model);
@@ -56,10 +57,10 @@ export async function validate(model: tf.LayersModel, files: readonly SampleFile
     const loss = new StreamedLoss(mask, description.outputChannels, options.loss);
     const { map } = await segmentImage(session, description, raster, {
       settings: SEGMENTATION,
-      onProbabilityRow: async (y, perClass) => loss.addRow(y, perClass),
+      onProbabilityRow: (y, perClass) => loss.addRow(y, perClass),
       signal: options.signal,
     });
-    lossSum += loss.value();
+    lossSum += await loss.value();
     matrix.add(mask.labels, map.labels);
     if (pictures.length < options.pictureCount) pictures.push(validationPicture(raster, mask, map));
   }
@@ -74,7 +75,9 @@ function trainedModel(config: TrainConfig): SegmentableModel {
     outputName: 'logits',
     normalisation: 'unit',
     sizing: config.settings.sizing,
+    resize: 'studio',
     fixedSize: null,
+    sizeMultiple: UNET_SIZE_MULTIPLE,
   };
 }
 
@@ -104,7 +107,7 @@ class StreamedLoss {
   }
 
   /** Row `y` of planar per-class probabilities (background included, as segmentImage gives them). */
-  addRow(y: number, perClass: Float32Array): void {
+  async addRow(y: number, perClass: Float32Array): Promise<void> {
     const { width } = this.truth;
     const { channels } = this;
     // A binary model's one output is the foreground: the last plane.
@@ -115,14 +118,14 @@ class StreamedLoss {
       for (let x = 0; x < width; x++) this.piece[offset + x * channels + c] = perClass[plane + x]!;
     }
     this.rows += 1;
-    if (this.rows === this.pieceRows || y === this.truth.height - 1) this.addPiece(y + 1 - this.rows);
+    if (this.rows === this.pieceRows || y === this.truth.height - 1) await this.addPiece(y + 1 - this.rows);
   }
 
-  value(): number {
+  value(): Promise<number> {
     return lossOfSums(this.sums!);
   }
 
-  private addPiece(top: number): void {
+  private async addPiece(top: number): Promise<void> {
     const { width } = this.truth;
     const shape: [number, number, number] = [1, this.rows, width];
     const [logits, labels] = tf.tidy(() => {
@@ -132,7 +135,7 @@ class StreamedLoss {
       return [fromProbabilities as tf.Tensor4D, tf.tensor3d(Int32Array.from(this.truth.labels.subarray(top * width, (top + this.rows) * width)), shape, 'int32')];
     });
     try {
-      const sums = segmentationLossSums(logits, labels, this.options);
+      const sums = await segmentationLossSums(logits, labels, this.options);
       this.sums = this.sums ? addLossSums(this.sums, sums) : sums;
     } finally {
       tf.dispose([logits, labels]);

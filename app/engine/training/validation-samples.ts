@@ -1,8 +1,8 @@
 import sharp from 'sharp';
-import type { ClassDef } from '../../contract/schemas.js';
+import { type ClassDef, IGNORE_LABEL } from '../../contract/schemas.js';
 import { toDisplay8 } from '../../imaging/normalise.js';
 import { colourChannelCount, type RasterImage } from '../../imaging/read-image.js';
-import { IGNORE_LABEL, type LabelMap } from '../../masks/label-map.js';
+import type { LabelMap } from '../../masks/label-map.js';
 
 /** One validation image for the monitor, at most PICTURE_SIDE pixels a side: grey image, truth, prediction. */
 export interface ValidationPicture {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { EnvelopeSchema } from '../../contract/envelope.js';
+import { SegmentReport } from '../../contract/segmentation.js';
+import type { WorkerProtocol } from '../../jobs/worker-process.js';
 
 /** Messages of the segmentation worker (numbered, validated on receipt, like the trainer's). */
 const seq = z.number().int().min(1);
@@ -7,8 +8,7 @@ const seq = z.number().int().min(1);
 /** The fields of the host's start message: the SegmentRequest, validated again in the worker. */
 export const SegmenterStart = { request: z.unknown() };
 
-export const SegmenterToHost = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('progress'), seq, done: z.number(), total: z.number(), message: z.string() }),
-  z.object({ type: z.literal('done'), seq, result: EnvelopeSchema }),
-]);
-export type SegmenterToHost = z.infer<typeof SegmenterToHost>;
+const SegmenterProgress = z.object({ type: z.literal('progress'), seq, done: z.number(), total: z.number(), message: z.string() });
+
+/** What the segmenter sends: progress as it goes, then its report. */
+export const SegmenterToHost: WorkerProtocol<z.infer<typeof SegmenterProgress>, SegmentReport> = { messages: SegmenterProgress, result: SegmentReport };
