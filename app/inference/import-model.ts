@@ -3,6 +3,7 @@ import path from 'node:path';
 import { AppError } from '../contract/errors.js';
 import type { ImportModelRequest, ModelDescription, ProviderReport } from '../contract/segmentation.js';
 import { copyFileAtomic, writeFileAtomic } from '../files/atomic-write.js';
+import { describeReadError } from '../files/file-errors.js';
 import type { Project } from '../project/project.js';
 import { describeOnnxFile, MODELS_FOLDER, type ModelSidecar, sidecarFile } from './model-files.js';
 
@@ -20,6 +21,9 @@ export interface ImportedModel {
  */
 export async function importExternalModel(project: Project, file: string, options: Omit<ImportModelRequest, 'project' | 'file'> = {}): Promise<ImportedModel> {
   const source = path.resolve(file);
+  await fs.access(source).catch((err: unknown) => {
+    throw describeReadError(source, err);
+  });
   const name = options.name ?? path.basename(source).replace(/\.onnx$/i, '').replace(/[^\w.-]+/g, '_');
   const target = path.join(project.resolve(MODELS_FOLDER), `${name}.onnx`);
   if (await fs.stat(target).then(() => true, () => false)) {

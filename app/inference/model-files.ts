@@ -5,7 +5,7 @@ import { AppError } from '../contract/errors.js';
 import { ClassDef } from '../contract/schemas.js';
 import { type ModelDescription, Normalisation, ResizeRule } from '../contract/segmentation.js';
 import { InputSizing } from '../contract/training.js';
-import { RunFolder } from '../engine/runs/run-store.js';
+import { RunFolder, RUNS_FOLDER } from '../engine/runs/run-store.js';
 import { exportModel } from '../export/export-model.js';
 import { Project } from '../project/project.js';
 import { projectFile } from '../project/project-layout.js';
@@ -75,7 +75,10 @@ export async function loadOnnxModel(file: string, hints: ModelHints = {}): Promi
  * re-exported when the run has found a better model since.
  */
 export async function loadModelSpec(spec: string, hints: ModelHints = {}): Promise<LoadedModel> {
-  if (/\.onnx$/i.test(spec) && (await isFile(spec))) return loadOnnxModel(spec, hints);
+  if (/\.onnx$/i.test(spec)) {
+    if (await isFile(spec)) return loadOnnxModel(spec, hints);
+    if (!spec.includes(':')) throw new AppError('not_found', `--model ${spec}: no such file.`, { file: spec });
+  }
   const { root, name } = await splitProjectSpec(spec);
   const project = await Project.open(root);
   return loadProjectModel(project, name);
@@ -85,8 +88,20 @@ export async function loadProjectModel(project: Project, name: string | undefine
   if (name) {
     const imported = path.join(project.resolve(MODELS_FOLDER), `${name}.onnx`);
     if (/^[\w.-]+$/.test(name) && (await isFile(imported))) return loadOnnxModel(imported);
+    if (!(await isFile(path.join(project.resolve(RUNS_FOLDER), name, 'run.json')))) throw await unknownModel(project, name);
   }
   return loadOnnxModel(await runModelFile(project, name), { runId: name ?? null });
+}
+
+/** "project:name" names neither an imported model nor a run: say which ones there are. */
+async function unknownModel(project: Project, name: string): Promise<AppError> {
+  const models = (await fs.readdir(project.resolve(MODELS_FOLDER)).catch(() => []))
+    .filter((file) => file.endsWith('.onnx') && !file.startsWith('run-'))
+    .map((file) => file.slice(0, -'.onnx'.length))
+    .sort();
+  const runs = (await RunFolder.list(project)).filter((run) => run.modelPath !== null).map((run) => run.id);
+  const known = [models.length ? `imported models: ${models.join(', ')}` : 'no imported models', runs.length ? `runs with a model: ${runs.join(', ')}` : 'no run with a model'];
+  return new AppError('not_found', `Project ${project.name} has no imported model or run named "${name}" (${known.join('; ')}).`, { name });
 }
 
 /** The run's best model as ONNX (exported on first use, refreshed when the run improved). */
