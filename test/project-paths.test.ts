@@ -86,7 +86,7 @@ test('links inside the project that lead outside it are not followed by export, 
   assert.equal(display.ok, false);
   if (!display.ok) assert.match(display.error.message, /leads outside the project folder/);
   assert.equal((await services.registry.dispatch('images.thumbnail', { project: project.root, id: first!.id }, noSignal)).ok, false);
-  const exported = await exportDataset(project, { out: path.join(dir, 'out'), split: 'all', maskSuffix: '_mask' });
+  const exported = await exportDataset(project, { out: path.join(dir, 'out'), split: 'all', maskSuffix: '_mask', ignore: 'keep' });
   assert.equal(exported.images, 1);
   assert.match(exported.skipped[0]!.message, /leads outside the project folder/);
 

@@ -85,6 +85,11 @@ test('CLI: a project model imported from PyTorch segments; skipped files give ex
   assert.match(badSize.stderr, /--size: /);
   const badRule = await runCli(['import-model', project, CELLS_MODEL, '--resize', 'bicubic']);
   assert.match(badRule.stderr, /--resize must be one of studio, reference/);
+  const absent = await runCli(['import-model', project, path.join(dir, 'absent.onnx'), '--classes', 'cell', '--normalisation', 'unit']);
+  assert.match(absent.stderr, /absent\.onnx: no such file or folder/);
+  const unknown = await runCli(['segment', '--model', `${project}:nope`, '--input', data.imagesDir, '--output', path.join(dir, 'never')]);
+  assert.equal(unknown.code, 1);
+  assert.match(unknown.stderr, /has no model "nope": looked for an imported model .*nope\.onnx and a training run .*Its models: half \(imported\), torch-cells \(imported\)\./);
 
   const out = path.join(dir, 'out');
   const run = await runCli(['segment', '--model', `${project}:torch-cells`, '--input', data.imagesDir, '--output', out, '--json']);

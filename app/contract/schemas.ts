@@ -189,12 +189,20 @@ export const ImportReport = z.object({
 });
 export type ImportReport = z.infer<typeof ImportReport>;
 
+/** What ignore (255) pixels become in exported masks: background (0), or kept as 255. */
+export const IgnoreExport = z.enum(['background', 'keep']);
+export type IgnoreExport = z.infer<typeof IgnoreExport>;
+
 export const ExportDatasetRequest = z.object({
   project: z.string().min(1),
   out: z.string().min(1),
   split: z.enum(['all', 'train', 'val', 'test']).default('all'),
   /** Appended to each image id in the mask names; '' allowed, never a separator. */
   maskSuffix: z.literal('').or(SafeName.max(50)).default('_mask'),
+  /** 3: every image as 8-bit RGB (grey repeated, alpha dropped, 16-bit by the normalisation rule); absent: files as stored. */
+  channels: z.literal(3).optional(),
+  /** The reference tools number every mask value as a class, so 255 would become one: background by default. */
+  ignore: IgnoreExport.default('background'),
 });
 export type ExportDatasetRequest = z.output<typeof ExportDatasetRequest>;
 
@@ -202,6 +210,10 @@ export const ExportDatasetReport = z.object({
   out: z.string(),
   images: z.number().int(),
   skipped: z.array(FileProblem),
+  /** Masks whose ignore (255) pixels were written as background. */
+  ignoreToBackground: z.number().int().default(0),
+  /** Classes that no exported mask contains (the reference tools would renumber the classes after them). */
+  absentClasses: z.array(z.string()).default([]),
 });
 export type ExportDatasetReport = z.infer<typeof ExportDatasetReport>;
 

@@ -78,6 +78,12 @@ export const SegmentSettings = z.object({
 });
 export type SegmentSettings = z.output<typeof SegmentSettings>;
 
+/** Shard `index` (1..count) of a batch split over `count` independent jobs. */
+export const Shard = z
+  .object({ index: z.number().int().min(1), count: z.number().int().min(1).max(100_000) })
+  .refine((shard) => shard.index <= shard.count, { message: 'the shard number must be from 1 to the number of shards', path: ['index'] });
+export type Shard = z.infer<typeof Shard>;
+
 export const SegmentRequest = SegmentSettings.extend({
   /** An .onnx file, a project folder (its newest run's best model) or `project:runId`. */
   model: z.string().min(1),
@@ -95,6 +101,8 @@ export const SegmentRequest = SegmentSettings.extend({
   /** For an .onnx file that does not say: its foreground class names and its input normalisation. */
   classes: z.array(z.string().trim().min(1).max(64)).min(1).optional(),
   normalisation: Normalisation.optional(),
+  /** Only this shard's images (see summary-shards.ts); its summary goes to summary-I-of-N.csv. */
+  shard: Shard.optional(),
 });
 export type SegmentRequest = z.output<typeof SegmentRequest>;
 
@@ -120,6 +128,7 @@ export const SegmentReport = z.object({
   /** Files whose outputs were already there (resume), left as they are. */
   kept: z.array(z.string()),
   skipped: z.array(FileProblem),
+  /** summary.csv, or this shard's summary-I-of-N.csv. */
   summaryCsv: z.string(),
   durationMs: z.number(),
 });

@@ -4,6 +4,7 @@ import { ClassDef } from '../contract/schemas.js';
 import { InputSizing, ModelConfig, type EpochRecord, type RunSummary } from '../contract/training.js';
 import { UNET_SIZE_MULTIPLE } from '../engine/model/build-unet.js';
 import { NORMALISATION_RULE } from '../imaging/normalise.js';
+import { nodeSnippet, pythonSnippet, type SnippetFacts, tfjsSnippet } from './card-snippets.js';
 
 /** What the trainer records in `runs/<id>/model/model.json` under `userDefinedMetadata.unetStudio`. */
 export const TrainedModelFacts = z.object({
@@ -194,9 +195,10 @@ export function onnxMetadata(card: ModelCard): Record<string, string> {
 }
 
 function sizingRule(sizing: InputSizing): string {
-  if (sizing.mode === 'size') return `Resize every image to ${sizing.width} x ${sizing.height} (bilinear) before the model; resize the mask back (nearest).`;
+  const back = 'resize the probabilities back to the image size (bilinear, pixel centres aligned) before the threshold or argmax';
+  if (sizing.mode === 'size') return `Resize every image to ${sizing.width} x ${sizing.height} (bilinear, pixel centres aligned) before the model; ${back}.`;
   if (sizing.scale === 1) return 'Images are used at their own size.';
-  return `Resize images by the factor ${sizing.scale} (bilinear, rounding the size) before the model; resize the mask back to the image size (nearest).`;
+  return `Resize images by the factor ${sizing.scale} (bilinear, pixel centres aligned, the size rounded) before the model; ${back}.`;
 }
 
 export function renderModelCard(card: ModelCard): string {
@@ -298,64 +300,40 @@ function usage(card: ModelCard): string[] {
 }
 
 function onnxUsage(card: ModelCard, file: string): string[] {
-  const grey = card.input.channels === 1;
-  const binary = card.output.channels === 1;
-  const output = (card.output.probabilities ?? card.output.logits)!;
-  const threshold = card.output.probabilities ? '0.5' : '0';
+  const facts: SnippetFacts = {
+    file,
+    channels: card.input.channels,
+    sizeMultiple: card.input.sizeMultiple,
+    sizing: card.input.sizing,
+    output: (card.output.probabilities ?? card.output.logits)!,
+    outputIsProbabilities: card.output.probabilities !== null,
+    outputChannels: card.output.channels,
+    foreground: card.classes[1]?.name ?? 'foreground',
+  };
   return [
-    'Python (`pip install onnxruntime numpy pillow`), for an 8-bit image:',
+    'These programs segment one image (`image.png`, or the first argument) into a label PNG (`mask.png`, or the second) exactly as `unet-studio segment` does: ' +
+      'reading, normalisation, channels, sizing, padding, probabilities resized back, threshold or argmax. (`segment` runs images over 512 model pixels in blended tiles; these run the whole image at once, which differs only near tile seams.)',
+    '',
+    'Python (`pip install onnxruntime numpy pillow`):',
     '',
     '```python',
-    'import numpy as np',
-    'import onnxruntime as ort',
-    'from PIL import Image',
-    '',
-    `session = ort.InferenceSession("${file}")`,
-    'rgb = np.asarray(Image.open("image.png").convert("RGB"), dtype=np.float32) / 255.0',
-    grey ? 'x = (rgb @ np.float32([0.299, 0.587, 0.114]))[None, None]  # luma, (1, 1, H, W)' : 'x = rgb.transpose(2, 0, 1)[None]  # (1, 3, H, W)',
-    'h, w = x.shape[2:]',
-    `x = np.pad(x, ((0, 0), (0, 0), (0, -h % ${card.input.sizeMultiple}), (0, -w % ${card.input.sizeMultiple})))`,
-    `(out,) = session.run(["${output}"], {"image": x})`,
-    'out = out[0, :, :h, :w]',
-    binary ? `mask = (out[0] > ${threshold}).astype(np.uint8)  # 1 = ${card.classes[1]?.name ?? 'foreground'}` : 'mask = out.argmax(0).astype(np.uint8)  # class ids',
+    ...pythonSnippet(facts),
     '```',
     '',
-    'Node.js (`npm install onnxruntime-node sharp`):',
+    'Node.js (`npm install onnxruntime-node sharp`; save as a `.mjs` file):',
     '',
     '```js',
-    "import * as ort from 'onnxruntime-node';",
-    "import sharp from 'sharp';",
-    '',
-    `const session = await ort.InferenceSession.create('${file}');`,
-    "const { data, info } = await sharp('image.png').removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });",
-    `const C = ${card.input.channels}, M = ${card.input.sizeMultiple};`,
-    'const H = Math.ceil(info.height / M) * M, W = Math.ceil(info.width / M) * M;',
-    'const input = new Float32Array(C * H * W); // zeros pad the bottom and right',
-    'for (let y = 0; y < info.height; y++)',
-    '  for (let x = 0; x < info.width; x++) {',
-    '    const p = (y * info.width + x) * 3;',
-    '    const [r, g, b] = [data[p] / 255, data[p + 1] / 255, data[p + 2] / 255];',
-    grey
-      ? '    input[y * W + x] = 0.299 * r + 0.587 * g + 0.114 * b; // luma'
-      : '    [r, g, b].forEach((v, c) => (input[(c * H + y) * W + x] = v));',
-    '  }',
-    `const { ${output} } = await session.run({ image: new ort.Tensor('float32', input, [1, C, H, W]) });`,
-    `// ${output}.data[(c * H + y) * W + x] for channel c at pixel (x, y); crop to info.width x info.height.`,
+    ...nodeSnippet(facts),
     '```',
   ];
 }
 
 function tfjsUsage(card: ModelCard): string[] {
   return [
-    'TensorFlow.js (browser: serve the folder and load `model.json` by URL; Node with @tensorflow/tfjs-node: `file://` + path):',
+    'TensorFlow.js (`npm install @tensorflow/tfjs`; save as a `.mjs` file in this folder). It loads the model with plain TensorFlow.js and runs it on a blank image; prepare real images as the ONNX export\'s model card shows, in NHWC order:',
     '',
     '```js',
-    "import * as tf from '@tensorflow/tfjs';",
-    '',
-    "const model = await tf.loadLayersModel('https://example.org/model/model.json');",
-    `// input: Float32Array of normalised intensities, [1, H, W, ${card.input.channels}] with H and W multiples of ${card.input.sizeMultiple}`,
-    `const logits = model.predict(tf.tensor4d(input, [1, H, W, ${card.input.channels}]));`,
-    card.output.channels === 1 ? 'const mask = tf.sigmoid(logits).greater(0.5); // [1, H, W, 1]' : 'const mask = logits.argMax(-1); // [1, H, W] class ids',
+    ...tfjsSnippet(card.input.channels, card.input.sizeMultiple, card.output.channels),
     '```',
   ];
 }

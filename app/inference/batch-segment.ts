@@ -16,6 +16,7 @@ import { loadModelSpec, type LoadedModel } from './model-files.js';
 import { allOutputs, classFractions, outputFilesFor, probabilityWriters, writeLabelOutputs } from './segment-outputs.js';
 import { effectiveResize, effectiveSizing, segmentImage } from './segment-image.js';
 import { InferenceThreadStopped, type TileSession } from './session-thread.js';
+import { csvLines, partFileName, partTable, shardOf, SUMMARY_CSV } from './summary-shards.js';
 
 export interface BatchCallbacks {
   signal?: AbortSignal;
@@ -23,8 +24,6 @@ export interface BatchCallbacks {
   /** An already opened model (else `request.model` is loaded). */
   model?: LoadedModel;
 }
-
-export const SUMMARY_CSV = 'summary.csv';
 
 /**
  * Images being worked on at once: one per inference thread of the model, and one more that is
@@ -44,10 +43,13 @@ function imagesInFlight(session: TileSession): number {
 export async function segmentBatch(request: SegmentRequest, callbacks: BatchCallbacks = {}): Promise<SegmentReport> {
   const started = performance.now();
   const { signal } = callbacks;
-  const plan = await planBatch(request, signal);
-  if (plan.images.length === 0) throw nothingToSegment(request.inputs, plan.problems);
-  // Made and checked before anything is read, so an output folder that cannot be written fails first, and the summary always has its folder.
-  await makeWritableFolder(plan.output);
+  const planned = await planBatch(request, signal);
+  if (planned.images.length === 0) throw nothingToSegment(request.inputs, planned.problems);
+  // Made and checked before anything is read, so an output folder that cannot be written fails
+  // first, and the summary (or a shard's part, even one with no image) always has its folder.
+  await makeWritableFolder(planned.output);
+  const { shard } = request;
+  const plan = shard ? { ...planned, images: planned.images.filter((image) => shardOf(path.relative(planned.output, image.outputBase), shard.count) === shard.index) } : planned;
   const loaded = callbacks.model ?? (await loadModelSpec(request.model, { ...(request.classes ? { classes: request.classes } : {}), ...(request.normalisation ? { normalisation: request.normalisation } : {}) }));
   try {
     const model = loaded.description;
@@ -125,8 +127,15 @@ export async function segmentBatch(request: SegmentRequest, callbacks: BatchCall
     const order = new Map(plan.images.map((image, index) => [image.file, index]));
     segmented.sort((a, b) => order.get(a.file)! - order.get(b.file)!);
 
-    const summaryCsv = path.join(plan.output, SUMMARY_CSV);
-    await writeFileAtomic(summaryCsv, await summaryTable(plan.images, segmented, kept, filesOf, model.classes.map((entry) => entry.name), skipped));
+    const table = await summaryTable(plan.images, segmented, kept, filesOf, model.classes.map((entry) => entry.name), skipped);
+    const summaryCsv = path.join(plan.output, shard ? partFileName(shard) : SUMMARY_CSV);
+    if (shard) {
+      // A shard may get no image at all; its (empty) part still tells the merge that it finished.
+      const batchIndex = new Map(planned.images.map((image, index) => [image.file, index]));
+      await writeFileAtomic(summaryCsv, partTable(table.header, table.rows.map((row) => ({ index: batchIndex.get(row.file)!, cells: row.cells }))));
+    } else {
+      await writeFileAtomic(summaryCsv, csvLines([table.header, ...table.rows.map((row) => row.cells)]));
+    }
     return { output: plan.output, model, provider: loaded.provider, segmented, kept, skipped, summaryCsv, durationMs: Math.round(performance.now() - started) };
   } finally {
     if (!callbacks.model) await loaded.session.release();
@@ -144,10 +153,11 @@ function nothingToSegment(inputs: readonly string[], problems: readonly FileProb
  * file, width, height, the pixel fraction of each class, seconds (empty for images kept from an
  * earlier run). A kept image whose label PNG cannot be read has no row, and `problems` says why.
  */
-async function summaryTable(images: readonly PlannedImage[], segmented: readonly SegmentedFile[], kept: readonly string[], filesOf: (image: PlannedImage) => { labels: string }, classNames: readonly string[], problems: FileProblem[]): Promise<string> {
+async function summaryTable(images: readonly PlannedImage[], segmented: readonly SegmentedFile[], kept: readonly string[], filesOf: (image: PlannedImage) => { labels: string }, classNames: readonly string[], problems: FileProblem[]): Promise<{ header: string[]; rows: { file: string; cells: string[] }[] }> {
   const byFile = new Map(segmented.map((entry) => [entry.file, entry]));
   const keptSet = new Set(kept);
-  const lines = [['file', 'width', 'height', ...classNames.map((name) => `fraction_${name}`), 'seconds'].map(csvCell).join(',')];
+  const header = ['file', 'width', 'height', ...classNames.map((name) => `fraction_${name}`), 'seconds'];
+  const rows: { file: string; cells: string[] }[] = [];
   for (const image of images) {
     let row = byFile.get(image.file);
     if (!row && keptSet.has(image.file)) {
@@ -160,13 +170,9 @@ async function summaryTable(images: readonly PlannedImage[], segmented: readonly
       }
     }
     if (!row) continue;
-    lines.push([row.file, row.width, row.height, ...row.fractions.map((fraction) => fraction.toFixed(6)), Number.isNaN(row.seconds) ? '' : row.seconds.toFixed(3)].map((cell) => csvCell(String(cell))).join(','));
+    rows.push({ file: image.file, cells: [row.file, row.width, row.height, ...row.fractions.map((fraction) => fraction.toFixed(6)), Number.isNaN(row.seconds) ? '' : row.seconds.toFixed(3)].map(String) });
   }
-  return `${lines.join('\n')}\n`;
-}
-
-function csvCell(value: string): string {
-  return /[",\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+  return { header, rows };
 }
 
 async function allExist(files: readonly string[]): Promise<boolean> {

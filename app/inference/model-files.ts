@@ -77,7 +77,10 @@ export async function loadOnnxModel(file: string, hints: ModelHints = {}): Promi
  * re-exported when the run has found a better model since.
  */
 export async function loadModelSpec(spec: string, hints: ModelHints = {}): Promise<LoadedModel> {
-  if (/\.onnx$/i.test(spec) && (await isFile(spec))) return loadOnnxModel(spec, hints);
+  if (/\.onnx$/i.test(spec)) {
+    if (await isFile(spec)) return loadOnnxModel(spec, hints);
+    if (!spec.includes(':')) throw new AppError('not_found', `--model ${spec}: no such file.`, { file: spec });
+  }
   const { root, name } = await splitProjectSpec(spec);
   const project = await Project.open(root);
   return loadProjectModel(project, name);

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { TrainRequest, type ModelConfig } from '../../app/contract/training.js';
+import { TrainRequest, type ModelConfig, type TrainSettings } from '../../app/contract/training.js';
 import { buildUnet } from '../../app/engine/model/build-unet.js';
 import { saveLayersModel } from '../../app/engine/model/model-files.js';
 import type { RunFolder } from '../../app/engine/runs/run-store.js';
@@ -8,8 +8,8 @@ import type { Project } from '../../app/project/project.js';
 import { TINY_SETTINGS } from './tiny-project.js';
 
 /** A project run whose best model is a U-Net with random weights and random batch-norm statistics. */
-export async function runWithRandomModel(project: Project, model: Omit<ModelConfig, 'classes'>, seed: number): Promise<{ run: RunFolder; network: tf.LayersModel }> {
-  const { run } = await prepareRun(project, TrainRequest.parse({ project: project.root, model, settings: TINY_SETTINGS }));
+export async function runWithRandomModel(project: Project, model: Omit<ModelConfig, 'classes'>, seed: number, settings: Partial<TrainSettings> = {}): Promise<{ run: RunFolder; network: tf.LayersModel }> {
+  const { run } = await prepareRun(project, TrainRequest.parse({ project: project.root, model, settings: { ...TINY_SETTINGS, ...settings } }));
   const config = run.summary.config;
   const network = buildUnet(config.model);
   randomiseWeights(network, seed);
