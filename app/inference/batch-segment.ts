@@ -16,6 +16,7 @@ import { loadModelSpec, type LoadedModel } from './model-files.js';
 import { allOutputs, classFractions, outputFilesFor, probabilityWriters, writeLabelOutputs } from './segment-outputs.js';
 import { effectiveSizing, segmentImage } from './segment-image.js';
 import { InferenceThreadStopped, type TileSession } from './session-thread.js';
+import { removeStaleTemporaryFiles } from '../files/temp-files.js';
 
 export interface BatchCallbacks {
   signal?: AbortSignal;
@@ -48,6 +49,8 @@ export async function segmentBatch(request: SegmentRequest, callbacks: BatchCall
   if (plan.images.length === 0) throw nothingToSegment(request.inputs, plan.problems);
   // Made and checked before anything is read, so an output folder that cannot be written fails first, and the summary always has its folder.
   await makeWritableFolder(plan.output);
+  let leftoversRemoved = 0;
+  for (const folder of new Set(plan.images.map((image) => path.dirname(image.outputBase)))) leftoversRemoved += (await removeStaleTemporaryFiles(folder)).length;
   const loaded = callbacks.model ?? (await loadModelSpec(request.model, { ...(request.classes ? { classes: request.classes } : {}), ...(request.normalisation ? { normalisation: request.normalisation } : {}) }));
   try {
     const model = loaded.description;
@@ -127,7 +130,7 @@ export async function segmentBatch(request: SegmentRequest, callbacks: BatchCall
 
     const summaryCsv = path.join(plan.output, SUMMARY_CSV);
     await writeFileAtomic(summaryCsv, await summaryTable(plan.images, segmented, kept, filesOf, model.classes.map((entry) => entry.name)));
-    return { output: plan.output, model, provider: loaded.provider, segmented, kept, skipped, summaryCsv, durationMs: Math.round(performance.now() - started) };
+    return { output: plan.output, model, provider: loaded.provider, segmented, kept, skipped, summaryCsv, durationMs: Math.round(performance.now() - started), leftoversRemoved };
   } finally {
     if (!callbacks.model) await loaded.session.release();
   }
