@@ -72,7 +72,8 @@ async function startStudio(): Promise<void> {
 
   await app.whenReady();
   const userData = app.getPath('userData');
-  const services = createAppServices({ launchWorker: utilityWorkerLauncher(utilityProcess.fork) });
+  // No folder is granted up front: the page gets what the user picks or confirms in native dialogs, and open projects.
+  const services = createAppServices({ launchWorker: utilityWorkerLauncher(utilityProcess.fork), grants: { home: null } });
   const recent = await RecentProjects.load(userData);
   const windowState = windowStateFile(userData);
 
@@ -102,7 +103,7 @@ async function startStudio(): Promise<void> {
 
   hardenSession(session.defaultSession);
   protocol.handle(APP_SCHEME, await createAppProtocolHandler({ rendererDir: RENDERER_DIR, openProjects: () => openRoots }));
-  registerDialogChannels(services.registry, dialog, () => window);
+  registerDialogChannels(services.registry, dialog, () => window, services.grants);
   bindContract(ipcMain, {
     registry: services.registry,
     isAppWindow: (id) => window !== null && !window.isDestroyed() && window.webContents.id === id,

@@ -96,11 +96,13 @@ class CountingRegistry extends HandlerRegistry {
 const fakeDialog: DialogApi = {
   showOpenDialog: (async () => ({ canceled: false, filePaths: ['/chosen/folder'] })) as unknown as DialogApi['showOpenDialog'],
   showSaveDialog: (async () => ({ canceled: true, filePath: '' })) as unknown as DialogApi['showSaveDialog'],
+  showMessageBox: (async () => ({ response: 1, checkboxChecked: false })) as unknown as DialogApi['showMessageBox'],
 };
 
-function desktopBinding() {
-  const services = createAppServices();
-  registerDialogChannels(services.registry, fakeDialog, () => null);
+/** The services as the desktop sets them up: nothing granted but what `picked` stands for (folders picked in a dialog). */
+function desktopBinding(picked: readonly string[] = []) {
+  const services = createAppServices({ grants: { home: null, roots: picked } });
+  registerDialogChannels(services.registry, fakeDialog, () => null, services.grants);
   const ipc = new FakeIpcMain();
   const results: string[] = [];
   bindContract(ipc as unknown as IpcMainLike, {
@@ -169,7 +171,7 @@ test('a request is cancelled by its own window only', async () => {
 test('paths in contract messages cannot reach files outside the project', async (t) => {
   const dir = await tempDir(t);
   await fs.writeFile(path.join(dir, 'secret.txt'), 'secret');
-  const { ipc, results } = desktopBinding();
+  const { ipc, results } = desktopBinding([dir]);
   const created = await ipc.invoke('project.create', fromMainFrame(), { path: path.join(dir, 'cells'), classes: ['cell'] });
   assert.ok(created.ok);
   assert.deepEqual(results, ['project.create:true']);

@@ -14,6 +14,8 @@ export const ModelExportRequest = z.object({
   out: z.string().min(1),
   /** ONNX only: add the `probabilities` output beside `logits`. */
   probabilities: z.boolean().default(true),
+  /** Replace files that exist already (the UI asks first); without it an export never writes over a file. */
+  overwrite: z.boolean().default(false),
 });
 export type ModelExportRequest = z.output<typeof ModelExportRequest>;
 

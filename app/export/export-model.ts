@@ -18,7 +18,7 @@ import { makeFolder } from '../files/make-folder.js';
  * Exports the best model of a run (default: the latest run that has one) as ONNX or as a TF.js layers
  * model, with a model card beside it (`<name>.md` + `<name>.json`; `model-card.*` in a TF.js folder).
  */
-export async function exportModel(project: Project, request: Omit<ModelExportRequest, 'project'>): Promise<ModelExportResult> {
+export async function exportModel(project: Project, request: Omit<ModelExportRequest, 'project' | 'overwrite'> & { overwrite?: boolean }): Promise<ModelExportResult> {
   const run = await runWithModel(project, request.runId);
   // The process's one backend choice, the same any later caller (segmentation) gets.
   await initialiseBackend('auto');
@@ -39,6 +39,9 @@ export async function exportModel(project: Project, request: Omit<ModelExportReq
       probabilities: request.probabilities,
     };
     const { dir, cardStem, onnxFile } = await exportLayout(project, request);
+    const markdown = path.join(dir, `${cardStem}.md`);
+    const json = path.join(dir, `${cardStem}.json`);
+    if (!request.overwrite) await assertNothingReplaced([onnxFile ?? path.join(dir, 'model.json'), markdown, json]);
     await makeFolder(dir);
     const cardFor = (files: string[], name: string) => buildModelCard({ ...source, name, files: files.map((file) => path.relative(dir, file)) });
     const modelFiles = onnxFile ? [onnxFile] : await exportTfjs(model, dir, metadata);
@@ -53,8 +56,6 @@ export async function exportModel(project: Project, request: Omit<ModelExportReq
       });
       await writeFileAtomic(onnxFile, encodeOnnxModel(onnx));
     }
-    const markdown = path.join(dir, `${cardStem}.md`);
-    const json = path.join(dir, `${cardStem}.json`);
     await writeFileAtomic(markdown, renderModelCard(card));
     await writeFileAtomic(json, `${JSON.stringify(card, null, 2)}\n`);
     return { format: request.format, runId: run.id, files: [...modelFiles, markdown, json], bestEpoch: trained.epoch, valDice: trained.valDice };
@@ -78,8 +79,16 @@ async function runWithModel(project: Project, runId: string | undefined): Promis
   return RunFolder.open(project, latest.id);
 }
 
+async function assertNothingReplaced(files: readonly string[]): Promise<void> {
+  for (const file of files) {
+    if (await fs.lstat(file).then(() => true, () => false)) {
+      throw new AppError('conflict', `${file} exists already; nothing was written. Export again with overwrite (--overwrite) to replace it, or choose another place.`, { file });
+    }
+  }
+}
+
 /** onnx: `out` is the .onnx file (extension added when missing) or a folder (existing, or written with a trailing slash); tfjs: `out` is the folder. */
-async function exportLayout(project: Project, request: Omit<ModelExportRequest, 'project'>): Promise<{ dir: string; cardStem: string; onnxFile: string | null }> {
+async function exportLayout(project: Project, request: Pick<ModelExportRequest, 'format' | 'out'>): Promise<{ dir: string; cardStem: string; onnxFile: string | null }> {
   const out = path.resolve(request.out);
   if (request.format === 'tfjs') return { dir: out, cardStem: 'model-card', onnxFile: null };
   const namesFolder = /[\\/]$/.test(request.out) || (await fs.stat(out).then((stats) => stats.isDirectory(), () => false));

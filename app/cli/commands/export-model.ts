@@ -7,15 +7,17 @@ export const exportModelCommand: Command = {
   name: 'export',
   summary: 'export a trained model as ONNX or TF.js, with a model card',
   usage: [
-    'unet-studio export <project> [--run RUN] --format onnx|tfjs --out <path> [--logits-only] [--json]',
+    'unet-studio export <project> [--run RUN] --format onnx|tfjs --out <path> [--logits-only] [--overwrite] [--json]',
     '    onnx: --out is the .onnx file (or a folder); tfjs: --out is the folder for model.json + weights.bin.',
-    '    The default run is the latest one with a trained model. (export-dataset exports images and masks.)',
+    '    The default run is the latest one with a trained model. Existing files are kept unless --overwrite.',
+    '    (export-dataset exports images and masks.)',
   ].join('\n'),
   options: {
     run: { type: 'string' },
     format: { type: 'string' },
     out: { type: 'string' },
     'logits-only': { type: 'boolean', default: false },
+    overwrite: { type: 'boolean', default: false },
   },
   async run(values, positionals, context) {
     const [root] = positionals;
@@ -31,6 +33,7 @@ export const exportModelCommand: Command = {
       format: format.data,
       out: String(values.out),
       probabilities: !values['logits-only'],
+      overwrite: Boolean(values.overwrite),
       ...(values.run ? { runId: String(values.run) } : {}),
     });
     const dice = result.valDice === null ? 'no validation Dice' : `validation Dice ${result.valDice.toFixed(4)}`;
