@@ -17,7 +17,8 @@ export async function realPathOfExisting(file: string): Promise<string> {
   for (let current = path.resolve(file); ; current = path.dirname(current)) {
     const real = await fs.realpath(current).catch((err: unknown) => {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR') return null;
+      // Parts that cannot exist (missing, under a file, a name too long for the file system) are not there yet.
+      if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ENAMETOOLONG') return null;
       throw describeReadError(current, err);
     });
     if (real !== null) return path.join(real, ...missing);

@@ -1,6 +1,8 @@
+import os from 'node:os';
 import path from 'node:path';
 import { EventBus } from '../contract/event-bus.js';
 import { HandlerRegistry } from '../contract/registry.js';
+import type { ImportRequest } from '../contract/schemas.js';
 import { registerStudioChannels } from './studio-services.js';
 import { registerInferenceChannels } from './inference-services.js';
 import { exportDataset } from '../dataset/export-dataset.js';
@@ -16,8 +18,6 @@ import type { Project } from '../project/project.js';
 import { thumbnailRelativePath } from '../project/project-layout.js';
 import { makeFolder } from '../files/make-folder.js';
 import { DATA_FILE, readRegularFile } from '../files/regular-file.js';
-import os from 'node:os';
-import type { ImportRequest } from '../contract/schemas.js';
 import { PathGrants, type PathGrantsOptions } from './path-grants.js';
 
 export interface AppServices {
