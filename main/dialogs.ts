@@ -1,7 +1,7 @@
-import type { BaseWindow, Dialog, OpenDialogOptions, SaveDialogOptions } from 'electron';
+import type { BaseWindow, Dialog, MessageBoxOptions, OpenDialogOptions, SaveDialogOptions } from 'electron';
 import type { NativeDialogs } from '../app/services/dialog-services.js';
 
-export type DialogApi = Pick<Dialog, 'showOpenDialog' | 'showSaveDialog'>;
+export type DialogApi = Pick<Dialog, 'showOpenDialog' | 'showSaveDialog' | 'showMessageBox'>;
 
 /** Electron's open/save dialogs, modal to the studio window, as the services' NativeDialogs. */
 export function electronDialogs(dialog: DialogApi, window: () => BaseWindow | null): NativeDialogs {
@@ -12,6 +12,10 @@ export function electronDialogs(dialog: DialogApi, window: () => BaseWindow | nu
   const save = (options: SaveDialogOptions) => {
     const parent = window();
     return parent ? dialog.showSaveDialog(parent, options) : dialog.showSaveDialog(options);
+  };
+  const ask = (options: MessageBoxOptions) => {
+    const parent = window();
+    return parent ? dialog.showMessageBox(parent, options) : dialog.showMessageBox(options);
   };
   return {
     async pickFolder({ title, defaultPath }) {
@@ -25,6 +29,18 @@ export function electronDialogs(dialog: DialogApi, window: () => BaseWindow | nu
     async saveFile({ title, defaultPath, filters }) {
       const result = await save({ filters, ...optional({ title, defaultPath }) });
       return result.canceled || !result.filePath ? null : result.filePath;
+    },
+    async confirmAccess(folder) {
+      const answer = await ask({
+        type: 'question',
+        buttons: ['Allow', 'Cancel'],
+        defaultId: 1,
+        cancelId: 1,
+        title: 'Allow access to a folder',
+        message: `Let U-Net Studio read and write in ${folder}?`,
+        detail: 'You typed this path. Until the app is closed, it may read images there and write results there.',
+      });
+      return answer.response === 0;
     },
   };
 }

@@ -68,10 +68,12 @@ async function startStudio(): Promise<void> {
 
   await app.whenReady();
   const userData = app.getPath('userData');
+  // No folder is granted up front: the page gets what the user picks or confirms in native dialogs, and open projects.
   const services = createAppServices({
     launchWorker: utilityWorkerLauncher(utilityProcess.fork),
     settingsDir: userData,
     dialogs: electronDialogs(dialog, () => window),
+    grants: { home: null },
   });
   const windowState = windowStateFile(userData);
 

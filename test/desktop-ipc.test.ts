@@ -96,10 +96,12 @@ class CountingRegistry extends HandlerRegistry {
 const fakeDialog: DialogApi = {
   showOpenDialog: (async () => ({ canceled: false, filePaths: ['/chosen/folder'] })) as unknown as DialogApi['showOpenDialog'],
   showSaveDialog: (async () => ({ canceled: true, filePath: '' })) as unknown as DialogApi['showSaveDialog'],
+  showMessageBox: (async () => ({ response: 1, checkboxChecked: false })) as unknown as DialogApi['showMessageBox'],
 };
 
-function desktopBinding() {
-  const services = createAppServices({ dialogs: electronDialogs(fakeDialog, () => null) });
+/** The services as the desktop sets them up: nothing granted but what `picked` stands for (folders picked in a dialog). */
+function desktopBinding(picked: readonly string[] = []) {
+  const services = createAppServices({ dialogs: electronDialogs(fakeDialog, () => null), grants: { home: null, roots: picked } });
   const ipc = new FakeIpcMain();
   bindContract(ipc as unknown as IpcMainLike, { registry: services.registry, isAppWindow: (id) => id === WINDOW_ID });
   return { services, ipc };
@@ -163,7 +165,7 @@ test('a request is cancelled by its own window only', async () => {
 test('paths in contract messages cannot reach files outside the project', async (t) => {
   const dir = await tempDir(t);
   await fs.writeFile(path.join(dir, 'secret.txt'), 'secret');
-  const { ipc } = desktopBinding();
+  const { ipc } = desktopBinding([dir]);
   const created = await ipc.invoke('project.create', fromMainFrame(), { path: path.join(dir, 'cells'), classes: ['cell'] });
   assert.ok(created.ok);
   const project = path.join(dir, 'cells');

@@ -269,7 +269,7 @@ test('a trained model exports through the CLI and the contract; runs without a m
   assert.equal(usage.code, 2);
   assert.match(usage.stderr, /--format onnx, --format tfjs, --format bioimageio, --format triton/);
 
-  const services = createAppServices();
+  const services = createAppServices({ browseHome: dir });
   const signal = new AbortController().signal;
   const viaContract = await services.registry.dispatch('model.export', { project: project.root, format: 'onnx', out: path.join(dir, 'contract') }, { signal });
   assert.ok(viaContract.ok, JSON.stringify(viaContract));

@@ -120,6 +120,11 @@ export const requestChannels = {
     z.object({ paths: z.array(z.string()) }),
   ),
   'dialog.saveFile': request(DialogOptions.extend({ filters: z.array(FileFilter).max(16).default([]) }), z.object({ path: z.string().nullable() })),
+  /**
+   * A path the user typed: the host grants it for this session only after its own confirmation (a
+   * native dialog on the desktop; in browser mode only paths inside the roots it was started with).
+   */
+  'fs.grant': request(z.object({ path: z.string().min(1) }), z.object({ path: z.string() })),
   // The studio UI: folder browser (browser mode), demo project, dataset edits, editor data, training form.
   'fs.browse': request(BrowseRequest, FolderListing),
   'fs.preview': request(FilePreviewRequest, z.object({ mime: z.string(), base64: z.string() })),

@@ -24,6 +24,8 @@ export const ModelExportRequest = z.object({
   /** bioimageio: the package's authors (default: the user's login name) and its licence, an SPDX identifier (default: DEFAULT_MODEL_LICENSE). */
   authors: z.array(z.string().trim().min(1).max(200)).min(1).optional(),
   license: z.string().regex(/^[A-Za-z0-9.+-]+$/, 'an SPDX licence identifier, e.g. CC-BY-4.0 or MIT').optional(),
+  /** Replace files that exist already (the UI asks first); without it an export never writes over a file. */
+  overwrite: z.boolean().default(false),
 });
 export type ModelExportRequest = z.output<typeof ModelExportRequest>;
 

@@ -131,6 +131,8 @@ export const SegmentReport = z.object({
   /** summary.csv, or this shard's summary-I-of-N.csv. */
   summaryCsv: z.string(),
   durationMs: z.number(),
+  /** Unfinished temporary files of an earlier, killed run found in the output folders and removed. */
+  leftoversRemoved: z.number().int().default(0),
 });
 export type SegmentReport = z.infer<typeof SegmentReport>;
 

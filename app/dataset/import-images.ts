@@ -57,6 +57,7 @@ export async function importImages(project: Project, request: ImportRequest, cal
   const started = performance.now();
   const { signal } = callbacks;
   await project.claimWrites();
+  const cleanup = project.takeCleanupNotice();
   const plan = await planImport(request, signal);
   const report: ImportReport = {
     imported: 0,
@@ -64,7 +65,7 @@ export async function importImages(project: Project, request: ImportRequest, cal
     labelled: 0,
     unlabelled: 0,
     skipped: [...plan.problems],
-    warnings: [],
+    warnings: cleanup ? [{ file: project.root, code: 'cleaned_up', message: `${project.root}: ${cleanup}` }] : [],
     unmatchedMasks: plan.unmatchedMasks,
     durationMs: 0,
   };

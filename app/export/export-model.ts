@@ -18,7 +18,8 @@ import { exportTfjs } from './tfjs/export-tfjs.js';
 import { makeFolder } from '../files/make-folder.js';
 import { tritonConfig, tritonModelName } from './triton/triton-config.js';
 
-type ExportOptions = Omit<ModelExportRequest, 'project'>;
+/** The request without its project; `overwrite` defaults to false (never write over a file). */
+type ExportOptions = Omit<ModelExportRequest, 'project' | 'overwrite'> & { overwrite?: boolean };
 
 /** Where a format's files go: the folder, the model card's file stem there, and the model files. */
 interface ExportLayout {
@@ -45,6 +46,9 @@ export async function exportModel(project: Project, request: ExportOptions): Pro
     }
     const trained = parsed.data;
     const layout = await exportLayout(project, request);
+    const markdown = path.join(layout.dir, `${layout.cardStem}.md`);
+    const json = path.join(layout.dir, `${layout.cardStem}.json`);
+    if (!request.overwrite) await assertNothingReplaced([...layout.files, markdown, json]);
     await makeFolder(layout.dir);
     const probabilitiesOnly = request.format === 'bioimageio';
     const card = buildModelCard({
@@ -79,8 +83,6 @@ export async function exportModel(project: Project, request: ExportOptions): Pro
         break;
       }
     }
-    const markdown = path.join(layout.dir, `${layout.cardStem}.md`);
-    const json = path.join(layout.dir, `${layout.cardStem}.json`);
     await writeFileAtomic(markdown, renderModelCard(card));
     await writeFileAtomic(json, `${JSON.stringify(card, null, 2)}\n`);
     return { format: request.format, runId: run.id, files: [...layout.files, markdown, json], bestEpoch: trained.epoch, valDice: trained.valDice };
@@ -138,6 +140,14 @@ async function exportLayout(project: Project, request: ExportOptions): Promise<E
       const namesFolder = /[\\/]$/.test(request.out) || (await fs.stat(out).then((stats) => stats.isDirectory(), () => false));
       const file = namesFolder ? path.join(out, `${folderName}${extension}`) : out.endsWith(extension) ? out : `${out}${extension}`;
       return { dir: path.dirname(file), cardStem: path.basename(file, extension), files: [file] };
+    }
+  }
+}
+
+async function assertNothingReplaced(files: readonly string[]): Promise<void> {
+  for (const file of files) {
+    if (await fs.lstat(file).then(() => true, () => false)) {
+      throw new AppError('conflict', `${file} exists already; nothing was written. Export again with overwrite (--overwrite) to replace it, or choose another place.`, { file });
     }
   }
 }

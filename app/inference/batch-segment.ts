@@ -17,6 +17,7 @@ import { allOutputs, classFractions, outputFilesFor, probabilityWriters, writeLa
 import { effectiveResize, effectiveSizing, segmentImage } from './segment-image.js';
 import { InferenceThreadStopped, type TileSession } from './session-thread.js';
 import { csvLines, partFileName, partTable, shardOf, SUMMARY_CSV } from './summary-shards.js';
+import { removeStaleTemporaryFiles } from '../files/temp-files.js';
 
 export interface BatchCallbacks {
   signal?: AbortSignal;
@@ -50,6 +51,8 @@ export async function segmentBatch(request: SegmentRequest, callbacks: BatchCall
   await makeWritableFolder(planned.output);
   const { shard } = request;
   const plan = shard ? { ...planned, images: planned.images.filter((image) => shardOf(path.relative(planned.output, image.outputBase), shard.count) === shard.index) } : planned;
+  let leftoversRemoved = 0;
+  for (const folder of new Set(plan.images.map((image) => path.dirname(image.outputBase)))) leftoversRemoved += (await removeStaleTemporaryFiles(folder)).length;
   const loaded = callbacks.model ?? (await loadModelSpec(request.model, { ...(request.classes ? { classes: request.classes } : {}), ...(request.normalisation ? { normalisation: request.normalisation } : {}) }));
   try {
     const model = loaded.description;
@@ -136,7 +139,7 @@ export async function segmentBatch(request: SegmentRequest, callbacks: BatchCall
     } else {
       await writeFileAtomic(summaryCsv, csvLines([table.header, ...table.rows.map((row) => row.cells)]));
     }
-    return { output: plan.output, model, provider: loaded.provider, segmented, kept, skipped, summaryCsv, durationMs: Math.round(performance.now() - started) };
+    return { output: plan.output, model, provider: loaded.provider, segmented, kept, skipped, summaryCsv, durationMs: Math.round(performance.now() - started), leftoversRemoved };
   } finally {
     if (!callbacks.model) await loaded.session.release();
   }

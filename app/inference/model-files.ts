@@ -119,7 +119,7 @@ export async function runModelFile(project: Project, runId: string | undefined):
   const file = await project.resolve(`${MODELS_FOLDER}/run-${run.id}.onnx`);
   const [onnx, trained] = await Promise.all([fs.stat(file).catch(() => null), fs.stat(path.join(run.modelDir, 'model.json')).catch(() => null)]);
   if (!onnx || (trained && trained.mtimeMs > onnx.mtimeMs)) {
-    await exportModel(project, { runId: run.id, format: 'onnx', out: file, probabilities: false });
+    await exportModel(project, { runId: run.id, format: 'onnx', out: file, probabilities: false, overwrite: true });
   }
   return file;
 }

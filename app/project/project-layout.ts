@@ -3,7 +3,7 @@ import path from 'node:path';
 import { AppError } from '../contract/errors.js';
 import { SAFE_NAME } from '../contract/schemas.js';
 import { describeReadError } from '../files/file-errors.js';
-import { isInside } from '../files/inside-folder.js';
+import { isInside, realPathOfExisting } from '../files/inside-folder.js';
 
 /** The folders of a project, named so a user browsing it (or backing it up) understands them. */
 export const PROJECT_FILE = 'project.json';
@@ -43,19 +43,9 @@ export async function resolveInProject(root: string, relative: string): Promise<
   const realRoot = await fs.realpath(root).catch((err: unknown) => {
     throw describeReadError(root, err);
   });
-  const missing: string[] = [];
-  for (let existing = path.join(realRoot, ...segments); ; existing = path.dirname(existing)) {
-    const real = await fs.realpath(existing).catch((err: unknown) => {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR') return null;
-      throw describeReadError(existing, err);
-    });
-    if (real !== null) {
-      if (!isInside(real, realRoot)) {
-        throw new AppError('invalid_project', `${path.join(root, ...segments)} leads outside the project folder ${root} (through a link to ${real}); it is not read or written.`, { root, relative, real });
-      }
-      return path.join(real, ...missing);
-    }
-    missing.unshift(path.basename(existing));
+  const real = await realPathOfExisting(path.join(realRoot, ...segments));
+  if (!isInside(real, realRoot)) {
+    throw new AppError('invalid_project', `${path.join(root, ...segments)} leads outside the project folder ${root} (through a link, to ${real}); it is not read or written.`, { root, relative, real });
   }
+  return real;
 }

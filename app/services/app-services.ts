@@ -1,6 +1,8 @@
+import os from 'node:os';
 import path from 'node:path';
 import { EventBus } from '../contract/event-bus.js';
 import { HandlerRegistry } from '../contract/registry.js';
+import type { ImportRequest } from '../contract/schemas.js';
 import { registerStudioChannels } from './studio-services.js';
 import { registerInferenceChannels } from './inference-services.js';
 import { type NativeDialogs, registerDialogChannels } from './dialog-services.js';
@@ -19,6 +21,7 @@ import { makeFolder } from '../files/make-folder.js';
 import { DATA_FILE, readRegularFile } from '../files/regular-file.js';
 import { RecentProjects } from '../settings/recent-projects.js';
 import { assertProjectModel } from '../inference/project-models.js';
+import { PathGrants, type PathGrantsOptions } from './path-grants.js';
 
 export interface AppServices {
   registry: HandlerRegistry;
@@ -26,6 +29,8 @@ export interface AppServices {
   jobs: JobManager;
   projects: OpenProjects;
   recent: RecentProjects;
+  /** The folders paths from the page may name (docs/SECURITY.md); hosts add what their dialogs pick. */
+  grants: PathGrants;
   close(): Promise<void>;
 }
 
@@ -38,13 +43,19 @@ export interface AppServicesOptions {
   settingsDir?: string;
   /** Native file dialogs (the desktop); without them the dialog channels are not served (browser mode). */
   dialogs?: NativeDialogs;
+  /**
+   * Which folders the page may use: by default (browser mode) the browse home without its hidden
+   * parts; the desktop passes `{ home: null }` and grants what its dialogs pick.
+   */
+  grants?: PathGrantsOptions;
 }
 
 /** Binds every contract channel to its service; the browser host and Electron's main share this. */
 export function createAppServices(options: AppServicesOptions = {}): AppServices {
   const events = new EventBus();
   const jobs = new JobManager(events);
-  const projects = new OpenProjects();
+  const grants = new PathGrants(options.grants ?? { home: options.browseHome ?? os.homedir() });
+  const projects = new OpenProjects((project) => grants.allow(project.root, 'Project'));
   const recent = new RecentProjects(options.settingsDir ?? null);
   const registry = new HandlerRegistry(describeFileError);
   const training = new TrainingService(jobs, events, projects, options.launchWorker);
@@ -57,8 +68,9 @@ export function createAppServices(options: AppServicesOptions = {}): AppServices
   };
 
   registry
-    .register('project.create', async ({ path: root, name, classes }) => opened(await projects.create(root, { classes, ...(name ? { name } : {}) })))
-    .register('project.open', async ({ path: root }) => opened(await projects.get(root)))
+    .register('project.create', async ({ path: root, name, classes }) => opened(await projects.create(await grants.check(root), { classes, ...(name ? { name } : {}) })))
+    // Any existing project may be opened (it must hold a project.json); opening grants its folder.
+    .register('project.open', async ({ path: root }) => opened(await projects.get(grants.absolute(root))))
     .register('project.setClasses', async ({ project: root, classes }) => {
       const project = await projects.get(root);
       await project.setClasses(classes);
@@ -82,8 +94,9 @@ export function createAppServices(options: AppServicesOptions = {}): AppServices
       const project = await projects.get(root);
       return { mime: 'image/webp', base64: (await thumbnail(project, id)).toString('base64') };
     })
-    .register('import.preview', async (request, { signal }) => planImport(request, signal))
-    .register('import.start', async (request) => {
+    .register('import.preview', async (request, { signal }) => planImport(await grantedSources(grants, request), signal))
+    .register('import.start', async (sent) => {
+      const request = await grantedSources(grants, sent);
       const project = await projects.get(request.project);
       const job = jobs.start('import', `Import into ${project.name}`, async ({ signal, progress }) => {
         try {
@@ -96,6 +109,7 @@ export function createAppServices(options: AppServicesOptions = {}): AppServices
     })
     .register('dataset.export', async ({ project: root, ...request }) => {
       const project = await projects.get(root);
+      await grants.check(request.out);
       const job = jobs.start('export-dataset', `Export ${project.name} to ${request.out}`, ({ signal, progress }) =>
         exportDataset(project, request, { signal, onProgress: progress }),
       );
@@ -107,13 +121,15 @@ export function createAppServices(options: AppServicesOptions = {}): AppServices
     .register('model.export', async ({ project: root, ...request }) => {
       // Loaded on first use: it brings in TensorFlow.js, which the host does not need otherwise.
       const { exportModel } = await import('../export/export-model.js');
-      return exportModel(await projects.get(root), request);
+      const project = await projects.get(root);
+      await grants.check(request.out);
+      return exportModel(project, request);
     })
     .register('jobs.list', async () => jobs.list())
     .register('jobs.cancel', async ({ jobId }) => ({ cancelled: jobs.cancel(jobId) }));
-  registerInferenceChannels({ registry, jobs, projects, changed, launchWorker: options.launchWorker ?? forkWorker });
-  registerStudioChannels({ registry, events, projects, ...(options.browseHome ? { home: options.browseHome } : {}) });
-  if (options.dialogs) registerDialogChannels(registry, options.dialogs);
+  registerInferenceChannels({ registry, jobs, projects, grants, changed, launchWorker: options.launchWorker ?? forkWorker });
+  registerStudioChannels({ registry, events, projects, grants });
+  if (options.dialogs) registerDialogChannels(registry, options.dialogs, grants);
 
   return {
     registry,
@@ -121,10 +137,17 @@ export function createAppServices(options: AppServicesOptions = {}): AppServices
     jobs,
     projects,
     recent,
+    grants,
     async close() {
       jobs.cancelAll();
     },
   };
+}
+
+/** The image, mask and region folders of an import, each inside the granted folders. */
+async function grantedSources(grants: PathGrants, request: ImportRequest): Promise<ImportRequest> {
+  const images = await Promise.all(request.images.map((file) => grants.check(file)));
+  return { ...request, images, ...(request.masks ? { masks: await grants.check(request.masks) } : {}), ...(request.roi ? { roi: await grants.check(request.roi) } : {}) };
 }
 
 /** The cached thumbnail, regenerated from the image when the cache was deleted. */

@@ -6,11 +6,14 @@ import type { WorkerLauncher } from '../jobs/worker-process.js';
 import type { JobManager } from '../jobs/job-manager.js';
 import type { OpenProjects } from '../project/open-projects.js';
 import type { Project } from '../project/project.js';
+import type { PathGrants } from './path-grants.js';
 
 export interface InferenceServiceDeps {
   registry: HandlerRegistry;
   jobs: JobManager;
   projects: OpenProjects;
+  /** The folders paths from the page may name. */
+  grants: PathGrants;
   changed(project: Project, reason: string): void;
   /** Starts the process each batch segmentation runs in. */
   launchWorker: WorkerLauncher;
@@ -20,9 +23,10 @@ export interface InferenceServiceDeps {
  * Batch segmentation runs as a job in its own process; project predictions run as a job in the
  * host (they write the project index); importing a model is a quick request.
  */
-export function registerInferenceChannels({ registry, jobs, projects, changed, launchWorker }: InferenceServiceDeps): void {
+export function registerInferenceChannels({ registry, jobs, projects, grants, changed, launchWorker }: InferenceServiceDeps): void {
   registry
-    .register('segment.start', async (request) => {
+    .register('segment.start', async (sent) => {
+      const request = { ...sent, inputs: await Promise.all(sent.inputs.map((input) => grants.check(input))), output: await grants.check(sent.output), model: await grantedModelSpec(grants, sent.model) };
       const job = jobs.start('segment', `Segment into ${request.output}`, ({ signal, progress }) => runSegmenter(launchWorker, request, { signal, onProgress: progress }));
       return { jobId: job.id };
     })
@@ -37,5 +41,13 @@ export function registerInferenceChannels({ registry, jobs, projects, changed, l
       });
       return { jobId: job.id };
     })
-    .register('models.import', async ({ project: root, file, ...options }) => importExternalModel(await projects.get(root), file, options));
+    .register('models.import', async ({ project: root, file, ...options }) => importExternalModel(await projects.get(root), await grants.check(file), options));
+}
+
+/** `--model`'s value from the page: an .onnx file or a project folder (with `:run` or `:name`), inside the granted folders. */
+async function grantedModelSpec(grants: PathGrants, spec: string): Promise<string> {
+  if (await grants.allows(spec)) return spec;
+  const colon = spec.lastIndexOf(':');
+  if (colon > 1) return `${await grants.check(spec.slice(0, colon))}${spec.slice(colon)}`;
+  return grants.check(spec);
 }

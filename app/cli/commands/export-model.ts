@@ -9,12 +9,13 @@ export const exportModelCommand: Command = {
   name: 'export',
   summary: 'export a trained model (ONNX, TF.js, bioimage.io package, Triton repository) with a model card',
   usage: [
-    `unet-studio export <project> [--run RUN] --format ${ModelExportFormat.options.join('|')} --out <path> [--logits-only]`,
+    `unet-studio export <project> [--run RUN] --format ${ModelExportFormat.options.join('|')} --out <path> [--logits-only] [--overwrite]`,
     `    [--author NAME]... [--license SPDX] [--json]`,
     '    onnx: --out is the .onnx file (or a folder); tfjs: --out is the folder for model.json + weights.bin;',
     '    bioimageio: --out is the .zip file (or a folder); --author (repeatable, default: your login name) and',
     `    --license (default ${DEFAULT_MODEL_LICENSE}) go into its rdf.yaml; triton: --out is the model repository folder.`,
-    '    The default run is the latest one with a trained model. (export-dataset exports images and masks.)',
+    '    The default run is the latest one with a trained model. Existing files are kept unless --overwrite.',
+    '    (export-dataset exports images and masks.)',
   ].join('\n'),
   options: {
     run: { type: 'string' },
@@ -23,6 +24,7 @@ export const exportModelCommand: Command = {
     'logits-only': { type: 'boolean', default: false },
     author: { type: 'string', multiple: true },
     license: { type: 'string' },
+    overwrite: { type: 'boolean', default: false },
   },
   async run(values, positionals, context) {
     const [root] = positionals;
@@ -37,6 +39,7 @@ export const exportModelCommand: Command = {
       format: format.data,
       out: String(values.out),
       probabilities: !values['logits-only'],
+      overwrite: Boolean(values.overwrite),
       ...(values.run ? { runId: String(values.run) } : {}),
       ...(values.author ? { authors: values.author } : {}),
       ...(values.license !== undefined ? { license: values.license } : {}),

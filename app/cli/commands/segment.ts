@@ -59,6 +59,7 @@ export const segmentCommand: Command = {
     context.print(`Model ${report.model.name} on ${report.provider.name} (${report.provider.reason}${report.provider.skipped.length ? `; skipped ${report.provider.skipped.map((entry) => `${entry.name}: ${entry.reason}`).join('; ')}` : ''})`);
     context.print(`Segmented ${report.segmented.length} images in ${(report.durationMs / 1000).toFixed(1)} s into ${report.output}${report.kept.length ? `; ${report.kept.length} already done were kept (--overwrite redoes them)` : ''}.`);
     context.print(`Summary: ${report.summaryCsv}${request.shard ? ` (shard ${request.shard.index} of ${request.shard.count}: join the parts with unet-studio segment --merge-summaries ${report.output})` : ''}`);
+    if (report.leftoversRemoved) context.print(`Removed ${report.leftoversRemoved} unfinished files left by an interrupted earlier run.`);
     for (const skipped of report.skipped) context.warn(`skipped: ${skipped.message}`);
     const nothingDone = report.segmented.length + report.kept.length === 0;
     if (report.skipped.length) context.warn(nothingDone ? `All ${report.skipped.length} files were skipped (listed above); nothing was segmented.` : `${report.skipped.length} files were skipped (listed above); the rest were segmented.`);
