@@ -19,8 +19,9 @@ import { parseJson, runCli } from './support/run-cli.js';
 import { tempDir } from './support/temp-dir.js';
 import { TINY_SETTINGS, tinyProject } from './support/tiny-project.js';
 
+/** Services as browser mode sets them up, with the test's temp folder as the home the page may use. */
 function connect(settingsDir: string) {
-  const services = createAppServices({ settingsDir });
+  const services = createAppServices({ settingsDir, browseHome: path.dirname(settingsDir) });
   const [clientEnd, hostEnd] = createMemoryTransportPair();
   serveContract(services.registry, hostEnd, services.events);
   return { services, client: new ContractClient(clientEnd) };

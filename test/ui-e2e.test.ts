@@ -176,7 +176,10 @@ describe('studio UI end to end', { skip: !existsSync(CHROMIUM) && `${CHROMIUM} i
     assert.deepEqual(await page.getByRole('radiogroup', { name: 'Format' }).getByRole('radio').evaluateAll((radios) => radios.map((radio) => radio.getAttribute('value'))), ['onnx', 'tfjs', 'bioimageio', 'triton']);
     await page.getByRole('radio', { name: /bioimage\.io package/ }).check();
     await page.locator('#model-out').fill(path.join(out, 'cells.zip'));
+    // The package's model card (cells.md) would replace the ONNX export's: the page asks first.
+    const asked = new Promise<string>((resolve) => page.once('dialog', (dialog) => void dialog.accept().then(() => resolve(dialog.message()))));
     await page.getByRole('button', { name: 'Export bioimage.io package' }).click();
+    assert.match(await asked, /cells\.md exists already[\s\S]*Replace it\?/);
     await page.getByText(/cells\.zip/).waitFor({ timeout: 60_000 });
     assert.ok((await readdir(out)).includes('cells.zip'));
     assert.deepEqual(problems, []);

@@ -26,7 +26,7 @@ async function run(answer: 'off-contract' | 'on-contract') {
 
 test('a worker message of the wrong shape is reported with its pipe and the zod issue, and not acted on', async () => {
   const { result, problems, progress } = await run('on-contract');
-  assert.deepEqual(result, { ok: true, value: { out: '/tmp/x', images: 2, skipped: [] } });
+  assert.deepEqual(result, { ok: true, value: { out: '/tmp/x', images: 2, skipped: [], ignoreToBackground: 0, absentClasses: [] } });
   assert.deepEqual(progress, ['right']);
   assert.equal(problems.length, 1);
   assert.equal(problems[0]!.channel, 'the test process');
