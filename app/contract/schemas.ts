@@ -27,6 +27,16 @@ export type TiffPages = z.infer<typeof TiffPages>;
 export const MaskMode = z.enum(['auto', 'binary', 'indexed', 'colour', 'palette']);
 export type MaskMode = z.infer<typeof MaskMode>;
 
+export const ImagePrediction = z.object({
+  file: z.string(),
+  /** Mean over pixels of the winning class's probability: sort ascending to review the least sure first. */
+  meanConfidence: z.number().min(0).max(1),
+  /** The run (or imported model name) that predicted it. */
+  runId: z.string(),
+  at: z.string(),
+});
+export type ImagePrediction = z.infer<typeof ImagePrediction>;
+
 export const ImageEntry = z.object({
   id: z.string().min(1),
   /** Path inside the project folder, always with forward slashes. */
@@ -48,20 +58,9 @@ export const ImageEntry = z.object({
   mask: z.string().nullable(),
   addedAt: z.string(),
   /** The latest model prediction (predictions/<id>.png), kept apart from any human mask. */
-  prediction: z
-    .object({
-      file: z.string(),
-      /** Mean over pixels of the winning class's probability: sort ascending to review the least sure first. */
-      meanConfidence: z.number().min(0).max(1),
-      /** The run (or imported model name) that predicted it. */
-      runId: z.string(),
-      at: z.string(),
-    })
-    .nullable()
-    .optional(),
+  prediction: ImagePrediction.nullable().optional(),
 });
 export type ImageEntry = z.infer<typeof ImageEntry>;
-export type ImagePrediction = NonNullable<ImageEntry['prediction']>;
 
 export const ProjectSettings = z.object({
   /** Decompression-bomb guard: images with more pixels are refused. */

@@ -17,6 +17,12 @@ import { THUMBNAIL_FOLDER, maskRelativePath, thumbnailFile } from '../project/pr
 import { fileStem, listImageFiles } from './list-files.js';
 import { planMatches } from './match-masks.js';
 
+/**
+ * Where imported images go: the project itself (CLI, tests), or an import worker's view of it whose
+ * new entries the host adds to project.json (dataset/worker/importer-process.ts).
+ */
+export type ImportTarget = Pick<Project, 'root' | 'classes' | 'settings' | 'images' | 'resolve' | 'uniqueImageId' | 'addImages' | 'claimWrites'>;
+
 export interface ImportCallbacks {
   signal?: AbortSignal;
   onProgress?(done: number, total: number, message: string): void;
@@ -44,7 +50,7 @@ export async function planImport(request: ImportRequest, signal?: AbortSignal): 
  * Imports images (and their masks) into a project. Each file is validated on its own: a broken image
  * or mask is reported and skipped while the rest imports, and project.json stays valid throughout.
  */
-export async function importImages(project: Project, request: ImportRequest, callbacks: ImportCallbacks = {}): Promise<ImportReport> {
+export async function importImages(project: ImportTarget, request: ImportRequest, callbacks: ImportCallbacks = {}): Promise<ImportReport> {
   const started = performance.now();
   const { signal } = callbacks;
   await project.claimWrites();
@@ -112,7 +118,7 @@ interface PairContext {
   signal: AbortSignal | undefined;
 }
 
-async function importPair(project: Project, request: ImportRequest, pair: ImportPlan['pairs'][number], context: PairContext): Promise<ImageEntry[]> {
+async function importPair(project: ImportTarget, request: ImportRequest, pair: ImportPlan['pairs'][number], context: PairContext): Promise<ImageEntry[]> {
   const maxPixels = request.maxPixels ?? project.settings.maxImagePixels;
   const bytes = await fs.readFile(pair.image).catch((err) => {
     throw describeReadError(pair.image, err);

@@ -1,6 +1,6 @@
 import type { HandlerRegistry } from '../contract/registry.js';
 import { importExternalModel } from '../inference/import-model.js';
-import { predictProject } from '../inference/project-predictions.js';
+import { runPredictor } from '../inference/worker/predictor-host.js';
 import { runSegmenter } from '../inference/worker/segmenter-host.js';
 import type { WorkerLauncher } from '../jobs/worker-process.js';
 import type { JobManager } from '../jobs/job-manager.js';
@@ -12,13 +12,13 @@ export interface InferenceServiceDeps {
   jobs: JobManager;
   projects: OpenProjects;
   changed(project: Project, reason: string): void;
-  /** Starts the process each batch segmentation runs in. */
+  /** Starts the process each batch segmentation and each prediction job runs in. */
   launchWorker: WorkerLauncher;
 }
 
 /**
- * Batch segmentation runs as a job in its own process; project predictions run as a job in the
- * host (they write the project index); importing a model is a quick request.
+ * Batch segmentation and project predictions run as jobs in their own processes (the host records
+ * predictions in the project index); importing a model is a quick request.
  */
 export function registerInferenceChannels({ registry, jobs, projects, changed, launchWorker }: InferenceServiceDeps): void {
   registry
@@ -26,11 +26,11 @@ export function registerInferenceChannels({ registry, jobs, projects, changed, l
       const job = jobs.start('segment', `Segment into ${request.output}`, ({ signal, progress }) => runSegmenter(launchWorker, request, { signal, onProgress: progress }));
       return { jobId: job.id };
     })
-    .register('predictions.run', async ({ project: root, ...request }) => {
-      const project = await projects.get(root);
+    .register('predictions.run', async (request) => {
+      const project = await projects.get(request.project);
       const job = jobs.start('predict', `Predict ${project.name}`, async ({ signal, progress }) => {
         try {
-          return await predictProject(project, request, { signal, onProgress: progress });
+          return await runPredictor(launchWorker, project, request, { signal, onProgress: progress });
         } finally {
           changed(project, 'predictions');
         }
