@@ -3,9 +3,10 @@
 // by a stand-in: once by a scripted crash, else by a real Node child process that runs the real
 // utility entry with a `process.parentPort` like Electron's.
 import assert from 'node:assert/strict';
-import { fork } from 'node:child_process';
+import { execFile, fork } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { PassThrough } from 'node:stream';
+import { promisify } from 'node:util';
 import { test } from 'node:test';
 import type { EventPayload } from '../app/contract/channels.js';
 import { EventBus } from '../app/contract/event-bus.js';
@@ -182,4 +183,15 @@ test("main's handlers for imports, model export and predictions delegate to util
   assert.ok(reread.images.every((image) => image.status === 'predicted' && image.prediction?.runId === runId), 'the host recorded each prediction');
   assert.equal(forks.length, 3, 'one utility process per job');
   await services.close();
+});
+
+test('the services main binds load neither TensorFlow.js nor onnxruntime: that work is the workers\'', async () => {
+  const services = new URL('../app/services/app-services.js', import.meta.url).href;
+  const probe = `
+    import { createRequire } from 'node:module';
+    await import(${JSON.stringify(services)});
+    const loaded = Object.keys(createRequire(import.meta.url).cache).filter((file) => /node_modules[\\\\/](@tensorflow|onnxruntime-node)[\\\\/]/.test(file));
+    console.log(JSON.stringify(loaded));`;
+  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', probe]);
+  assert.deepEqual(JSON.parse(stdout), []);
 });

@@ -1,5 +1,4 @@
 import type { HandlerRegistry } from '../contract/registry.js';
-import { importExternalModel } from '../inference/import-model.js';
 import { runPredictor } from '../inference/worker/predictor-host.js';
 import { runSegmenter } from '../inference/worker/segmenter-host.js';
 import type { WorkerLauncher } from '../jobs/worker-process.js';
@@ -37,5 +36,10 @@ export function registerInferenceChannels({ registry, jobs, projects, changed, l
       });
       return { jobId: job.id };
     })
-    .register('models.import', async ({ project: root, file, ...options }) => importExternalModel(await projects.get(root), file, options));
+    .register('models.import', async ({ project: root, file, ...options }) => {
+      // Loaded on first use: it brings in onnxruntime (and, through model files, TensorFlow.js),
+      // which the host, Electron's main process included, otherwise never loads.
+      const { importExternalModel } = await import('../inference/import-model.js');
+      return importExternalModel(await projects.get(root), file, options);
+    })
 }
