@@ -122,6 +122,15 @@ describe('studio UI end to end', { skip: !existsSync(CHROMIUM) && `${CHROMIUM} i
     await waitForMask(maskFile, original);
     await page.keyboard.press('Control+Shift+Z');
     await waitForMask(maskFile, painted);
+
+    // Two quick presses of → load the image two further on (the first load is abandoned).
+    await page.locator('.save[data-state="saved"]').waitFor();
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('ArrowRight');
+    await page.getByText(`3 of ${IMAGE_COUNT}`).waitFor();
+    await page.locator('.loading').waitFor({ state: 'detached' });
+    await page.keyboard.press('ArrowLeft');
+    await page.getByText(`2 of ${IMAGE_COUNT}`).waitFor();
   });
 
   it('refuses invalid training values with field errors, then trains and updates progress and charts', async () => {
