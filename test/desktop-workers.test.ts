@@ -141,7 +141,7 @@ test("main's handlers for imports, model export and predictions delegate to util
     forks.push(args ?? []);
     return nodeUtilityFork(modulePath, args, options);
   };
-  const services = createAppServices({ launchWorker: utilityWorkerLauncher(recordingFork) });
+  const services = createAppServices({ launchWorker: utilityWorkerLauncher(recordingFork), browseHome: dir });
   const ipc = new FakeIpcMain();
   bindContract(ipc as unknown as IpcMainLike, { registry: services.registry, isAppWindow: (id) => id === WINDOW_ID });
   const invoke = async (channel: string, payload: unknown) => {

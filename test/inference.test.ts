@@ -92,7 +92,8 @@ test('predictions.run: unlabelled images get predictions and mean confidence; hu
   const maskBytes = new Map(await Promise.all(project.images.filter((image) => image.mask).map(async (image) => [image.id, await fs.readFile(await project.resolve(image.mask!))] as const)));
   assert.equal(maskBytes.size, 3);
 
-  const services = createAppServices();
+  // The page may use the test's folder and the committed model, as if the host were started with --allow.
+  const services = createAppServices({ grants: { home: dir, roots: [CELLS_MODEL] } });
   t.after(() => services.close());
   const [clientEnd, hostEnd] = createMemoryTransportPair();
   serveContract(services.registry, hostEnd, services.events);
