@@ -11,6 +11,7 @@ import { benchSegmentScale } from './segment-scale.js';
 import { benchSegmentSpeed } from './segment-speed.js';
 import { benchStepMemory } from './step-memory.js';
 import { benchTrainGrid } from './train-grid.js';
+import { benchTrainMemory } from './train-memory.js';
 import { benchTrainSpeed } from './train-speed.js';
 
 const BENCHES: Record<string, () => Promise<BenchResult>> = {
@@ -20,6 +21,7 @@ const BENCHES: Record<string, () => Promise<BenchResult>> = {
   'segment-scale': benchSegmentScale,
   'onnx-check': benchOnnxCheck,
   'train-speed': benchTrainSpeed,
+  'train-memory': benchTrainMemory,
   'segment-speed': benchSegmentSpeed,
   accuracy: benchAccuracy,
   'step-memory': benchStepMemory,

@@ -16,9 +16,11 @@ const model = buildUnet(config, 1);
 const optimizer = createOptimizer({ optimizer: 'adam', learningRate: 1e-3, weightDecay: 0 });
 const loss = { classes: config.classes, classWeights: null };
 // A first step at a tiny size creates the optimizer's moments, which then stay between steps.
-trainStep(model, optimizer, randomBatch({ size: 1, height: 32, width: 32, channels: config.inputChannels, classes: config.classes }), loss, 1, 1e-3);
+await trainStep(model, optimizer, randomBatch({ size: 1, height: 32, width: 32, channels: config.inputChannels, classes: config.classes }), loss, 1, 1e-3);
 const residentBytes = tf.memory().numBytes;
 const images = randomBatch({ size: batch, height: size, width: size, channels: config.inputChannels, classes: config.classes, seed: 1 });
-const { peakBytes } = measureHeapPeak(tf.backend(), () => trainStep(model, optimizer, images, loss, 1, 1e-3));
+// The step's work is synchronous; only reading its loss back waits.
+const { result, peakBytes } = measureHeapPeak(tf.backend(), () => trainStep(model, optimizer, images, loss, 1, 1e-3));
+await result;
 const estimate = estimateStepMemory(config, { width: size, height: size }, batch);
 process.stdout.write(`${JSON.stringify({ measuredBytes: residentBytes + peakBytes, estimatedBytes: estimate.totalBytes })}\n`);

@@ -36,7 +36,7 @@ const outcome = await (async (): Promise<GridOutcome> => {
   const optimizer = createOptimizer({ optimizer: 'adam', learningRate: 1e-3, weightDecay: 0 });
   const started = performance.now();
   const batch = randomBatch({ size: cell.batch, height: cell.size, width: cell.size, channels: cell.channels });
-  const loss = trainStep(model, optimizer, batch, { classes: 2, classWeights: null }, 1, 1e-3, plan.microBatchSize);
+  const loss = await trainStep(model, optimizer, batch, { classes: 2, classWeights: null }, 1, 1e-3, plan.microBatchSize);
   if (!Number.isFinite(loss)) throw new Error(`loss ${loss}`);
   const seconds = (performance.now() - started) / 1000;
   return { status: 'ran', plan: describeBatchPlan(plan), seconds, heapMiB: new WasmHeap(tf.backend()).memory().buffer.byteLength / 2 ** 20 };

@@ -20,7 +20,7 @@ const optimizer = createOptimizer({ optimizer: 'adam', learningRate: 1e-3, weigh
 const times: number[] = [];
 for (let step = 0; step < warmup + steps; step++) {
   const started = performance.now();
-  trainStep(model, optimizer, batch, { classes: 2, classWeights: null }, null, 1e-3);
+  await trainStep(model, optimizer, batch, { classes: 2, classWeights: null }, null, 1e-3);
   if (step >= warmup) times.push((performance.now() - started) / 1000);
 }
 times.sort((a, b) => a - b);

@@ -85,7 +85,7 @@ describe('the training loop', () => {
     };
     // Dice 1, then 0.67 twice: epoch 1 stays the best and patience 2 ends training after epoch 3.
     const dice: Array<0 | 1 | 2> = [2, 1, 1, 1];
-    const ended = await runTrainingLoop(context, fixedBatches([randomBatch({ size: 2, height: 32, width: 32, channels: 1, seed: 1 }), randomBatch({ size: 2, height: 32, width: 32, channels: 1, seed: 2 })]), () => validationWithDice(dice[context.state.epoch]!), [learningRateSchedule(), recorder, earlyStopping()]);
+    const ended = await runTrainingLoop(context, fixedBatches([randomBatch({ size: 2, height: 32, width: 32, channels: 1, seed: 1 }), randomBatch({ size: 2, height: 32, width: 32, channels: 1, seed: 2 })]), async () => validationWithDice(dice[context.state.epoch]!), [learningRateSchedule(), recorder, earlyStopping()]);
     assert.equal(ended, 'stopped');
     assert.deepEqual(events, [
       'train begin',
@@ -103,7 +103,7 @@ describe('the training loop', () => {
     const steps: number[] = [];
     const cancelling = { ...context, signal: controller.signal, state: { ...context.state, epoch: 0 }, stopTraining: false };
     const stopAfterFirstStep: TrainingCallback = { onStepBegin: (_context, { step }) => (steps.push(step), step === 0 && controller.abort()) };
-    await assert.rejects(runTrainingLoop(cancelling, fixedBatches([randomBatch({ size: 2, height: 32, width: 32, channels: 1, seed: 3 }), randomBatch({ size: 2, height: 32, width: 32, channels: 1, seed: 4 })]), () => null, [stopAfterFirstStep]), { code: 'cancelled' });
+    await assert.rejects(runTrainingLoop(cancelling, fixedBatches([randomBatch({ size: 2, height: 32, width: 32, channels: 1, seed: 3 }), randomBatch({ size: 2, height: 32, width: 32, channels: 1, seed: 4 })]), async () => null, [stopAfterFirstStep]), { code: 'cancelled' });
     assert.deepEqual(steps, [0]);
   });
 });

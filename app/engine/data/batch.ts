@@ -1,5 +1,5 @@
+import { IGNORE_LABEL } from '../../contract/schemas.js';
 import type { InputSizing } from '../../contract/training.js';
-import { IGNORE_LABEL } from '../../masks/label-map.js';
 import { UNET_SIZE_MULTIPLE } from '../model/build-unet.js';
 import { sizedDimensions } from './load-samples.js';
 import type { TrainingSample } from './training-sample.js';

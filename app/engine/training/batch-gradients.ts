@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Batch } from '../data/batch.js';
 import { leanVariableGrads } from './lean-gradients.js';
-import { LOSS_SUM_NAMES, type LossOptions, type LossSums, lossFromSums, lossSums, segmentationLoss } from './loss.js';
+import { LOSS_SUM_NAMES, type LossOptions, type LossSumTensors, lossOfSumTensors, lossSumTensors, segmentationLoss } from './loss.js';
 
 export interface GradientOptions {
   /** Images per forward and backward pass; the batch is split when it has more. */
@@ -41,12 +41,12 @@ export function batchGradients(model: tf.LayersModel, batch: Batch, loss: LossOp
     }, variables);
   }
   const parts = microBatches(batch, options.microBatchSize);
-  const sumsOf = (part: Batch): LossSums => {
+  const sumsOf = (part: Batch): LossSumTensors => {
     const { images, labels } = batchTensors(part);
-    return lossSums(logitsOf(images), labels, loss);
+    return lossSumTensors(logitsOf(images), labels, loss);
   };
   const totals = keepingMovingStatistics(model, () => addUp(parts.map((part) => () => tf.tidy(() => sumsOf(part)))));
-  const { value, grads: sumGradients } = tf.valueAndGrads((...sums: tf.Tensor[]) => lossFromSums(namedSums(sums), loss))(LOSS_SUM_NAMES.map((name) => totals[name]));
+  const { value, grads: sumGradients } = tf.valueAndGrads((...sums: tf.Tensor[]) => lossOfSumTensors(namedSums(sums)))(LOSS_SUM_NAMES.map((name) => totals[name]));
   const share = (part: Batch) =>
     leanVariableGrads(() => {
       const sums = sumsOf(part);
@@ -95,8 +95,8 @@ function addUp<Map extends Record<string, tf.Tensor>>(parts: ReadonlyArray<() =>
   return sum!;
 }
 
-function namedSums(sums: readonly tf.Tensor[]): LossSums {
-  return Object.fromEntries(LOSS_SUM_NAMES.map((name, k) => [name, sums[k]!])) as unknown as LossSums;
+function namedSums(sums: readonly tf.Tensor[]): LossSumTensors {
+  return Object.fromEntries(LOSS_SUM_NAMES.map((name, k) => [name, sums[k]!])) as unknown as LossSumTensors;
 }
 
 /** Runs `work` and puts the model's non-trainable weights (batch-norm moving averages) back as they were. */

@@ -12,9 +12,9 @@ export function decayableVariables(model: tf.LayersModel): tf.Variable[] {
 /**
  * One optimisation step: loss and gradients (in micro-batches of `microBatchSize` when the batch is
  * larger), clipping to a global norm, the update, and AdamW's decoupled decay. Every intermediate
- * tensor is released; only the loss value leaves.
+ * tensor is released; only the loss value leaves. The loss is read asynchronously: the webgpu backend cannot read GPU memory synchronously in Node.
  */
-export function trainStep(
+export async function trainStep(
   model: tf.LayersModel,
   optimizer: SteppableOptimizer,
   batch: Batch,
@@ -22,7 +22,7 @@ export function trainStep(
   clipNorm: number | null,
   learningRate: number,
   microBatchSize = batch.size,
-): number {
+): Promise<number> {
   optimizer.setLearningRate(learningRate);
   const value = tf.tidy(() => {
     const { value: lossValue, grads } = batchGradients(model, batch, loss, { microBatchSize, training: true });
@@ -30,9 +30,11 @@ export function trainStep(
     return lossValue;
   });
   optimizer.decayWeights(decayableVariables(model), learningRate);
-  const result = value.dataSync()[0]!;
-  value.dispose();
-  return result;
+  try {
+    return (await value.data())[0]!;
+  } finally {
+    value.dispose();
+  }
 }
 
 function clipByGlobalNorm(grads: tf.NamedTensorMap, clipNorm: number): tf.NamedTensorMap {

@@ -6,7 +6,7 @@ import { createRandom } from '../../random/prng.js';
 import { initialiseBackend } from '../backend/select-backend.js';
 import { trainingImageSize } from '../data/batch.js';
 import { BatchPrefetcher } from '../data/batch-prefetcher.js';
-import { loadSamples } from '../data/load-samples.js';
+import { sampleFiles } from '../data/load-samples.js';
 import { backendMemory } from '../memory/backend-memory.js';
 import { planBatch } from '../memory/batch-plan.js';
 import { buildUnet } from '../model/build-unet.js';
@@ -62,19 +62,20 @@ async function trainOn(backend: BackendName, options: TrainingOptions): Promise<
   if (trainEntries.length === 0) {
     throw new AppError('invalid_input', `Project ${project.name} has no labelled images to train on (validation takes ${config.settings.validationPercent}%).`);
   }
-  // Refuses, before any image is loaded, a step that cannot fit even one image.
+  // Refuses, before any image is read, a step that cannot fit even one image.
   const imageSize = trainingImageSize(trainEntries, config.settings.sizing, config.settings.patchSize);
   const batchPlan = planBatch(config.model, config.settings.batchSize, imageSize, backend, backendMemory(backend));
   await run.update({ batchPlan });
 
-  const channels = config.model.inputChannels;
-  const trainSamples = await loadSamples(project, trainEntries, channels, config.settings.sizing, signal);
-  const valSamples = await loadSamples(project, valEntries, channels, config.settings.sizing, signal);
-  await run.update({ trainImages: trainSamples.length, valImages: valSamples.length });
+  const trainFiles = await sampleFiles(project, trainEntries);
+  const valFiles = await sampleFiles(project, valEntries);
+  await run.update({ trainImages: trainFiles.length, valImages: valFiles.length });
 
   const model = buildUnet(config.model, config.settings.seed);
   const optimizer = createOptimizer(config.settings);
-  const prefetcher = new BatchPrefetcher(trainSamples);
+  const maxPixels = project.settings.maxImagePixels;
+  const format = { channels: config.model.inputChannels, sizing: config.settings.sizing, maxPixels };
+  const prefetcher = new BatchPrefetcher({ files: trainFiles, format, cacheBytes: config.settings.cacheMiB * 2 ** 20 });
   try {
     const { randomState, ...state } = await startingState(run, config, model, optimizer.optimizer, options.resume);
     const loss = { classes: config.model.classes, classWeights: config.settings.classWeights };
@@ -91,8 +92,13 @@ async function trainOn(backend: BackendName, options: TrainingOptions): Promise<
       learningRate: config.settings.learningRate,
       stopTraining: false,
     };
-    const batches = shuffledEpochs(prefetcher, trainSamples.length, config.settings, context.random);
-    const evaluate = () => (valSamples.length ? validate(model, valSamples, loss, VALIDATION_PICTURES, signal) : null);
+    const batches = shuffledEpochs(prefetcher, trainFiles.length, config.settings, context.random);
+    const evaluate = async () => {
+      if (valFiles.length === 0) return null;
+      const validation = await validate(model, valFiles, { config, classes: project.classes, maxPixels, loss, pictureCount: VALIDATION_PICTURES, signal });
+      // Masks that are all "ignore" give no metric at all (not a perfect one): reported as no labelled pixels.
+      return validation.matrix.labelledPixels() > 0 ? validation : null;
+    };
     // In this order: the schedule's state and the metrics line before the checkpoint, the
     // checkpoint before the best model (crash safety), reports once the epoch's files exist.
     const ended = await runTrainingLoop(context, batches, evaluate, [

@@ -21,8 +21,8 @@ export interface TrainingContext {
   /** Shuffling order; continues across epochs and resumes. */
   readonly random: Random;
   readonly signal: AbortSignal;
-  /** One optimisation step on a batch at the context's learning rate; returns the batch's loss. */
-  runStep(batch: Batch): number;
+  /** One optimisation step on a batch at the context's learning rate; resolves to the batch's loss. */
+  runStep(batch: Batch): Promise<number>;
   /** The last finished epoch (0 before the first), the schedule's state and the best epoch so far. */
   state: Omit<CheckpointState, 'randomState'>;
   /** Set by the schedule before every step. */

@@ -22,7 +22,7 @@ export interface EpochBatches {
 export async function runTrainingLoop(
   context: TrainingContext,
   batches: EpochBatches,
-  evaluate: () => ValidationResult | null,
+  evaluate: () => Promise<ValidationResult | null>,
   callbacks: readonly TrainingCallback[],
 ): Promise<'completed' | 'stopped'> {
   for (const callback of callbacks) await callback.onTrainBegin?.(context);
@@ -34,16 +34,16 @@ export async function runTrainingLoop(
     for (let step = 0; step < steps; step++) {
       for (const callback of callbacks) callback.onStepBegin?.(context, { epoch, step, steps });
       const batch = await batches.next();
-      lossSum += context.runStep(batch);
+      lossSum += await context.runStep(batch);
       imagesDone += batch.size;
-      // A step runs synchronously; yielding lets a cancel message in. At most one step of work is lost.
+      // Yielding lets a cancel message in (a step's own wait may be a microtask). At most one step of work is lost.
       await new Promise((resolve) => setImmediate(resolve));
       if (context.signal.aborted) throw cancelledError();
       const seconds = (performance.now() - started) / 1000;
       for (const callback of callbacks) callback.onStepEnd?.(context, { epoch, step: step + 1, steps, loss: lossSum / (step + 1), imagesDone, images, seconds });
     }
     const seconds = (performance.now() - started) / 1000;
-    const validation = evaluate();
+    const validation = await evaluate();
     const valDice = validation ? validation.matrix.meanForegroundDice() : null;
     const improved = valDice !== null ? context.state.bestValDice === null || valDice > context.state.bestValDice : true;
     context.state = { ...context.state, epoch, ...(improved ? { bestEpoch: epoch, bestValDice: valDice } : {}) };

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 
-import type { KernelReplacement } from './kernel-replacement.js';
+import type { KernelReplacement } from '../kernel-registration.js';
 import { WasmHeap } from './wasm-heap.js';
 
 /**

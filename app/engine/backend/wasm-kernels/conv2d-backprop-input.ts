@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 
 import { runWasmKernel, transposeOnWasm } from './wasm-kernel-calls.js';
-import type { KernelReplacement } from './kernel-replacement.js';
+import type { KernelReplacement } from '../kernel-registration.js';
 import { WasmHeap } from './wasm-heap.js';
 
 /**

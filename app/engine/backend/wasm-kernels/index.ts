@@ -1,11 +1,11 @@
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 
+import { installKernels, type KernelReplacement } from '../kernel-registration.js';
 import { batchNormTrainingBackwardConfig, batchNormTrainingForwardConfig } from './batch-norm-training.js';
 import { concatReplacement, splitVReplacement } from './concat-and-split.js';
 import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputReplacement } from './conv2d-backprop-input.js';
-import type { KernelReplacement } from './kernel-replacement.js';
 import { meanReplacement, sumReplacement } from './leading-axes-reduction.js';
 import { maxPoolGradReplacement } from './max-pool-grad.js';
 import { sharedIdentityReplacement } from './shared-identity.js';
@@ -38,29 +38,10 @@ const replacements: KernelReplacement[] = [
   sharedIdentityReplacement,
 ];
 
-/** Our replacement configs, so that registering twice does not wrap a replacement in another. */
-const installed = new WeakSet<tf.KernelConfig>();
-
 /**
  * Registers the missing training kernels and the faster replacements for the wasm backend.
- * Idempotent: kernels already present (ours from an earlier call, or native ones in a future
- * tfjs) are left alone. Returns the names registered by this call.
+ * Idempotent (see installKernels). Returns the names registered by this call.
  */
 export function registerWasmTrainingKernels(): string[] {
-  const registered: string[] = [];
-  for (const config of [...missingKernels, ...ownKernels]) {
-    if (tf.getKernel(config.kernelName, 'wasm') !== undefined) continue;
-    tf.registerKernel(config);
-    registered.push(config.kernelName);
-  }
-  for (const { kernelName, replace } of replacements) {
-    const original = tf.getKernel(kernelName, 'wasm');
-    if (original === undefined || installed.has(original)) continue;
-    const faster = replace(original);
-    installed.add(faster);
-    tf.unregisterKernel(kernelName, 'wasm');
-    tf.registerKernel(faster);
-    registered.push(kernelName);
-  }
-  return registered;
+  return installKernels('wasm', [...missingKernels, ...ownKernels], replacements);
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 
-import type { KernelReplacement } from './kernel-replacement.js';
+import type { KernelReplacement } from '../kernel-registration.js';
 
 /**
  * Identity that shares its input's memory (reference-counted, as the cpu backend's does and the

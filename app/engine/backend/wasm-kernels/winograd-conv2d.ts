@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 
 import { simdKernelsFor, WINOGRAD_SCRATCH_FLOATS } from '../wasm-simd/simd-kernels.js';
-import type { KernelReplacement } from './kernel-replacement.js';
+import type { KernelReplacement } from '../kernel-registration.js';
 import { WasmHeap } from './wasm-heap.js';
 
 /**
