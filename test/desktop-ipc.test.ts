@@ -8,7 +8,6 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
 import { eventChannels, requestChannels } from '../app/contract/channels.js';
-import type { Envelope } from '../app/contract/envelope.js';
 import { EventBus } from '../app/contract/event-bus.js';
 import { HandlerRegistry, type HandlerContext } from '../app/contract/registry.js';
 import { createAppServices } from '../app/services/app-services.js';
@@ -16,54 +15,10 @@ import { electronDialogs, type DialogApi } from '../main/dialogs.js';
 import { bindContract, forwardEvents, type IpcMainLike } from '../main/ipc-binding.js';
 import { CANCEL_CHANNEL, preloadArguments } from '../main/preload-arguments.js';
 import { mainWindowOptions } from '../main/secure-window.js';
+import { type Frame, FakeIpcMain, type SenderEvent, WINDOW_ID, appFrame, fromMainFrame } from './support/fake-ipc-main.js';
 import { tempDir } from './support/temp-dir.js';
 
 const PRELOAD = fileURLToPath(new URL('../main/preload.cjs', import.meta.url));
-
-type Listener = (event: unknown, ...args: unknown[]) => unknown;
-
-/** Stand-in for ipcMain: records handlers and lets the test play the renderer. */
-class FakeIpcMain {
-  readonly handlers = new Map<string, Listener>();
-  readonly listeners = new Map<string, Listener>();
-  handle(channel: string, listener: Listener) {
-    assert.ok(!this.handlers.has(channel), `${channel} bound twice`);
-    this.handlers.set(channel, listener);
-  }
-  removeHandler(channel: string) {
-    this.handlers.delete(channel);
-  }
-  on(channel: string, listener: Listener) {
-    this.listeners.set(channel, listener);
-    return this;
-  }
-  removeListener(channel: string) {
-    this.listeners.delete(channel);
-    return this;
-  }
-  invoke(channel: string, event: SenderEvent, ...args: unknown[]): Promise<Envelope<unknown>> {
-    return this.handlers.get(channel)!(event, ...args) as Promise<Envelope<unknown>>;
-  }
-}
-
-interface Frame {
-  url: string;
-  origin: string;
-  parent: Frame | null;
-}
-interface SenderEvent {
-  sender: { id: number; mainFrame: Frame };
-  senderFrame: Frame | null;
-}
-
-const WINDOW_ID = 7;
-function appFrame(): Frame {
-  return { url: 'app://studio/index.html?project=x', origin: 'app://studio', parent: null };
-}
-function fromMainFrame(): SenderEvent {
-  const frame = appFrame();
-  return { sender: { id: WINDOW_ID, mainFrame: frame }, senderFrame: frame };
-}
 
 /** Messages that must be refused, each with why. */
 function untrustedSenders(): Array<[string, SenderEvent]> {

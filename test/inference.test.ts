@@ -10,7 +10,6 @@ import { ImportRequest } from '../app/contract/schemas.js';
 import { generateSynthetic } from '../app/dataset/synthetic.js';
 import { importImages } from '../app/dataset/import-images.js';
 import { cleanUpLabels } from '../app/inference/clean-up.js';
-import { importExternalModel } from '../app/inference/import-model.js';
 import { segmentImage } from '../app/inference/segment-image.js';
 import { blendRamp, planAxis } from '../app/inference/tile-plan.js';
 import { readRaster } from '../app/imaging/read-image.js';
@@ -90,15 +89,17 @@ test('predictions.run: unlabelled images get predictions and mean confidence; hu
   const project = await tinyProject(dir, { count: 3, size: 64 });
   const unlabelled = await generateSynthetic({ outDir: path.join(dir, 'more'), count: 3, width: 64, height: 80, seed: 7 });
   await importImages(project, ImportRequest.parse({ project: project.root, images: [unlabelled.imagesDir] }));
-  await importExternalModel(project, CELLS_MODEL, { classes: ['cell'], normalisation: 'unit', name: 'torch' });
   const maskBytes = new Map(await Promise.all(project.images.filter((image) => image.mask).map(async (image) => [image.id, await fs.readFile(await project.resolve(image.mask!))] as const)));
   assert.equal(maskBytes.size, 3);
 
-  const services = createAppServices();
+  // The page may use the test's folder and the committed model, as if the host were started with --allow.
+  const services = createAppServices({ grants: { home: dir, roots: [CELLS_MODEL] } });
   t.after(() => services.close());
   const [clientEnd, hostEnd] = createMemoryTransportPair();
   serveContract(services.registry, hostEnd, services.events);
   const client = new ContractClient(clientEnd);
+  const imported = unwrap(await client.invoke('models.import', { project: project.root, file: CELLS_MODEL, classes: ['cell'], normalisation: 'unit', name: 'torch' }));
+  assert.deepEqual(imported.model.classes.map((entry) => entry.name), ['background', 'cell']);
   const { jobId } = unwrap(await client.invoke('predictions.run', { project: project.root, model: 'torch' }));
   const result = await new Promise<{ ok: boolean; value?: { predicted: number; humanLabelled: number }; error?: unknown }>((resolve) =>
     client.on('job.finished', (event) => event.jobId === jobId && resolve(event.result as never)),

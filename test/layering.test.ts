@@ -26,12 +26,16 @@ function target(file: string, specifier: string): string {
 
 // The architecture's dependency direction: renderer -> app/contract (and the editor core) only;
 // main -> app, never the renderer; app -> neither.
-test('the renderer imports only the contract and the editor core (and browser libraries), never Node or other app code', async () => {
+test('the renderer imports only the contract and the DOM-free view cores (editor, run monitor; and browser libraries), never Node or other app code', async () => {
   for (const file of await sourceFiles('renderer/src')) {
     for (const specifier of await importsOf(file)) {
       const landing = target(file, specifier);
       const allowed =
-        landing.startsWith('renderer/') || landing.startsWith('app/contract/') || landing.startsWith('app/editor/') || /^(svelte|konva|zod|uplot)(\/|$)/.test(landing);
+        landing.startsWith('renderer/') ||
+        landing.startsWith('app/contract/') ||
+        landing.startsWith('app/editor/') ||
+        landing.startsWith('app/monitor/') ||
+        /^(svelte|konva|zod|uplot)(\/|$)/.test(landing);
       assert.ok(allowed, `${file} imports ${specifier}`);
     }
   }
@@ -42,6 +46,15 @@ test('the contract is pure: zod and itself only, so it runs in a browser', async
     for (const specifier of await importsOf(file)) {
       const landing = target(file, specifier);
       assert.ok(landing.startsWith('app/contract/') || landing === 'zod', `${file} imports ${specifier}`);
+    }
+  }
+});
+
+test('the run monitor is plain TypeScript over the contract: no DOM libraries, no Node', async () => {
+  for (const file of await sourceFiles('app/monitor')) {
+    for (const specifier of await importsOf(file)) {
+      const landing = target(file, specifier);
+      assert.ok(landing.startsWith('app/monitor/') || landing.startsWith('app/contract/'), `${file} imports ${specifier}`);
     }
   }
 });

@@ -7,20 +7,16 @@ import { test } from 'node:test';
 import { ContractClient } from '../app/contract/client.js';
 import { createMemoryTransportPair } from '../app/contract/memory-transport.js';
 import { serveContract } from '../app/contract/server.js';
-import { TrainRequest } from '../app/contract/training.js';
-import { initialiseBackend } from '../app/engine/backend/select-backend.js';
-import { buildUnet } from '../app/engine/model/build-unet.js';
-import { saveLayersModel } from '../app/engine/model/model-files.js';
-import { prepareRun } from '../app/engine/training/prepare-run.js';
-import type { Project } from '../app/project/project.js';
 import { createAppServices } from '../app/services/app-services.js';
 import { RecentProjects } from '../app/settings/recent-projects.js';
 import { parseJson, runCli } from './support/run-cli.js';
 import { tempDir } from './support/temp-dir.js';
-import { TINY_SETTINGS, tinyProject } from './support/tiny-project.js';
+import { tinyProject } from './support/tiny-project.js';
+import { untrainedRun } from './support/untrained-run.js';
 
+/** Services as browser mode sets them up, with the test's temp folder as the home the page may use. */
 function connect(settingsDir: string) {
-  const services = createAppServices({ settingsDir });
+  const services = createAppServices({ settingsDir, browseHome: path.dirname(settingsDir) });
   const [clientEnd, hostEnd] = createMemoryTransportPair();
   serveContract(services.registry, hostEnd, services.events);
   return { services, client: new ContractClient(clientEnd) };
@@ -98,25 +94,11 @@ test('the model in use is stored in the project: it must exist, and every host r
   assert.equal(cleared.ok && cleared.value.modelInUse, null);
 });
 
-/** A run whose best model is an untrained U-Net: enough to be chosen and exported. */
-async function runWithModel(project: Project): Promise<string> {
-  const { run } = await prepareRun(project, TrainRequest.parse({ project: project.root, model: { base: 8 }, settings: TINY_SETTINGS }));
-  const config = run.summary.config;
-  const network = buildUnet(config.model);
-  await saveLayersModel(network, run.modelDir, {
-    unetStudio: { runId: run.id, epoch: 1, valDice: 0.5, model: config.model, sizing: config.settings.sizing, classes: project.classes.slice(0, config.model.classes) },
-  });
-  network.dispose();
-  await run.update({ modelPath: `runs/${run.id}/model`, epochsDone: 1, bestEpoch: 1, bestValDice: 0.5 });
-  return run.id;
-}
-
 test('the CLI exports the model in use chosen through the contract, not the newest run', async (t) => {
   const dir = await tempDir(t);
-  await initialiseBackend('wasm');
   const project = await tinyProject(dir, { count: 4 });
-  const chosen = await runWithModel(project);
-  const newest = await runWithModel(project);
+  const chosen = await untrainedRun(project);
+  const newest = await untrainedRun(project);
   assert.notEqual(chosen, newest);
   const { client } = connect(path.join(dir, 'settings'));
   const set = await client.invoke('project.setModelInUse', { project: project.root, model: chosen });

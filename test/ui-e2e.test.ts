@@ -122,6 +122,15 @@ describe('studio UI end to end', { skip: !existsSync(CHROMIUM) && `${CHROMIUM} i
     await waitForMask(maskFile, original);
     await page.keyboard.press('Control+Shift+Z');
     await waitForMask(maskFile, painted);
+
+    // Two quick presses of → load the image two further on (the first load is abandoned).
+    await page.locator('.save[data-state="saved"]').waitFor();
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('ArrowRight');
+    await page.getByText(`3 of ${IMAGE_COUNT}`).waitFor();
+    await page.locator('.loading').waitFor({ state: 'detached' });
+    await page.keyboard.press('ArrowLeft');
+    await page.getByText(`2 of ${IMAGE_COUNT}`).waitFor();
   });
 
   it('refuses invalid training values with field errors, then trains and updates progress and charts', async () => {
@@ -176,7 +185,10 @@ describe('studio UI end to end', { skip: !existsSync(CHROMIUM) && `${CHROMIUM} i
     assert.deepEqual(await page.getByRole('radiogroup', { name: 'Format' }).getByRole('radio').evaluateAll((radios) => radios.map((radio) => radio.getAttribute('value'))), ['onnx', 'tfjs', 'bioimageio', 'triton']);
     await page.getByRole('radio', { name: /bioimage\.io package/ }).check();
     await page.locator('#model-out').fill(path.join(out, 'cells.zip'));
+    // The package's model card (cells.md) would replace the ONNX export's: the page asks first.
+    const asked = new Promise<string>((resolve) => page.once('dialog', (dialog) => void dialog.accept().then(() => resolve(dialog.message()))));
     await page.getByRole('button', { name: 'Export bioimage.io package' }).click();
+    assert.match(await asked, /cells\.md exists already[\s\S]*Replace it\?/);
     await page.getByText(/cells\.zip/).waitFor({ timeout: 60_000 });
     assert.ok((await readdir(out)).includes('cells.zip'));
     assert.deepEqual(problems, []);

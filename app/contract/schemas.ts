@@ -53,6 +53,16 @@ export function projectPath(folder: string) {
     });
 }
 
+export const ImagePrediction = z.object({
+  file: projectPath('predictions'),
+  /** Mean over pixels of the winning class's probability: sort ascending to review the least sure first. */
+  meanConfidence: z.number().min(0).max(1),
+  /** The run (or imported model name) that predicted it. */
+  runId: z.string(),
+  at: z.string(),
+});
+export type ImagePrediction = z.infer<typeof ImagePrediction>;
+
 export const ImageEntry = z.object({
   id: SafeName,
   /** Path inside the project folder, always with forward slashes. */
@@ -74,20 +84,9 @@ export const ImageEntry = z.object({
   mask: projectPath('masks').nullable(),
   addedAt: z.string(),
   /** The latest model prediction (predictions/<id>.png), kept apart from any human mask. */
-  prediction: z
-    .object({
-      file: projectPath('predictions'),
-      /** Mean over pixels of the winning class's probability: sort ascending to review the least sure first. */
-      meanConfidence: z.number().min(0).max(1),
-      /** The run (or imported model name) that predicted it. */
-      runId: z.string(),
-      at: z.string(),
-    })
-    .nullable()
-    .optional(),
+  prediction: ImagePrediction.nullable().optional(),
 });
 export type ImageEntry = z.infer<typeof ImageEntry>;
-export type ImagePrediction = NonNullable<ImageEntry['prediction']>;
 
 export const ProjectSettings = z.object({
   /** Decompression-bomb guard: images with more pixels are refused. */

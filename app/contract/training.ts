@@ -163,3 +163,4 @@ export const TrainRequest = z.object({
 export type TrainRequest = z.output<typeof TrainRequest>;
 
 export const TrainEpochEvent = z.object({ jobId: z.string(), runId: z.string(), record: EpochRecord });
+export type TrainEpochEvent = z.infer<typeof TrainEpochEvent>;

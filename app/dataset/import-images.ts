@@ -18,6 +18,12 @@ import { planMatches } from './match-masks.js';
 import { makeFolder } from '../files/make-folder.js';
 import { displayName, hasEscapedBytes } from '../files/file-name.js';
 
+/**
+ * Where imported images go: the project itself (CLI, tests), or an import worker's view of it whose
+ * new entries the host adds to project.json (dataset/worker/importer-process.ts).
+ */
+export type ImportTarget = Pick<Project, 'root' | 'classes' | 'settings' | 'images' | 'resolve' | 'uniqueImageId' | 'addImages' | 'claimWrites' | 'takeCleanupNotice'>;
+
 export interface ImportCallbacks {
   signal?: AbortSignal;
   onProgress?(done: number, total: number, message: string): void;
@@ -49,11 +55,16 @@ export async function planImport(request: ImportRequest, signal?: AbortSignal): 
   return { pairs, unmatchedMasks, problems: [...images.problems, ...masks.problems, ...rois.problems] };
 }
 
+/** What taking the project's write lock tidied up, as an import warning. */
+export function cleanupWarning(root: string, notice: string): FileProblem {
+  return { file: root, code: 'cleaned_up', message: `${root}: ${notice}` };
+}
+
 /**
  * Imports images (and their masks) into a project. Each file is validated on its own: a broken image
  * or mask is reported and skipped while the rest imports, and project.json stays valid throughout.
  */
-export async function importImages(project: Project, request: ImportRequest, callbacks: ImportCallbacks = {}): Promise<ImportReport> {
+export async function importImages(project: ImportTarget, request: ImportRequest, callbacks: ImportCallbacks = {}): Promise<ImportReport> {
   const started = performance.now();
   const { signal } = callbacks;
   await project.claimWrites();
@@ -65,7 +76,7 @@ export async function importImages(project: Project, request: ImportRequest, cal
     labelled: 0,
     unlabelled: 0,
     skipped: [...plan.problems],
-    warnings: cleanup ? [{ file: project.root, code: 'cleaned_up', message: `${project.root}: ${cleanup}` }] : [],
+    warnings: cleanup ? [cleanupWarning(project.root, cleanup)] : [],
     unmatchedMasks: plan.unmatchedMasks,
     durationMs: 0,
   };
@@ -125,7 +136,7 @@ interface PairContext {
   signal: AbortSignal | undefined;
 }
 
-async function importPair(project: Project, request: ImportRequest, pair: ImportPlan['pairs'][number], context: PairContext): Promise<ImageEntry[]> {
+async function importPair(project: ImportTarget, request: ImportRequest, pair: ImportPlan['pairs'][number], context: PairContext): Promise<ImageEntry[]> {
   const maxPixels = request.maxPixels ?? project.settings.maxImagePixels;
   const bytes = await readRegularFile(pair.image, { ...DATA_FILE, errorCode: 'invalid_image' });
   const contentHash = createHash('sha256').update(bytes).digest('hex');

@@ -9,7 +9,9 @@ import { type NativeDialogs, registerDialogChannels } from './dialog-services.js
 import { exportDataset } from '../dataset/export-dataset.js';
 import { TrainingService } from '../engine/training-service.js';
 import { forkWorker, type WorkerLauncher } from '../jobs/worker-process.js';
-import { importImages, planImport } from '../dataset/import-images.js';
+import { planImport } from '../dataset/import-images.js';
+import { runImporter } from '../dataset/worker/importer-host.js';
+import { runExporter } from '../export/worker/exporter-host.js';
 import { readRaster } from '../imaging/read-image.js';
 import { writeThumbnail } from '../imaging/thumbnail.js';
 import { JobManager } from '../jobs/job-manager.js';
@@ -35,7 +37,10 @@ export interface AppServices {
 }
 
 export interface AppServicesOptions {
-  /** How worker processes (training, batch segmentation) start: child_process.fork by default, Electron's utilityProcess on the desktop. */
+  /**
+   * How worker processes start (training, batch segmentation, predictions, imports, model export):
+   * child_process.fork by default, Electron's utilityProcess on the desktop.
+   */
   launchWorker?: WorkerLauncher;
   /** The root of the browser-mode folder browser (default: the user's home); tests use a temp folder. */
   browseHome?: string;
@@ -58,7 +63,8 @@ export function createAppServices(options: AppServicesOptions = {}): AppServices
   const projects = new OpenProjects((project) => grants.allow(project.root, 'Project'));
   const recent = new RecentProjects(options.settingsDir ?? null);
   const registry = new HandlerRegistry(describeFileError);
-  const training = new TrainingService(jobs, events, projects, options.launchWorker);
+  const launchWorker = options.launchWorker ?? forkWorker;
+  const training = new TrainingService(jobs, events, projects, launchWorker);
   const changed = (project: Project, reason: string) => events.emit('project.changed', { project: project.root, reason });
 
   /** Opening or creating a project puts it first among the recent ones. */
@@ -100,7 +106,7 @@ export function createAppServices(options: AppServicesOptions = {}): AppServices
       const project = await projects.get(request.project);
       const job = jobs.start('import', `Import into ${project.name}`, async ({ signal, progress }) => {
         try {
-          return await importImages(project, request, { signal, onProgress: progress });
+          return await runImporter(launchWorker, project, request, { signal, onProgress: progress });
         } finally {
           changed(project, 'import');
         }
@@ -118,16 +124,13 @@ export function createAppServices(options: AppServicesOptions = {}): AppServices
     .register('train.start', async (request) => training.start(request))
     .register('runs.list', async ({ project }) => training.runs(project))
     .register('runs.metrics', async ({ project, runId }) => training.metrics(project, runId))
-    .register('model.export', async ({ project: root, ...request }) => {
-      // Loaded on first use: it brings in TensorFlow.js, which the host does not need otherwise.
-      const { exportModel } = await import('../export/export-model.js');
-      const project = await projects.get(root);
-      await grants.check(request.out);
-      return exportModel(project, request);
+    .register('model.export', async (request, { signal }) => {
+      const project = await projects.get(request.project);
+      return runExporter(launchWorker, { ...request, project: project.root, out: await grants.check(request.out) }, signal);
     })
     .register('jobs.list', async () => jobs.list())
     .register('jobs.cancel', async ({ jobId }) => ({ cancelled: jobs.cancel(jobId) }));
-  registerInferenceChannels({ registry, jobs, projects, grants, changed, launchWorker: options.launchWorker ?? forkWorker });
+  registerInferenceChannels({ registry, jobs, projects, grants, changed, launchWorker });
   registerStudioChannels({ registry, events, projects, grants });
   if (options.dialogs) registerDialogChannels(registry, options.dialogs, grants);
 
