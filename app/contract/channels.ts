@@ -83,6 +83,7 @@ export const requestChannels = {
     ProjectSummary,
   ),
   /** The model segmentation, predictions and export default to: a run id, an imported model's name, or null. */
+  'project.setScribble': request(z.object({ project: z.string().min(1), scribble: z.boolean() }), ProjectSummary),
   'project.setModelInUse': request(z.object({ project: z.string().min(1), model: z.string().min(1).nullable() }), ProjectSummary),
   /** Projects opened lately (on any start page or the desktop menu), newest first. */
   'recent.list': request(z.object({}), z.array(RecentProject)),

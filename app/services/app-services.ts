@@ -83,6 +83,12 @@ export function createAppServices(options: AppServicesOptions = {}): AppServices
       changed(project, 'classes');
       return project.summary();
     })
+    .register('project.setScribble', async ({ project: root, scribble }) => {
+      const project = await projects.get(root);
+      await project.setScribble(scribble);
+      changed(project, 'settings');
+      return project.summary();
+    })
     .register('project.setModelInUse', async ({ project: root, model }) => {
       const project = await projects.get(root);
       if (model !== null) await assertProjectModel(project, model);

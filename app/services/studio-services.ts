@@ -43,10 +43,11 @@ export function registerStudioChannels({ registry, events, projects, grants }: S
       grants.allow(demo.folder, 'Demo');
       return { folder: demo.folder, project: demo.project.root, newImages: demo.newImagesDir, labelled: demo.report.labelled };
     })
-    .register('images.update', async ({ project: root, ids, split, addTags, removeTags }) => {
+    .register('images.update', async ({ project: root, ids, split, scribble, addTags, removeTags }) => {
       const project = await projects.get(root);
       const updated = await project.updateImages(ids, (entry) => ({
         ...(split ? { split } : {}),
+        ...(scribble === undefined ? {} : { scribble }),
         tags: [...new Set([...entry.tags.filter((tag) => !removeTags.includes(tag)), ...addTags])],
       }));
       events.emit('project.changed', { project: project.root, reason: 'images' });
