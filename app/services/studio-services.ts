@@ -20,10 +20,12 @@ export interface StudioServiceDeps {
   projects: OpenProjects;
   /** The folders paths from the page may name (the folder browser shows them too). */
   grants: PathGrants;
+  /** A mask was saved through the editor (live assist reads it again). */
+  maskSaved(project: string, imageId: string): void;
 }
 
 /** Binds the channels behind the studio UI (folder browser, demo, dataset edits, editor, training form). */
-export function registerStudioChannels({ registry, events, projects, grants }: StudioServiceDeps): void {
+export function registerStudioChannels({ registry, events, projects, grants, maskSaved }: StudioServiceDeps): void {
   const folders = new FolderBrowser(() => grants.list());
   const masks = new MaskService();
   const browseRoots = async (project: string | undefined) => (project ? [{ label: 'Project', path: (await projects.get(project)).root }] : []);
@@ -59,6 +61,7 @@ export function registerStudioChannels({ registry, events, projects, grants }: S
       const project = await projects.get(root);
       const image = await masks.patch(project, id, tiles);
       events.emit('project.changed', { project: project.root, reason: 'mask' });
+      maskSaved(project.root, id);
       return { image, tiles: tiles.length };
     })
     .register('predictions.get', async ({ project, id }) => masks.prediction(await projects.get(project), id))
