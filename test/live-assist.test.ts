@@ -3,17 +3,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { deflateSync, inflateSync } from 'node:zlib';
-import { ContractClient } from '../app/contract/client.js';
 import { unwrap } from '../app/contract/envelope.js';
 import type { LivePrediction, LiveStatus } from '../app/contract/live.js';
-import { createMemoryTransportPair } from '../app/contract/memory-transport.js';
 import { ImportRequest } from '../app/contract/schemas.js';
-import { serveContract } from '../app/contract/server.js';
 import { importImages } from '../app/dataset/import-images.js';
 import { generateSynthetic } from '../app/dataset/synthetic.js';
+import { processAlive } from '../app/jobs/process-alive.js';
 import { readMaskPng } from '../app/masks/mask-png.js';
 import { Project } from '../app/project/project.js';
-import { createAppServices } from '../app/services/app-services.js';
+import { contractStudio } from './support/contract-studio.js';
 import { tempDir } from './support/temp-dir.js';
 
 const SIZE = 64;
@@ -25,18 +23,11 @@ async function liveStudio(t: TestContext) {
   const project = await Project.create(path.join(dir, 'project'), { classes: ['cell'] });
   await project.setScribble(true);
   await importImages(project, ImportRequest.parse({ project: project.root, images: [data.imagesDir] }));
-  const services = createAppServices({ browseHome: dir });
-  const [clientEnd, hostEnd] = createMemoryTransportPair();
-  serveContract(services.registry, hostEnd, services.events);
-  const client = new ContractClient(clientEnd);
+  const { client, services } = contractStudio(t, dir);
   const statuses: LiveStatus[] = [];
   const predictions: LivePrediction[] = [];
   client.on('live.status', (status) => statuses.push(status));
   client.on('live.prediction', (prediction) => predictions.push(prediction));
-  t.after(async () => {
-    client.close();
-    await services.close();
-  });
   const ids = project.images.map((image) => image.id);
   // Strokes as the editor sends them: the true labels of a few rows (cells and background), the rest left unpainted.
   const paint = async (id: string, rows: number[]) => {
@@ -57,22 +48,13 @@ async function until<T>(what: string, find: () => T | undefined, timeoutMs = 120
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false; // no such process
-  }
-}
-
 test('live training picks up a new stroke without a restart, predicts the current image, keeps its tensor count flat, saves a run and ends its process on stop', async (t) => {
   const { project, client, statuses, predictions, ids, paint } = await liveStudio(t);
   const [first, second] = ids as [string, string];
   assert.equal((await paint(first, [10, 20, 30, 40])).image.status, 'partial');
 
   const { sessionId, pid } = unwrap(await client.invoke('live.start', { project: project.root, imageId: first, predictEverySeconds: 1 }));
-  assert.ok(pid !== null && alive(pid));
+  assert.ok(pid !== null && processAlive(pid));
   const mine = () => statuses.filter((status) => status.sessionId === sessionId);
   const before = await until('training on the first strokes', () => mine().find((status) => status.steps >= 3));
   assert.deepEqual([before.images, before.labelledPixels, before.pid], [1, 4 * SIZE, pid]);
@@ -102,7 +84,7 @@ test('live training picks up a new stroke without a restart, predicts the curren
   assert.equal(saved?.modelPath, `runs/${runId}/model`);
 
   assert.deepEqual(unwrap(await client.invoke('live.stop', { sessionId })), { stopped: true });
-  assert.equal(alive(pid), false, 'the process is gone once stop answers');
+  assert.equal(processAlive(pid), false, 'the process is gone once stop answers');
   assert.equal(mine().at(-1)?.state, 'stopped');
   assert.equal(mine().at(-1)?.reason, 'stopped');
   assert.deepEqual(unwrap(await client.invoke('live.stop', { sessionId })), { stopped: false });
@@ -115,9 +97,9 @@ test('a live session ends by itself after its idle time, and every session ends 
   const open = unwrap(await client.invoke('live.start', { project: project.root, imageId: null }));
   const ended = await until('the idle session to end', () => statuses.find((status) => status.sessionId === idle.sessionId && status.state === 'stopped'), 60_000);
   assert.equal(ended.reason, 'idle');
-  assert.equal(alive(idle.pid!), false);
-  assert.ok(alive(open.pid!));
+  assert.equal(processAlive(idle.pid!), false);
+  assert.ok(processAlive(open.pid!));
   await services.close();
-  assert.equal(alive(open.pid!), false, 'closing the host ends the live process');
+  assert.equal(processAlive(open.pid!), false, 'closing the host ends the live process');
   assert.equal(statuses.filter((status) => status.sessionId === open.sessionId).at(-1)?.reason, 'closed');
 });

@@ -1,32 +1,18 @@
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import { deflateSync, inflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { ContractClient } from '../app/contract/client.js';
 import { unwrap } from '../app/contract/envelope.js';
-import { createMemoryTransportPair } from '../app/contract/memory-transport.js';
 import { ExportDatasetRequest, ImportRequest } from '../app/contract/schemas.js';
-import { serveContract } from '../app/contract/server.js';
 import { exportDataset } from '../app/dataset/export-dataset.js';
 import { importImages } from '../app/dataset/import-images.js';
 import { encodeMaskPng, readMaskPng } from '../app/masks/mask-png.js';
 import { Project } from '../app/project/project.js';
-import { createAppServices } from '../app/services/app-services.js';
+import { contractStudio } from './support/contract-studio.js';
 import { tempDir } from './support/temp-dir.js';
-
-async function studio(t: TestContext, home: string): Promise<ContractClient> {
-  const services = createAppServices({ browseHome: home });
-  const [clientEnd, hostEnd] = createMemoryTransportPair();
-  serveContract(services.registry, hostEnd, services.events);
-  const client = new ContractClient(clientEnd);
-  t.after(async () => {
-    client.close();
-    await services.close();
-  });
-  return client;
-}
 
 /** Two plain 40x30 images imported without masks into a new one-class project. */
 async function twoImages(client: ContractClient, dir: string): Promise<{ projectDir: string; ids: string[] }> {
@@ -48,7 +34,7 @@ const stroke = (value: number) => ({ x: 5, y: 5, width: 4, height: 2, encoding: 
 
 test('scribble mode: unpainted pixels stay 255, the image is partly labelled and counted; without it they are background', async (t) => {
   const dir = await tempDir(t);
-  const client = await studio(t, dir);
+  const { client } = contractStudio(t, dir);
   const { projectDir, ids } = await twoImages(client, dir);
   const [scribbled, plain] = ids as [string, string];
   const summary = unwrap(await client.invoke('project.setScribble', { project: projectDir, scribble: true }));

@@ -9,6 +9,7 @@ import { type Browser, type Page, chromium } from 'playwright-core';
 import { thumbnailsDecoded } from './support/page-waits.js';
 import { generateSynthetic, type SyntheticResult } from '../app/dataset/synthetic.js';
 import { type BrowserHost, startBrowserHost } from '../app/host/browser-host.js';
+import { processAlive } from '../app/jobs/process-alive.js';
 import { readMaskPng } from '../app/masks/mask-png.js';
 import { type AppServices, createAppServices } from '../app/services/app-services.js';
 
@@ -230,15 +231,6 @@ describe('studio UI end to end', { skip: !existsSync(CHROMIUM) && `${CHROMIUM} i
     assert.deepEqual(problems, []);
   });
 });
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false; // no such process
-  }
-}
 
 async function waitForMask(file: string, expected: Uint8Array): Promise<void> {
   const deadline = Date.now() + 10_000;

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { AppError, toContractError } from '../contract/errors.js';
 import type { EventBus } from '../contract/event-bus.js';
 import type { LiveSession, LiveStartRequest, LiveStatus, LiveStopReason } from '../contract/live.js';
+import { processAlive } from '../jobs/process-alive.js';
 import { forkWorker, superviseWorker, type WorkerLauncher } from '../jobs/worker-process.js';
 import type { OpenProjects } from '../project/open-projects.js';
 import { LiveToHost, type LiveMessage } from './live-messages.js';
@@ -184,17 +185,9 @@ export class LiveService {
 
 /** Waits until process `pid` (one this host started) is gone, killing it after `graceMs`. */
 async function waitForExit(pid: number, graceMs: number): Promise<void> {
-  const alive = () => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false; // ESRCH: it has exited
-    }
-  };
   const deadline = Date.now() + graceMs;
   let killed = false;
-  while (alive()) {
+  while (processAlive(pid)) {
     if (!killed && Date.now() > deadline) {
       process.kill(pid, 'SIGKILL');
       killed = true;
