@@ -167,7 +167,6 @@ describe('studio UI end to end', { skip: !existsSync(CHROMIUM) && `${CHROMIUM} i
     const deadline = Date.now() + 15_000;
     while (processAlive(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
     assert.equal(processAlive(pid), false, `live process ${pid} ended when Live was switched off`);
-    await page.locator('.save[data-state="saved"]').waitFor();
   });
 
   it('refuses invalid training values with field errors, then trains and updates progress and charts', async () => {
