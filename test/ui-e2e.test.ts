@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -151,7 +151,12 @@ describe('studio UI end to end', { skip: !existsSync(CHROMIUM) && `${CHROMIUM} i
     await page.locator('#learningRate').fill('0.002');
     await page.locator('#batchSize').fill('4');
     await page.locator('#scale').fill('1');
+    // No image held out for validation is announced before the run starts.
+    const noValidation = page.locator('[data-warning="no-validation"]');
+    await page.locator('#validationPercent').fill('0');
+    await noValidation.getByText(`No validation images: ${IMAGE_COUNT} labelled images all train`).waitFor();
     await page.locator('#validationPercent').fill('30');
+    await noValidation.waitFor({ state: 'detached' });
     await page.locator('#base').selectOption('8');
     assert.equal(await page.locator('.field-error').count(), 0);
     await start.click();
@@ -162,6 +167,41 @@ describe('studio UI end to end', { skip: !existsSync(CHROMIUM) && `${CHROMIUM} i
     await page.locator('table.data').getByText('completed').waitFor({ timeout: 150_000 });
     await page.getByText('Validation predictions · epoch 2').waitFor({ timeout: 15_000 });
     assert.match(String(await page.locator('.backend').textContent()), /wasm|tfjs/);
+    // Every backend tried before the one used is listed with why it was skipped.
+    const runId = String(await page.locator('#status-title').textContent()).replace('Run ', '');
+    const summary = JSON.parse(await readFile(path.join(projectDir(), 'runs', runId, 'run.json'), 'utf8')) as { backend: { skipped: Array<{ name: string; reason: string }> } };
+    assert.deepEqual(
+      await page.locator('.backend li').allTextContents(),
+      summary.backend.skipped.map((skipped) => `${skipped.name} not used: ${skipped.reason}`),
+    );
+    // Hovering a chart shows the values under the cursor: whole epochs, the learning rate in scientific notation.
+    const rateChart = page.getByRole('figure', { name: 'Learning rate' });
+    const plot = (await rateChart.locator('.u-over').boundingBox())!;
+    await page.mouse.move(plot.x + 2, plot.y + plot.height / 2);
+    const values = rateChart.locator('.u-legend .u-value');
+    await values.first().getByText('1', { exact: true }).waitFor();
+    assert.match(String(await values.nth(1).textContent()), /^\d(\.\d+)?e-\d+$/);
+  });
+
+  it('names a run the user stopped "stopped by you", and charts the whole history of the run it resumes', async () => {
+    await page.locator('#epochs').fill('30');
+    await page.getByRole('button', { name: 'Start training' }).click();
+    const row = page.locator('table.data tbody tr').first();
+    await row.getByText(/^1 \/ 30$/).waitFor({ timeout: 60_000 });
+    await page.getByRole('button', { name: 'Stop', exact: true }).click();
+    const badge = page.locator('.status-head .badge');
+    await badge.getByText('stopped by you').waitFor({ timeout: 60_000 });
+    const stoppedAt = Number(/^(\d+) \//.exec(String(await row.locator('td').nth(2).textContent()))![1]);
+    await page.getByRole('button', { name: /^Resume / }).click();
+    await row.getByText(`${stoppedAt + 1} / 30`).waitFor({ timeout: 60_000 });
+    // The leftmost point of the validation chart is still epoch 1, recorded before the resume.
+    const chart = page.getByRole('figure', { name: 'Validation' });
+    const plot = (await chart.locator('.u-over').boundingBox())!;
+    await page.mouse.move(plot.x + 2, plot.y + plot.height / 2);
+    await chart.locator('.u-legend .u-value').first().getByText('1', { exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Stop', exact: true }).click();
+    await badge.getByText('stopped by you').waitFor({ timeout: 60_000 });
+    await page.getByRole('button', { name: /^Resume / }).waitFor();
   });
 
   it('segments a folder and shows the results in the gallery', async () => {
