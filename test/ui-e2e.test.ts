@@ -40,7 +40,7 @@ describe('studio UI end to end', { skip: !existsSync(CHROMIUM) && `${CHROMIUM} i
     services = createAppServices({ browseHome: work });
     host = await startBrowserHost({ registry: services.registry, events: services.events, staticDir: RENDERER_DIR });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+    page = await (await browser.newContext({ viewport: { width: 1280, height: 720 } })).newPage();
     page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
     page.on('console', (message) => {
       if (message.type() === 'error') problems.push(`console: ${message.text()}`);
@@ -131,6 +131,37 @@ describe('studio UI end to end', { skip: !existsSync(CHROMIUM) && `${CHROMIUM} i
     await page.locator('.loading').waitFor({ state: 'detached' });
     await page.keyboard.press('ArrowLeft');
     await page.getByText(`2 of ${IMAGE_COUNT}`).waitFor();
+  });
+
+  it('keeps the place in the address without the token: reload, Back/Forward and a copied link return to the same image', async () => {
+    await page.locator('.loading').waitFor({ state: 'detached' });
+    const address = new URL(page.url());
+    assert.equal(address.search, '', 'the access token left the address');
+    const imageId = new URLSearchParams(address.hash.slice(1)).get('image');
+    assert.equal(address.hash, `#${new URLSearchParams({ project: projectDir(), view: 'editor', image: String(imageId) })}`);
+    const shown = async (target: Page) => {
+      await target.getByText(`2 of ${IMAGE_COUNT}`).waitFor();
+      await target.locator('.loading').waitFor({ state: 'detached' });
+      assert.equal(await target.locator('.topbar h1.name').textContent(), name);
+    };
+    const name = await page.locator('.topbar h1.name').textContent();
+    assert.equal(name, 'cell_001.png');
+    await page.reload();
+    await shown(page);
+    // Another view is a new history entry: Back returns to the image, Forward to the view.
+    await page.getByRole('button', { name: 'Training' }).click();
+    await page.getByRole('heading', { name: 'Training' }).waitFor();
+    await page.goBack();
+    await shown(page);
+    await page.goForward();
+    await page.getByRole('heading', { name: 'Training' }).waitFor();
+    await page.goBack();
+    await shown(page);
+    // A copied link opens the same place in another tab of this browser.
+    const tab = await page.context().newPage();
+    await tab.goto(page.url());
+    await shown(tab);
+    await tab.close();
   });
 
   it('refuses invalid training values with field errors, then trains and updates progress and charts', async () => {
@@ -231,7 +262,23 @@ describe('studio UI end to end', { skip: !existsSync(CHROMIUM) && `${CHROMIUM} i
     assert.match(await asked, /cells\.md exists already[\s\S]*Replace it\?/);
     await page.getByText(/cells\.zip/).waitFor({ timeout: 60_000 });
     assert.ok((await readdir(out)).includes('cells.zip'));
-    assert.deepEqual(problems, []);
+  });
+
+  it('after a host restart (new token) says so, takes the new link and returns to the same place', async () => {
+    const place = new URL(page.url()).hash;
+    assert.match(place, /view=export/);
+    const port = host.port;
+    await host.close();
+    await page.getByRole('alertdialog', { name: 'Connection to U-Net Studio lost' }).waitFor();
+    host = await startBrowserHost({ registry: services.registry, events: services.events, staticDir: RENDERER_DIR, port });
+    await page.getByRole('alertdialog', { name: 'U-Net Studio was restarted' }).waitFor();
+    await page.getByLabel('Link printed by unet-studio serve').fill(host.url);
+    await page.getByRole('button', { name: 'Continue here' }).click();
+    await page.getByText('Model card (written beside the model)').waitFor();
+    assert.equal(new URL(page.url()).hash, place);
+    assert.equal(new URL(page.url()).search, '');
+    // The page refused by the old host's socket is expected noise of the restart; nothing else went wrong.
+    assert.deepEqual(problems.filter((problem) => !/WebSocket|ERR_CONNECTION_REFUSED|401/.test(problem)), []);
   });
 });
 
