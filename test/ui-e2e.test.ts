@@ -59,6 +59,10 @@ describe('studio UI end to end', { skip: !existsSync(CHROMIUM) && `${CHROMIUM} i
   it('opens on the start view and creates a project', async () => {
     await page.goto(host.url);
     await page.getByRole('heading', { name: 'Create a project' }).waitFor();
+    // A relative path is refused with the full path suggested, never resolved against the host's folder.
+    await page.locator('#create-path').fill('cells-project');
+    await page.getByRole('button', { name: 'Create project' }).click();
+    await page.getByText(`"cells-project" is not a full path, and the app does not guess which folder it is in. Give the full path, e.g. ${path.join(work, 'cells-project')}`).waitFor();
     await page.locator('#create-path').fill(projectDir());
     await page.getByLabel('Name (optional)').fill('Cells e2e');
     await page.getByLabel('Classes, comma-separated').fill('cell');
@@ -164,6 +168,20 @@ describe('studio UI end to end', { skip: !existsSync(CHROMIUM) && `${CHROMIUM} i
     await tab.close();
   });
 
+  it('imports images without masks; "Predict unlabelled" is disabled and says why while there is no model', async () => {
+    await page.getByRole('button', { name: 'Dataset' }).click();
+    await page.getByRole('button', { name: 'Import images' }).first().click();
+    await page.locator('#import-images').fill(fresh.imagesDir);
+    await page.locator('#import-masks').fill('');
+    await page.getByRole('button', { name: 'Import 2 images' }).click();
+    await page.getByText('Imported 2 images').waitFor();
+    await page.getByRole('button', { name: 'Done' }).click();
+    const predict = page.getByRole('button', { name: 'Predict unlabelled' });
+    await page.locator('#predict-reason').waitFor();
+    assert.ok(await predict.isDisabled());
+    assert.equal(await page.locator(`#${await predict.getAttribute('aria-describedby')}`).textContent(), 'No model yet: train one first (Training view).');
+  });
+
   it('refuses invalid training values with field errors, then trains and updates progress and charts', async () => {
     await page.getByRole('button', { name: 'Training' }).click();
     const epochs = page.locator('#epochs');
@@ -236,7 +254,18 @@ describe('studio UI end to end', { skip: !existsSync(CHROMIUM) && `${CHROMIUM} i
   });
 
   it('segments a folder and shows the results in the gallery', async () => {
+    // A trained model enables predictions.
+    await page.getByRole('button', { name: 'Dataset' }).click();
+    await page.locator('#predict-reason').waitFor({ state: 'detached' });
+    assert.ok(await page.getByRole('button', { name: 'Predict unlabelled' }).isEnabled());
     await page.getByRole('button', { name: 'Segment folder' }).click();
+    // A missing input folder is named as such, before any output is written.
+    const missing = path.join(work, 'no-such-folder');
+    await page.locator('#segment-input').fill(missing);
+    await page.locator('#segment-output').fill(path.join(work, 'segmented'));
+    await page.getByRole('button', { name: 'Segment', exact: true }).click();
+    await page.getByRole('alert').filter({ hasText: `The input folder ${missing} does not exist` }).waitFor({ timeout: 30_000 });
+    assert.ok(!existsSync(path.join(work, 'segmented', 'summary.csv')));
     await page.locator('#segment-input').fill(fresh.imagesDir);
     await page.locator('#segment-output').fill(path.join(work, 'segmented'));
     await page.getByRole('button', { name: 'Segment', exact: true }).click();
