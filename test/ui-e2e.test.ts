@@ -6,6 +6,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type Page, chromium } from 'playwright-core';
+import sharp from 'sharp';
 import { thumbnailsDecoded } from './support/page-waits.js';
 import { generateSynthetic, type SyntheticResult } from '../app/dataset/synthetic.js';
 import { type BrowserHost, startBrowserHost } from '../app/host/browser-host.js';
@@ -135,6 +136,33 @@ describe('studio UI end to end', { skip: !existsSync(CHROMIUM) && `${CHROMIUM} i
     await page.locator('.loading').waitFor({ state: 'detached' });
     await page.keyboard.press('ArrowLeft');
     await page.getByText(`2 of ${IMAGE_COUNT}`).waitFor();
+  });
+
+  it('contrast limits change the displayed pixels; Reset shows the picture as stored', async () => {
+    const canvas = page.getByRole('application', { name: 'Mask canvas' });
+    const reset = page.getByRole('button', { name: 'Reset' });
+    await reset.hover();
+    const meanOf = async () => {
+      const { data } = await sharp(await canvas.screenshot()).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+      return { data, mean: data.reduce((sum, value) => sum + value, 0) / data.length };
+    };
+    // Keyboard on the slider (the canvas loses its focus ring before the first picture): White at 1 turns every non-black value white.
+    await page.getByRole('slider', { name: 'Upper contrast limit' }).focus();
+    const before = await meanOf();
+    await page.keyboard.press('Home');
+    await page.getByText('White at 1').waitFor();
+    const bright = await meanOf();
+    assert.ok(bright.mean > before.mean + 20, `mean ${before.mean} → ${bright.mean}`);
+    await reset.click();
+    await page.getByText('White at 255').waitFor();
+    const restored = await meanOf();
+    assert.ok(Buffer.compare(restored.data, before.data) === 0, 'Reset shows the same pixels as before');
+    await page.getByRole('button', { name: 'Auto' }).click();
+    const low = Number((await page.getByText(/^Black at/).textContent())!.replace(/\D/g, ''));
+    const high = Number((await page.getByText(/^White at/).textContent())!.replace(/\D/g, ''));
+    assert.ok(low < high && (low > 0 || high < 255), `auto limits ${low}..${high}`);
+    await reset.click();
+    await page.locator('.save[data-state="saved"]').waitFor();
   });
 
   it('keeps the place in the address without the token: reload, Back/Forward and a copied link return to the same image', async () => {
