@@ -3,6 +3,7 @@ import type { EditorSession, Viewport } from '../../../../app/editor/editor-sess
 import { type Levels, applyTable, isIdentity, levelsTable } from '../../../../app/editor/display-levels.js';
 import type { MaskEditor } from '../../../../app/editor/mask-editor.js';
 import type { Point, Rect } from '../../../../app/editor/rect.js';
+import type { TiledLabelMap } from '../../../../app/editor/tiled-label-map.js';
 import { TileRenderer } from './tile-renderer.js';
 
 export interface StageOptions {
@@ -41,7 +42,8 @@ export class MaskStage implements Viewport {
   /** The picture's pixels, read once when contrast limits are first set (see setLevels). */
   private original: ImageData | null = null;
   private readonly editor: MaskEditor;
-  private readonly predictionTiles: TileRenderer | null;
+  private predictionTiles: TileRenderer | null;
+  private shownPrediction: TiledLabelMap | null;
   private readonly cleanups: Array<() => void> = [];
   private pan: { pointerId: number; from: Point; origin: Point } | null = null;
   private drawingPointer: number | null = null;
@@ -71,6 +73,7 @@ export class MaskStage implements Viewport {
 
     this.maskTiles = new TileRenderer(editor.map, options.maskColours);
     this.predictionTiles = editor.prediction ? new TileRenderer(editor.prediction, options.predictionColours, true) : null;
+    this.shownPrediction = editor.prediction;
     this.maskShape = new Konva.Shape({
       listening: false,
       perfectDrawEnabled: false,
@@ -116,8 +119,15 @@ export class MaskStage implements Viewport {
     this.fit();
   }
 
-  /** Mask opacity and prediction visibility, as the session's display settings say. */
+  /** Mask opacity and prediction visibility, as the session's display settings say; a new prediction (live assist) is drawn. */
   private showDisplay(): void {
+    const prediction = this.editor.prediction;
+    if (prediction && prediction !== this.shownPrediction) {
+      this.shownPrediction = prediction;
+      if (this.predictionTiles) this.predictionTiles.setMap(prediction);
+      else this.predictionTiles = new TileRenderer(prediction, this.options.predictionColours, true);
+      this.predictionLayer.batchDraw();
+    }
     const { maskOpacity, showPrediction } = this.options.session.state.display;
     if (this.maskShape.opacity() !== maskOpacity) {
       this.maskShape.opacity(maskOpacity);
