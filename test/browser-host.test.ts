@@ -23,10 +23,10 @@ interface RawResponse {
 }
 
 /** Sends the path exactly as written (no client-side normalisation of `..`), like a hostile client would. */
-function rawRequest(port: number, target: string, options: { method?: string; host?: string } = {}): Promise<RawResponse> {
+function rawRequest(port: number, target: string, options: { method?: string; host?: string; cookie?: string } = {}): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const request = http.request(
-      { host: '127.0.0.1', port, path: target, method: options.method ?? 'GET', headers: { host: options.host ?? `127.0.0.1:${port}` } },
+      { host: '127.0.0.1', port, path: target, method: options.method ?? 'GET', headers: { host: options.host ?? `127.0.0.1:${port}`, ...(options.cookie ? { cookie: options.cookie } : {}) } },
       (response) => {
         let body = '';
         response.setEncoding('utf8');
@@ -40,11 +40,11 @@ function rawRequest(port: number, target: string, options: { method?: string; ho
 }
 
 /** The HTTP status of a WebSocket handshake: 101 when accepted. */
-function handshakeStatus(url: string, options: { origin?: string; host?: string } = {}): Promise<number> {
+function handshakeStatus(url: string, options: { origin?: string; host?: string; cookie?: string } = {}): Promise<number> {
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(url, {
       ...(options.origin === undefined ? {} : { origin: options.origin }),
-      ...(options.host === undefined ? {} : { headers: { host: options.host } }),
+      headers: { ...(options.host === undefined ? {} : { host: options.host }), ...(options.cookie === undefined ? {} : { cookie: options.cookie }) },
     });
     socket.on('open', () => {
       socket.close();
@@ -165,6 +165,22 @@ describe('browser host', () => {
       assert.equal(response.status, 401, target);
       assert.ok(!response.body.includes('U-Net Studio</title>'), target);
     }
+  });
+
+  it('gives the page opened with the token an HttpOnly, same-site cookie that admits the page and its WebSocket without the token in the address', async () => {
+    const opened = await rawRequest(host.port, `/?token=${host.token}`);
+    const cookie = String(opened.headers['set-cookie']);
+    assert.equal(cookie, `unet-studio-${host.port}=${host.token}; Path=/; HttpOnly; SameSite=Strict`);
+    const pair = cookie.split(';')[0]!;
+    assert.equal((await rawRequest(host.port, '/', { cookie: `other=1; ${pair}` })).status, 200);
+    assert.equal((await rawRequest(host.port, '/', { cookie: pair })).headers['set-cookie'], undefined, 'only the printed link sets it');
+    assert.equal(await handshakeStatus(`ws://127.0.0.1:${host.port}/contract`, { origin, cookie: pair }), 101);
+    // A wrong token, or another port's cookie (a restarted host has a new token), is refused.
+    assert.equal((await rawRequest(host.port, '/', { cookie: `unet-studio-${host.port}=wrong` })).status, 401);
+    assert.equal((await rawRequest(host.port, '/', { cookie: `unet-studio-${host.port + 1}=${host.token}` })).status, 401);
+    assert.equal(await handshakeStatus(`ws://127.0.0.1:${host.port}/contract`, { origin, cookie: `unet-studio-${host.port}=wrong` }), 401);
+    // The cookie never replaces the origin check.
+    assert.equal(await handshakeStatus(`ws://127.0.0.1:${host.port}/contract`, { origin: 'https://evil.example', cookie: pair }), 403);
   });
 
   it('serves assets without the token, with their content type', async () => {

@@ -86,4 +86,19 @@ describe('run monitor', () => {
     monitor.history('r1', [record(1, 0.9)]);
     assert.deepEqual(monitor.epochs.epoch, [], 'the answer for r1 came after r2 was chosen');
   });
+
+  it('resuming the run shown keeps its history and appends the resumed epochs; starting another run empties the charts', () => {
+    const monitor = new RunMonitor();
+    monitor.select('r1');
+    monitor.history('r1', [record(1, 0.9), record(2, 0.8)]);
+    monitor.startRequested();
+    monitor.started('j2', 'r1');
+    monitor.progress({ ...step(3, 1, 0.75), jobId: 'j2' });
+    monitor.epoch({ jobId: 'j2', runId: 'r1', record: record(3, 0.7) });
+    assert.deepEqual(monitor.epochs.epoch, [1, 2, 3], 'the epochs before the resume are still charted');
+    assert.deepEqual(monitor.epochs.dice, [0.6, 0.7, 0.8]);
+    monitor.finished(finished('j2', { ok: false, error: { code: 'cancelled', message: 'Cancelled.' } }));
+    monitor.started('j3', 'r2');
+    assert.deepEqual(monitor.epochs.epoch, []);
+  });
 });

@@ -24,7 +24,7 @@ test('segment: an empty or missing input folder, or one of non-images, says so a
   await fs.writeFile(path.join(dir, 'texts', 'readme.txt'), 'hello');
   const cases: [string, RegExp][] = [
     ['empty', /No images found in .*empty\. It holds no \.png/],
-    ['missing', /No images found in .*missing\. Passed over:\s+.*missing: no such file or folder/],
+    ['missing', /The input folder .*missing does not exist: check the path, nothing was segmented\./],
     ['texts', /No images found in .*texts\. Passed over:\s+.*readme\.txt: not an image file/],
   ];
   for (const [input, expected] of cases) {

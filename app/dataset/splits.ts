@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ImageEntry, ProjectSettings } from '../contract/schemas.js';
+import { validationCount } from '../contract/splits.js';
 
 export type ResolvedSplit = 'train' | 'val' | 'test';
 
@@ -19,8 +20,7 @@ export function assignSplits(
     if (image.split === 'auto') auto.push({ id: image.id, rank: createHash('sha256').update(`${settings.seed}:${image.id}`).digest('hex') });
     else splits.set(image.id, image.split);
   }
-  const exact = (auto.length * settings.validationPercent) / 100;
-  const validation = settings.validationPercent > 0 && auto.length >= 2 ? Math.max(1, Math.round(exact)) : 0;
+  const validation = validationCount(auto.length, settings.validationPercent);
   auto.sort((a, b) => (a.rank < b.rank ? -1 : a.rank > b.rank ? 1 : 0));
   auto.forEach((image, index) => splits.set(image.id, index < validation ? 'val' : 'train'));
   return splits;

@@ -40,7 +40,8 @@ const PUBLIC_FOLDER = 'assets/';
 
 /**
  * Browser mode: serves the renderer and the contract (over a WebSocket) to a browser on this machine.
- * It binds to loopback only and admits only requests carrying the per-run token (see RequestGuard).
+ * It binds to loopback only and admits only requests carrying the per-run token, in the URL or in
+ * the cookie the page gets when opened with it (see RequestGuard).
  */
 export async function startBrowserHost(options: BrowserHostOptions): Promise<BrowserHost> {
   const files = await StaticFiles.open(options.staticDir);
@@ -63,7 +64,7 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
     socket.on('error', () => socket.destroy());
     const url = requestUrl(request);
     if (url?.pathname !== CONTRACT_PATH) return rejectUpgrade(socket, 404, 'No WebSocket endpoint here.');
-    for (const verdict of [guard.checkHost(request), guard.checkOrigin(request), guard.checkToken(url)]) {
+    for (const verdict of [guard.checkHost(request), guard.checkOrigin(request), guard.checkToken(url, request)]) {
       if (!verdict.allowed) return rejectUpgrade(socket, verdict.status, verdict.reason);
     }
     sockets.handleUpgrade(request, socket, head, (webSocket) => {
@@ -110,17 +111,17 @@ async function serveFile(
   // Routing uses the resolved file, not the raw path, so `/assets/../index.html` still needs the token.
   const isPublic = file?.relativePath.startsWith(PUBLIC_FOLDER) ?? false;
   if (!isPublic) {
-    const tokenVerdict = guard.checkToken(url);
+    const tokenVerdict = guard.checkToken(url, request);
     if (!tokenVerdict.allowed) return refuseVerdict(response, tokenVerdict);
   }
   if (!file) return refuse(response, 404, 'Not found.');
-  sendFile(request, response, file, port);
+  const isPage = file.contentType.startsWith('text/html');
+  sendFile(request, response, file, isPage ? { ...pageSecurityHeaders(port), ...(guard.urlHasToken(url) ? { 'Set-Cookie': guard.sessionCookie() } : {}) } : COMMON_SECURITY_HEADERS);
 }
 
-function sendFile(request: IncomingMessage, response: ServerResponse, file: StaticFile, port: number): void {
-  const isPage = file.contentType.startsWith('text/html');
+function sendFile(request: IncomingMessage, response: ServerResponse, file: StaticFile, headers: Record<string, string>): void {
   response.writeHead(200, {
-    ...(isPage ? pageSecurityHeaders(port) : COMMON_SECURITY_HEADERS),
+    ...headers,
     'Content-Type': file.contentType,
     'Content-Length': file.size,
   });

@@ -147,7 +147,14 @@ export async function segmentBatch(request: SegmentRequest, callbacks: BatchCall
 
 /** Nothing to segment: says where it looked and, when files were passed over, why each one was. */
 function nothingToSegment(inputs: readonly string[], problems: readonly FileProblem[]): AppError {
-  const where = inputs.map((input) => path.resolve(input)).join(', ');
+  const absolute = inputs.map((input) => path.resolve(input));
+  // Inputs that are not there at all are the whole story: say so plainly (the usual case is a typo).
+  const missing = absolute.filter((input) => problems.some((problem) => problem.file === input && problem.code === 'not_found'));
+  if (missing.length === absolute.length) {
+    const named = missing.length === 1 ? `The input folder ${missing[0]} does not exist` : `The input folders ${missing.join(', ')} do not exist`;
+    return new AppError('not_found', `${named}: check the path, nothing was segmented.`, { inputs: [...inputs], problems: [...problems] });
+  }
+  const where = absolute.join(', ');
   const reasons = problems.length ? `Passed over:\n${problems.map((problem) => `  ${problem.message}`).join('\n')}` : `It holds no ${[...IMAGE_EXTENSIONS].join(' ')} files.`;
   return new AppError('invalid_input', `No images found in ${where}. ${reasons}`, { inputs: [...inputs], problems: [...problems] });
 }

@@ -78,12 +78,15 @@ export class RunMonitor {
     this.changed();
   }
 
+  /** A job started: a new run's charts start empty; a resumed run (the one shown) keeps its history and grows from it. */
   started(jobId: string, runId: string): void {
     this.jobId = jobId;
     this.phase = 'preparing';
     this.live = null;
-    this.runId = runId;
-    this.clearCharts();
+    if (runId !== this.runId) {
+      this.runId = runId;
+      this.clearCharts();
+    }
     this.changed();
   }
 

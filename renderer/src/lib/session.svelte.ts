@@ -4,7 +4,15 @@ import type { ImageEntry, ProjectSummary } from '../../../app/contract/schemas.j
 import type { Platform } from './connection.js';
 import { JobTracker } from './jobs.svelte.js';
 
-export type ViewName = 'dataset' | 'editor' | 'train' | 'segment' | 'export';
+export const VIEW_NAMES = ['dataset', 'editor', 'train', 'segment', 'export'] as const;
+export type ViewName = (typeof VIEW_NAMES)[number];
+
+/** Where the user is: the page address holds it (see place.ts), so reload and links restore it. */
+export interface Place {
+  project: string | null;
+  view: ViewName;
+  image: string | null;
+}
 
 /** The state every view shares: the connection, the open project and where the user is. */
 export class Session {
@@ -31,21 +39,25 @@ export class Session {
     });
   }
 
-  /** Opens a project; resolves with an error message or null. */
-  async open(path: string): Promise<string | null> {
+  /** Opens a project (on its dataset, or at `place`); resolves with an error message or null. */
+  async open(path: string, place: Pick<Place, 'view' | 'image'> = { view: 'dataset', image: null }): Promise<string | null> {
     const answer = await this.client.invoke('project.open', { path });
     if (!answer.ok) return answer.error.message;
-    this.show(answer.value);
+    this.show(answer.value, place);
     return null;
   }
 
-  show(project: ProjectSummary): void {
+  show(project: ProjectSummary, place: Pick<Place, 'view' | 'image'> = { view: 'dataset', image: null }): void {
     this.project = project;
     this.images = [];
     this.imagesLoaded = false;
-    this.view = 'dataset';
-    this.imageId = null;
+    this.view = place.view;
+    this.imageId = place.image;
     this.revision++;
+  }
+
+  get place(): Place {
+    return { project: this.project?.path ?? null, view: this.view, image: this.view === 'editor' ? this.imageId : null };
   }
 
   close(): void {

@@ -15,6 +15,9 @@ export function meanConfidence(image: ImageEntry): number | null {
 
 const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' });
 
+/** The dataset browser's order before the user filters or sorts: every image, by name. */
+export const DEFAULT_ORDER = { status: 'all', search: '', sort: 'name' } as const;
+
 /** Filters and sorts the whole index client-side: instant for 10,000 entries. */
 export function orderImages(images: readonly ImageEntry[], options: { status: ImageStatus | 'all'; search: string; sort: SortKey }): ImageEntry[] {
   const search = options.search.trim().toLowerCase();

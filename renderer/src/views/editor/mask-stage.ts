@@ -1,5 +1,6 @@
 import Konva from 'konva';
 import type { EditorSession, Viewport } from '../../../../app/editor/editor-session.js';
+import { type Levels, applyTable, isIdentity, levelsTable } from '../../../../app/editor/display-levels.js';
 import type { MaskEditor } from '../../../../app/editor/mask-editor.js';
 import type { Point, Rect } from '../../../../app/editor/rect.js';
 import type { TiledLabelMap } from '../../../../app/editor/tiled-label-map.js';
@@ -37,6 +38,9 @@ export class MaskStage implements Viewport {
   private readonly resize: ResizeObserver;
   private readonly stops: Array<() => void> = [];
   private readonly image: ImageBitmap;
+  private readonly imageNode: Konva.Image;
+  /** The picture's pixels, read once when contrast limits are first set (see setLevels). */
+  private original: ImageData | null = null;
   private readonly editor: MaskEditor;
   private predictionTiles: TileRenderer | null;
   private shownPrediction: TiledLabelMap | null;
@@ -64,7 +68,8 @@ export class MaskStage implements Viewport {
     this.predictionLayer = new Konva.Layer({ listening: false, imageSmoothingEnabled: false, visible: false });
     this.maskLayer = new Konva.Layer({ listening: false, imageSmoothingEnabled: false });
     this.overlayLayer = new Konva.Layer({ listening: false });
-    this.imageLayer.add(new Konva.Image({ image, x: 0, y: 0, width: image.width, height: image.height, listening: false }));
+    this.imageNode = new Konva.Image({ image, x: 0, y: 0, width: image.width, height: image.height, listening: false });
+    this.imageLayer.add(this.imageNode);
 
     this.maskTiles = new TileRenderer(editor.map, options.maskColours);
     this.predictionTiles = editor.prediction ? new TileRenderer(editor.prediction, options.predictionColours, true) : null;
@@ -136,6 +141,35 @@ export class MaskStage implements Viewport {
 
   get scale(): number {
     return this.stage.scaleX();
+  }
+
+  /** The shown picture's RGBA pixels (for auto contrast). */
+  pixels(): Uint8ClampedArray {
+    if (!this.original) {
+      const canvas = document.createElement('canvas');
+      canvas.width = this.image.width;
+      canvas.height = this.image.height;
+      const context = canvas.getContext('2d', { willReadFrequently: true })!;
+      context.drawImage(this.image, 0, 0);
+      this.original = context.getImageData(0, 0, canvas.width, canvas.height);
+    }
+    return this.original.data;
+  }
+
+  /** Shows the picture through contrast limits and gamma (the identity shows the picture itself). */
+  setLevels(levels: Levels): void {
+    if (isIdentity(levels)) {
+      this.imageNode.image(this.image);
+    } else {
+      const levelled = new ImageData(new Uint8ClampedArray(this.pixels()), this.image.width, this.image.height);
+      applyTable(levelled.data, levelsTable(levels));
+      const canvas = document.createElement('canvas');
+      canvas.width = levelled.width;
+      canvas.height = levelled.height;
+      canvas.getContext('2d')!.putImageData(levelled, 0, 0);
+      this.imageNode.image(canvas);
+    }
+    this.imageLayer.batchDraw();
   }
 
   /** Whole image in view, centred. */
