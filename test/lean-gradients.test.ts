@@ -71,11 +71,11 @@ describe('one training step at the size users train at', () => {
   // 512x512, batch 4, base 16 needed 4.2 GB, past the 4 GiB of the wasm heap, before the
   // backward pass let go of what it no longer needs (the crash of issue 12).
   for (const channels of [1, 3] as const) {
-    it(`512x512, batch 4, base 16, ${channels} channel(s): a finite loss, no tensor left behind`, () => {
+    it(`512x512, batch 4, base 16, ${channels} channel(s): a finite loss, no tensor left behind`, async () => {
       const model = buildUnet({ base: 16, upsampling: 'transpose', inputChannels: channels, classes: 2 }, 1);
       const optimizer = createOptimizer({ optimizer: 'adam', learningRate: 1e-3, weightDecay: 0 });
       const before = tf.memory().numTensors;
-      const loss = trainStep(model, optimizer, syntheticBatch(512, 4, channels, channels), { classes: 2, classWeights: null }, 1, 1e-3);
+      const loss = await trainStep(model, optimizer, syntheticBatch(512, 4, channels, channels), { classes: 2, classWeights: null }, 1, 1e-3);
       assert.ok(Number.isFinite(loss), `loss ${loss}`);
       // Adam's two moments per variable are all the first step adds.
       assert.equal(tf.memory().numTensors - before, 2 * model.trainableWeights.length);
