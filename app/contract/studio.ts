@@ -106,7 +106,7 @@ export const PresetInfo = z.object({
   name: PresetName,
   description: z.string(),
   model: ModelConfig.pick({ base: true, upsampling: true }),
-  settings: TrainSettings.omit({ seed: true, backend: true, validationPercent: true, classWeights: true }),
+  settings: TrainSettings.omit({ seed: true, backend: true, threads: true, validationPercent: true, classWeights: true }),
 });
 export type PresetInfo = z.infer<typeof PresetInfo>;
 

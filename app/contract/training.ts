@@ -73,6 +73,8 @@ export const TrainSettings = z.object({
   classWeights: z.array(z.number().positive()).nullable(),
   seed: z.number().int().min(0).max(2 ** 31),
   backend: BackendChoice,
+  /** CPU threads training may use; null = every logical core. Fewer leave cores free for other work. */
+  threads: z.number().int().min(1).max(1024).nullable().default(null),
 });
 export type TrainSettings = z.infer<typeof TrainSettings>;
 

@@ -22,6 +22,7 @@ export function resolveTrainConfig(project: Project, request: TrainRequest): Tra
       classWeights: null,
       seed: project.settings.seed,
       backend: 'auto',
+      threads: null,
       ...settings,
       augmentation: { ...preset.settings.augmentation, ...augmentation },
     },

@@ -41,7 +41,7 @@ const VALIDATION_PICTURES = 3;
 export async function train(options: TrainingOptions): Promise<RunSummary> {
   const { project, run, signal } = options;
   const config = run.summary.config;
-  const backend = await initialiseBackend(config.settings.backend);
+  const backend = await initialiseBackend(config.settings.backend, config.settings.threads ?? undefined);
   await run.update({ state: 'running', backend, error: null });
 
   const { train: trainEntries, val: valEntries } = splitImages(project, config);
