@@ -135,7 +135,7 @@ test('sequence numbers: replayed and malformed messages are refused and reported
 });
 
 test("a job's outcome is its kind's result: another kind's job id or an off-contract value is an error, not a cast", () => {
-  const report = { out: '/o', images: 2, skipped: [] };
+  const report = { out: '/o', images: 2, skipped: [], ignoreToBackground: 0, absentClasses: [] };
   const finished = JobFinished.parse({ jobId: 'j1', kind: 'export-dataset', result: { ok: true, value: report } });
   const outcome = jobOutcome('export-dataset', finished);
   assert.deepEqual(outcome, { ok: true, value: report });

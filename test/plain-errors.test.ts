@@ -31,6 +31,16 @@ test('a folder under /proc fails at once with a plain message instead of hanging
   assertPlain(outcome.message, folder);
   assert.match(outcome.message, /\/proc does not allow new folders/);
 
+  // Through the contract, even where /proc is granted, creating a project there ends at once.
+  const services = createAppServices({ grants: { home: null, roots: ['/proc'] } });
+  const created = await Promise.race([
+    services.registry.dispatch('project.create', { path: '/proc/unet-studio-probe', classes: ['cell'] }, { signal: new AbortController().signal }),
+    new Promise<string>((resolve) => setTimeout(() => resolve('still creating after 5 s'), 5000).unref()),
+  ]);
+  await services.close();
+  assert.ok(typeof created === 'object' && !created.ok, String(created));
+  if (typeof created === 'object' && !created.ok) assert.match(created.error.message, /\/proc does not allow new folders/);
+
   const cli = await runCli(['init', '/proc/unet-studio-probe', '--classes', 'cell']);
   assert.equal(cli.code, 1);
   assert.match(cli.stderr, /Could not create the folder \/proc\/unet-studio-probe\/.*: \/proc does not allow new folders/);

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import os from 'node:os';
 import { before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 
 import { initialiseBackend } from '../app/engine/backend/select-backend.js';
@@ -200,5 +203,59 @@ describe('layer kernels on threads', () => {
       return [dW!];
     });
     assertClose(wasm[0]!, cpu[0]!, 'dW');
+  });
+});
+
+describe('a whole training step at 512x512', () => {
+  // Fresh processes, since threads are fixed when the backend starts: one training step's loss and
+  // gradients of a U-Net (base 8, batch 2, grey 512x512) on one thread and on two.
+  const modules = Object.fromEntries(
+    ['engine/backend/select-backend', 'engine/model/build-unet', 'engine/training/lean-gradients', 'engine/training/loss', 'engine/training/train-step', 'random/prng'].map((name) => [
+      name.split('/').at(-1)!,
+      JSON.stringify(fileURLToPath(new URL(`../app/${name}.js`, import.meta.url))),
+    ]),
+  );
+  const gradientsOnThreads = async (threads: number) => {
+    const script = `
+      import * as tf from '@tensorflow/tfjs';
+      const { initialiseBackend } = await import(${modules['select-backend']});
+      const { buildUnet } = await import(${modules['build-unet']});
+      const { leanVariableGrads } = await import(${modules['lean-gradients']});
+      const { segmentationLoss } = await import(${modules['loss']});
+      const { trainableVariables } = await import(${modules['train-step']});
+      const { createRandom } = await import(${modules['prng']});
+      const backend = await initialiseBackend('wasm', ${threads});
+      const random = createRandom(7);
+      const [batch, size] = [2, 512];
+      const images = tf.tensor4d(Float32Array.from({ length: batch * size * size }, () => random.next()), [batch, size, size, 1]);
+      const labels = tf.tensor3d(Int32Array.from({ length: batch * size * size }, () => (random.next() < 0.4 ? 1 : 0)), [batch, size, size], 'int32');
+      const model = buildUnet({ base: 8, upsampling: 'transpose', inputChannels: 1, classes: 2 }, 3);
+      const lossOf = () => segmentationLoss(model.apply(images, { training: true }), labels, { classes: 2, classWeights: null });
+      const { value, grads } = leanVariableGrads(lossOf, trainableVariables(model));
+      const gradients = Object.fromEntries(Object.entries(grads).map(([name, gradient]) => [name, Array.from(gradient.dataSync())]));
+      console.log(JSON.stringify({ threads: backend.threads, loss: value.dataSync()[0], gradients }));`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: fileURLToPath(new URL('../..', import.meta.url)),
+      timeout: 300_000,
+      maxBuffer: 256 * 1024 * 1024,
+    });
+    return JSON.parse(stdout.trim().split('\n').at(-1)!) as { threads: number; loss: number; gradients: Record<string, number[]> };
+  };
+
+  it('gives the same loss and gradients on two threads as on one (batch-norm sums added in bands differ only by rounding)', async () => {
+    const single = await gradientsOnThreads(1);
+    const two = await gradientsOnThreads(2);
+    assert.deepEqual([single.threads, two.threads], [1, Math.min(2, os.availableParallelism())]);
+    assert.ok(Math.abs(two.loss - single.loss) <= 1e-5 * Math.abs(single.loss), `loss ${two.loss} on two threads, ${single.loss} on one`);
+    assert.deepEqual(Object.keys(two.gradients).sort(), Object.keys(single.gradients).sort());
+    assert.ok(Object.keys(single.gradients).length > 40, 'every conv and batch-norm variable of the U-Net');
+    for (const [name, expected] of Object.entries(single.gradients)) {
+      const actual = two.gradients[name]!;
+      // Relative to the variable's own largest gradient, however small: a floor of 1 would hide
+      // errors in the many gradients far below it.
+      const magnitude = expected.reduce((largest, value) => Math.max(largest, Math.abs(value)), 0);
+      const worst = actual.reduce((largest, value, i) => Math.max(largest, Math.abs(value - expected[i]!)), 0);
+      assert.ok(worst <= 1e-3 * magnitude, `${name}: max abs difference ${worst} for gradients up to ${magnitude}`);
+    }
   });
 });

@@ -1,7 +1,8 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { AppError } from '../contract/errors.js';
-import { describeFolderError } from './file-errors.js';
+import { describeFolderError, plainFileProblem } from './file-errors.js';
+import { temporaryFile } from './temp-files.js';
 
 /**
  * Creates a folder and its missing parents, one level at a time. Node's `mkdir({ recursive: true })`
@@ -39,4 +40,16 @@ export async function makeFolder(folder: string): Promise<void> {
       throw describeFolderError(target, err);
     }
   }
+}
+
+/** Makes the folder (as makeFolder) and checks that files can be created in it, so a read-only disk is named before any work. */
+export async function makeWritableFolder(folder: string): Promise<void> {
+  await makeFolder(folder);
+  const probe = temporaryFile(path.join(path.resolve(folder), 'write-check'));
+  try {
+    await (await fs.open(probe, 'wx')).close();
+  } catch (err) {
+    throw new AppError('io_error', `Cannot write into the folder ${path.resolve(folder)}: ${plainFileProblem(err)}.`, { file: folder });
+  }
+  await fs.rm(probe, { force: true });
 }

@@ -1,6 +1,7 @@
 import { constants, promises as fs, type Stats } from 'node:fs';
 import { AppError, type ErrorCode } from '../contract/errors.js';
 import { describeReadError } from './file-errors.js';
+import { fsPath } from './file-name.js';
 
 /**
  * Size limits checked before a file is read (README, "Limits"). Images, masks, models and checkpoints
@@ -28,15 +29,15 @@ export const DATA_FILE: FileLimits = { maxBytes: MAX_DATA_FILE_BYTES };
  * read. Returns the file's size.
  */
 export async function checkRegularFile(file: string, { maxBytes, errorCode = 'invalid_input', allowEmpty = false }: FileLimits): Promise<number> {
-  const link = await fs.lstat(file).catch((err: unknown) => {
+  const link = await fs.lstat(fsPath(file)).catch((err: unknown) => {
     throw describeReadError(file, err);
   });
   const target = link.isSymbolicLink()
-    ? await fs.stat(file).catch((err: unknown) => {
+    ? await fs.stat(fsPath(file)).catch((err: unknown) => {
         throw (err as NodeJS.ErrnoException).code === 'ENOENT' ? new AppError('not_found', `${file}: a link to something that does not exist.`, { file }) : describeReadError(file, err);
       })
     : link;
-  const via = link.isSymbolicLink() ? `links to ${await fs.realpath(file).catch(() => 'something')}, which ` : '';
+  const via = link.isSymbolicLink() ? `links to ${await fs.realpath(fsPath(file)).catch(() => 'something')}, which ` : '';
   const kind = fileKind(target);
   if (kind) throw new AppError(errorCode, `${file}: ${via}is ${kind}, not a regular file; only regular files are read.`, { file, kind });
   if (target.size === 0 && !allowEmpty) throw new AppError(errorCode, `${file}: empty file (0 bytes)`, { file });
@@ -50,7 +51,7 @@ export async function readRegularFile(file: string, limits: FileLimits): Promise
   const { maxBytes, errorCode = 'invalid_input' } = limits;
   let handle: fs.FileHandle | undefined;
   try {
-    handle = await fs.open(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+    handle = await fs.open(fsPath(file), constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
     const stats = await handle.stat();
     const kind = fileKind(stats);
     if (kind) throw new AppError(errorCode, `${file}: is ${kind}, not a regular file; only regular files are read.`, { file, kind });

@@ -44,10 +44,17 @@ type WorkerMessage = { type: string; seq: number };
 const DoneMessage = z.object({ type: z.literal('done'), seq: z.number().int().min(1), result: EnvelopeSchema });
 type DoneMessage = z.infer<typeof DoneMessage>;
 
+/** The progress message every worker may send ({type:'progress', done, total, message}). */
+export const WorkerProgress = z.object({ type: z.literal('progress'), seq: z.number().int().min(1), done: z.number(), total: z.number(), message: z.string() });
+export type WorkerProgress = z.infer<typeof WorkerProgress>;
+
 /** What a worker may send: its own progress messages, then one `done` with its job's result. */
 export interface WorkerProtocol<Progress extends WorkerMessage, R> {
-  /** An object or a discriminated union on `type`, so a refused message is described by its own schema. */
-  messages: z.ZodType<Progress> & z.core.$ZodTypeDiscriminable;
+  /**
+   * What the worker sends before it is done (none for a worker that only answers): an object or a
+   * discriminated union on `type`, so a refused message is described by its own schema.
+   */
+  messages?: z.ZodType<Progress> & z.core.$ZodTypeDiscriminable;
   result: z.ZodType<R>;
 }
 
@@ -87,7 +94,7 @@ export function superviseWorker<Progress extends WorkerMessage, R>(
 ): Promise<Envelope<R>> {
   return new Promise((resolve, reject) => {
     const child = launch(module);
-    const incoming = z.discriminatedUnion('type', [protocol.messages, DoneMessage]);
+    const incoming = protocol.messages ? z.discriminatedUnion('type', [protocol.messages, DoneMessage]) : DoneMessage;
     const port = new SequencedPort<Progress | DoneMessage, WorkerMessage>(incoming, (message) => child.post(message), `the ${callbacks.what} process`, callbacks.report);
     let settled = false;
     let killTimer: NodeJS.Timeout | undefined;

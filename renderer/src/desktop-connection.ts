@@ -1,19 +1,9 @@
 import { eventChannels } from '../../app/contract/channels.js';
 import { ContractClient } from '../../app/contract/client.js';
+import type { DesktopBridge } from '../../app/contract/desktop-bridge.js';
 import { fail } from '../../app/contract/envelope.js';
 import { TransportListeners } from '../../app/contract/transport-listeners.js';
 import type { Transport, WireMessage } from '../../app/contract/wire.js';
-
-/**
- * What the desktop preload (main/preload.cts) exposes as `window.unetStudio`: one function per
- * request channel of the contract, per-request cancellation and event subscription. Nothing else
- * of Electron reaches the page.
- */
-export interface DesktopBridge {
-  invoke: Record<string, (input: unknown, requestId: string) => Promise<unknown>>;
-  cancel(requestId: string): void;
-  on(event: string, listener: (payload: unknown) => void): () => void;
-}
 
 /** The preload's API when running inside the desktop app, else null (browser mode). */
 export function desktopBridge(): DesktopBridge | null {
@@ -23,16 +13,6 @@ export function desktopBridge(): DesktopBridge | null {
 /** A ContractClient over the preload API: the same typed, validated client browser mode uses. */
 export function connectDesktopContract(bridge: DesktopBridge): ContractClient {
   return new ContractClient(createBridgeTransport(bridge));
-}
-
-/**
- * URL of a file inside an open project (full-size images, masks), served by the desktop app's
- * `app:` protocol; main/project-files.ts reads the same layout.
- */
-export function projectFileUrl(projectRoot: string, relativeFile: string): string {
-  const bytes = new TextEncoder().encode(projectRoot);
-  const key = btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-  return `app://studio/project/${key}/${relativeFile.split('/').map(encodeURIComponent).join('/')}`;
 }
 
 /** Turns the bridge's calls into wire messages, so ContractClient validates them as on any transport. */

@@ -22,7 +22,6 @@ export function resolveTrainConfig(project: Project, request: TrainRequest): Tra
       classWeights: null,
       seed: project.settings.seed,
       backend: 'auto',
-      threads: null,
       ...settings,
       augmentation: { ...preset.settings.augmentation, ...augmentation },
     },
