@@ -9,6 +9,8 @@ import { benchOnnxCheck } from './onnx-check.js';
 import { benchScale } from './scale.js';
 import { benchSegmentScale } from './segment-scale.js';
 import { benchSegmentSpeed } from './segment-speed.js';
+import { benchStepMemory } from './step-memory.js';
+import { benchTrainGrid } from './train-grid.js';
 import { benchTrainMemory } from './train-memory.js';
 import { benchTrainSpeed } from './train-speed.js';
 
@@ -22,6 +24,8 @@ const BENCHES: Record<string, () => Promise<BenchResult>> = {
   'train-memory': benchTrainMemory,
   'segment-speed': benchSegmentSpeed,
   accuracy: benchAccuracy,
+  'step-memory': benchStepMemory,
+  'train-grid': benchTrainGrid,
 };
 
 const RESULTS_DIR = fileURLToPath(new URL('../../bench/results/', import.meta.url));

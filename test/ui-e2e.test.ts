@@ -161,7 +161,8 @@ describe('studio UI end to end', { skip: !existsSync(CHROMIUM) && `${CHROMIUM} i
     await page.locator('.u-wrap canvas').nth(2).waitFor();
     await page.locator('table.data').getByText('completed').waitFor({ timeout: 150_000 });
     await page.getByText('Validation predictions · epoch 2').waitFor({ timeout: 15_000 });
-    assert.match(String(await page.locator('.backend').textContent()), /wasm|tfjs/);
+    assert.match(String(await page.locator('.backend.compute').textContent()), /wasm|tfjs/);
+    assert.match(String(await page.locator('.batch-plan').textContent()), /batch \d+( as \d+ x \d+)? · \d+×\d+ px/);
   });
 
   it('segments a folder and shows the results in the gallery', async () => {
