@@ -181,13 +181,7 @@ function convolve(
   options: WinogradOptions,
 ): tf.TensorInfo {
   const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, padInfo } = convInfo;
-  const tilesHigh = Math.ceil(outHeight / 4);
-  const tilesWide = Math.ceil(outWidth / 4);
-  const memory = new WasmHeap(backend);
-  const threads = kernelThreadsFor(memory.memory());
-  const pieces = options.pieces ?? threads.piecesFor(winogradWork(convInfo));
-  const chunks = tileChunks(0, batchSize * tilesHigh, tilesHigh, tilesWide, chunkRows(convInfo, options.chunkBytes ?? WINOGRAD_CHUNK_BYTES));
-  const maxTiles = Math.max(...chunks.map((chunk) => chunk.tiles));
+  const { tilesHigh, tilesWide, memory, threads, pieces, chunks, maxTiles } = tilePlan(backend, convInfo, options);
   const y = memory.allocate([batchSize, outHeight, outWidth, outChannels]);
   return withTemporaries(backend, y, (temporaries) => {
     const filters = matrixSets(memory, temporaries, 1, inChannels, outChannels);
@@ -225,6 +219,17 @@ function convolve(
       });
     }
   });
+}
+
+/** How a convolution's tiles are cut: into chunks that fit WINOGRAD_CHUNK_BYTES, each into `pieces` for the threads. */
+function tilePlan(backend: tf.KernelBackend, convInfo: tf.backend_util.Conv2DInfo, options: WinogradOptions) {
+  const tilesHigh = Math.ceil(convInfo.outHeight / 4);
+  const tilesWide = Math.ceil(convInfo.outWidth / 4);
+  const memory = new WasmHeap(backend);
+  const threads = kernelThreadsFor(memory.memory());
+  const pieces = options.pieces ?? threads.piecesFor(winogradWork(convInfo));
+  const chunks = tileChunks(0, convInfo.batchSize * tilesHigh, tilesHigh, tilesWide, chunkRows(convInfo, options.chunkBytes ?? WINOGRAD_CHUNK_BYTES));
+  return { tilesHigh, tilesWide, memory, threads, pieces, chunks, maxTiles: Math.max(...chunks.map((chunk) => chunk.tiles)) };
 }
 
 /**
@@ -286,14 +291,8 @@ function filterGradient(
   convInfo: tf.backend_util.Conv2DInfo,
   options: WinogradOptions,
 ): tf.TensorInfo {
-  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, padInfo } = convInfo;
-  const tilesHigh = Math.ceil(outHeight / 4);
-  const tilesWide = Math.ceil(outWidth / 4);
-  const memory = new WasmHeap(backend);
-  const threads = kernelThreadsFor(memory.memory());
-  const pieces = options.pieces ?? threads.piecesFor(winogradWork(convInfo));
-  const chunks = tileChunks(0, batchSize * tilesHigh, tilesHigh, tilesWide, chunkRows(convInfo, options.chunkBytes ?? WINOGRAD_CHUNK_BYTES));
-  const maxTiles = Math.max(...chunks.map((chunk) => chunk.tiles));
+  const { inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, padInfo } = convInfo;
+  const { tilesHigh, tilesWide, memory, threads, pieces, chunks, maxTiles } = tilePlan(backend, convInfo, options);
   const dW = memory.allocate([3, 3, inChannels, outChannels]);
   return withTemporaries(backend, dW, (temporaries) => {
     const inputs = matrixSets(memory, temporaries, 1, maxTiles, inChannels);
