@@ -210,7 +210,7 @@ describe('a whole training step at 512x512', () => {
   // Fresh processes, since threads are fixed when the backend starts: one training step's loss and
   // gradients of a U-Net (base 8, batch 2, grey 512x512) on one thread and on two.
   const modules = Object.fromEntries(
-    ['engine/backend/select-backend', 'engine/model/build-unet', 'engine/training/lean-gradients', 'engine/training/loss', 'engine/training/train-step', 'random/prng'].map((name) => [
+    ['engine/backend/select-backend', 'engine/model/build-unet', 'engine/training/lean-gradients', 'engine/training/loss', 'engine/training/batch-gradients', 'random/prng'].map((name) => [
       name.split('/').at(-1)!,
       JSON.stringify(fileURLToPath(new URL(`../app/${name}.js`, import.meta.url))),
     ]),
@@ -222,7 +222,7 @@ describe('a whole training step at 512x512', () => {
       const { buildUnet } = await import(${modules['build-unet']});
       const { leanVariableGrads } = await import(${modules['lean-gradients']});
       const { segmentationLoss } = await import(${modules['loss']});
-      const { trainableVariables } = await import(${modules['train-step']});
+      const { trainableVariables } = await import(${modules['batch-gradients']});
       const { createRandom } = await import(${modules['prng']});
       const backend = await initialiseBackend('wasm', ${threads});
       const random = createRandom(7);
