@@ -23,7 +23,7 @@ test('init, import, info and export-dataset work end to end with --json', async 
   assert.deepEqual(pick(parseJson(imported), ['imported', 'labelled', 'unlabelled']), { imported: 8, labelled: 6, unlabelled: 2 });
 
   const info = await runCli(['info', project, '--json']);
-  assert.deepEqual(parseJson<{ counts: unknown }>(info).counts, { images: 8, unlabelled: 2, labelled: 6, predicted: 0, reviewed: 0 });
+  assert.deepEqual(parseJson<{ counts: unknown }>(info).counts, { images: 8, unlabelled: 2, partial: 0, labelled: 6, predicted: 0, reviewed: 0 });
   const human = await runCli(['info', project]);
   assert.match(human.stdout, /Images: +8 \(6 labelled, 2 unlabelled/);
 
