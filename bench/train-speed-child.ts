@@ -7,8 +7,9 @@ import { createOptimizer } from '../app/engine/training/optimizer.js';
 import { trainStep } from '../app/engine/training/train-step.js';
 import { createRandom } from '../app/random/prng.js';
 
-const [base, size, batchSize, warmup, steps] = process.argv.slice(2).map(Number) as [number, number, number, number, number];
-const backend = await initialiseBackend('auto');
+// threads: 0 = the engine's default (every logical core).
+const [base, size, batchSize, warmup, steps, threads] = process.argv.slice(2).map(Number) as [number, number, number, number, number, number];
+const backend = await initialiseBackend('auto', threads || undefined);
 const random = createRandom(0);
 const batch: Batch = {
   size: batchSize, height: size, width: size, channels: 1,

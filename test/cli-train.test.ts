@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { parseJson, runCli } from './support/run-cli.js';
@@ -7,7 +8,13 @@ import { tempDir } from './support/temp-dir.js';
 import { tinyProject } from './support/tiny-project.js';
 
 interface TrainJson {
-  run: { id: string; state: string; backend: { name: string; skipped: { name: string; reason: string }[] }; bestEpoch: number; config: { settings: { cacheMiB: number } } };
+  run: {
+    id: string;
+    state: string;
+    backend: { name: string; skipped: { name: string; reason: string }[]; threads?: number; threadsReason?: string };
+    bestEpoch: number;
+    config: { settings: { cacheMiB: number; threads: number | null } };
+  };
   best: { valDice: number } | null;
   modelPath: string;
 }
@@ -22,6 +29,9 @@ test('unet-studio train --json reports the backend, why others were skipped, and
   assert.equal(result.run.backend.name, 'wasm');
   assert.deepEqual(result.run.backend.skipped.map((entry) => entry.name), ['tfjs-node-gpu', 'tfjs-node']);
   for (const skipped of result.run.backend.skipped) assert.ok(skipped.reason.length > 5, skipped.reason);
+  // No --threads: the training process takes every logical core, and the run says so.
+  assert.equal(result.run.config.settings.threads, null);
+  assert.equal(result.run.backend.threads, os.availableParallelism(), result.run.backend.threadsReason);
   assert.ok(result.best && result.best.valDice >= 0 && result.best.valDice <= 1);
   const runDir = path.join(project.root, 'runs', result.run.id);
   for (const file of ['run.json', 'metrics.jsonl', 'checkpoint.bin', 'model/model.json', 'model/weights.bin', 'samples/epoch-001.png']) {
@@ -29,9 +39,12 @@ test('unet-studio train --json reports the backend, why others were skipped, and
   }
   assert.equal(result.modelPath, path.join(runDir, 'model'));
 
-  const fineTune = await runCli(['train', project.root, '--from', result.run.id, '--epochs', '1', '--scale', '1', '--json']);
+  const fineTune = await runCli(['train', project.root, '--from', result.run.id, '--epochs', '1', '--scale', '1', '--threads', '1', '--json']);
   assert.equal(fineTune.code, 0, fineTune.stderr);
-  assert.equal(parseJson<TrainJson>(fineTune).run.state, 'completed');
+  const fineTuned = parseJson<TrainJson>(fineTune).run;
+  assert.equal(fineTuned.state, 'completed');
+  assert.equal(fineTuned.config.settings.threads, 1);
+  assert.equal(fineTuned.backend.threads, 1, fineTuned.backend.threadsReason);
 });
 
 test('invalid training options are usage errors that name the option', async (t) => {
@@ -42,6 +55,7 @@ test('invalid training options are usage errors that name the option', async (t)
     [['--optimizer', 'sgd'], /--optimizer must be one of adam, adamw, rmsprop/],
     [['--base', '12'], /base/],
     [['--cache-mib=-1'], /cacheMiB/],
+    [['--threads', '0'], /threads/],
     [['--classes', '5'], /does not match the project, which has 2 classes/],
   ];
   for (const [args, message] of cases) {

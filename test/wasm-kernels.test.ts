@@ -198,44 +198,50 @@ describe('training on wasm', () => {
   });
 });
 
-describe('configureWasmThreads', () => {
-  const logicalCores = os.cpus().length;
+describe('initialiseWasmBackend', () => {
+  const logicalCores = os.availableParallelism();
   const threadsModule = fileURLToPath(new URL('../app/engine/backend/wasm-kernels/threads.js', import.meta.url));
   const indexModule = fileURLToPath(new URL('../app/engine/backend/wasm-kernels/index.js', import.meta.url));
+  const poolModule = fileURLToPath(new URL('../app/engine/backend/wasm-kernels/kernel-threads.js', import.meta.url));
+  const heapModule = fileURLToPath(new URL('../app/engine/backend/wasm-kernels/wasm-heap.js', import.meta.url));
   // A fresh process per thread count: threads are fixed when the backend starts.
-  const runConvolutionWithThreads = async (requested: number) => {
+  const trainWithThreads = async (requested: number) => {
     const script = `
       import * as tf from '@tensorflow/tfjs';
       import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
-      const { configureWasmThreads } = await import(${JSON.stringify(threadsModule)});
+      const { initialiseWasmBackend } = await import(${JSON.stringify(threadsModule)});
       const { registerWasmTrainingKernels } = await import(${JSON.stringify(indexModule)});
-      const configured = configureWasmThreads(${requested});
+      const { kernelThreadsFor } = await import(${JSON.stringify(poolModule)});
+      const { WasmHeap } = await import(${JSON.stringify(heapModule)});
       registerWasmTrainingKernels();
-      await tf.setBackend('wasm');
+      const configured = await initialiseWasmBackend(${requested});
       const values = (n, s) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * s));
-      const x = tf.tensor4d(values(2 * 32 * 32 * 8, 0.37), [2, 32, 32, 8]);
+      const x = tf.tensor4d(values(4 * 64 * 64 * 8, 0.37), [4, 64, 64, 8]);
       const filter = tf.tensor4d(values(3 * 3 * 8 * 8, 0.11), [3, 3, 8, 8]);
       const [dFilter] = tf.grads((f) => tf.conv2d(x, f, 1, 'same').square().sum())([filter]);
-      console.log(JSON.stringify({ configured, actual: getThreadsCount(), dFilter: Array.from(dFilter.dataSync()) }));`;
+      const kernelThreads = kernelThreadsFor(new WasmHeap(tf.backend()).memory()).count;
+      console.log(JSON.stringify({ configured, xnnpack: getThreadsCount(), kernelThreads, dFilter: Array.from(dFilter.dataSync()) }));`;
     const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
       cwd: fileURLToPath(new URL('../..', import.meta.url)),
       timeout: 60_000,
     });
     return JSON.parse(stdout.trim().split('\n').at(-1)!) as {
       configured: { threads: number; reason: string };
-      actual: number;
+      xnnpack: number;
+      kernelThreads: number;
       dFilter: number[];
     };
   };
 
-  it('reports the thread count the backend really uses, and threads give the same gradients', async () => {
-    const single = await runConvolutionWithThreads(1);
-    assert.deepEqual([single.configured.threads, single.actual], [1, 1]);
-    const multi = await runConvolutionWithThreads(8);
-    const expected = Math.max(1, Math.min(8, Math.floor(logicalCores / 2)));
-    assert.equal(multi.configured.threads, expected, multi.configured.reason);
-    assert.equal(multi.actual, expected);
-    assert.match(multi.configured.reason, new RegExp(`^${expected} thread`));
-    assertClose(Float32Array.from(multi.dFilter), Float32Array.from(single.dFilter), 'threaded vs single');
+  it('runs its kernels on the threads asked for, up to every logical core (XNNPACK on its own share), with the same gradients', async () => {
+    const single = await trainWithThreads(1);
+    assert.deepEqual([single.configured.threads, single.xnnpack, single.kernelThreads], [1, 1, 1]);
+    assert.match(single.configured.reason, /^1 thread: 1 requested/);
+    const all = await trainWithThreads(logicalCores + 3);
+    // tfjs gives XNNPACK at most half the logical cores (and 8), assuming two hyper-threads a core.
+    const xnnpack = Math.max(1, Math.min(8, Math.floor(logicalCores / 2)));
+    assert.deepEqual([all.configured.threads, all.kernelThreads, all.xnnpack], [logicalCores, logicalCores, xnnpack], all.configured.reason);
+    if (logicalCores > 1) assert.match(all.configured.reason, new RegExp(`^${logicalCores} threads \\(${logicalCores + 3} requested, ${logicalCores} logical cores\\)`));
+    assertClose(Float32Array.from(all.dFilter), Float32Array.from(single.dFilter), 'threaded vs single');
   });
 });

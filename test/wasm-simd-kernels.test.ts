@@ -82,6 +82,8 @@ describe('Winograd 3x3 convolutions on wasm', () => {
     { name: 'fused with bias and ReLU', x: [2, 32, 32, 8], filter: [3, 3, 8, 32], pad: 'same', bias: true, relu: true },
     { name: 'fused with bias, no activation', x: [1, 64, 40, 12], filter: [3, 3, 12, 24], pad: 'same', bias: true },
     { name: 'uneven explicit padding of up to 2', x: [2, 21, 19, 8], filter: [3, 3, 8, 12], pad: [[0, 0], [2, 0], [1, 2], [0, 0]] },
+    { name: 'one input channel (a grey first layer), padded to 4', x: [2, 32, 30, 1], filter: [3, 3, 1, 16], pad: 'same' },
+    { name: 'six input channels, padded to 8', x: [2, 32, 32, 6], filter: [3, 3, 6, 16], pad: 'same' },
   ];
   for (const testCase of winogradCases) {
     it(`matches the cpu backend: ${testCase.name}`, () => {
@@ -90,15 +92,8 @@ describe('Winograd 3x3 convolutions on wasm', () => {
     });
   }
 
-  it('leaves convolutions to the backend when it runs on more threads than the module pays off for', () => {
-    const { x, filter, pad } = winogradCases[0]!;
-    const convInfo = tf.backend_util.computeConv2DInfo(x, filter, 1, 1, pad);
-    const input = { dataId: {}, shape: x, dtype: 'float32' as const };
-    assert.deepEqual([1, 2, 3, 8].map((threads) => suitsWinograd(input, convInfo, threads)), [true, true, false, false]);
-  });
-
   const fallbackCases: ConvolutionCase[] = [
-    { name: 'channels not a multiple of 4', x: [2, 32, 32, 6], filter: [3, 3, 6, 16], pad: 'same' },
+    { name: 'output channels not a multiple of 4', x: [2, 32, 32, 8], filter: [3, 3, 8, 6], pad: 'same' },
     { name: 'too few tiles for the transforms to pay', x: [1, 4, 4, 64], filter: [3, 3, 64, 64], pad: 'same' },
     { name: 'not 3x3', x: [2, 32, 32, 16], filter: [5, 5, 16, 16], pad: 'same' },
   ];
@@ -128,7 +123,7 @@ describe('Winograd 3x3 convolutions on wasm', () => {
     });
   }
 
-  for (const testCase of winogradCases.slice(0, 2)) {
+  for (const testCase of [...winogradCases.slice(0, 2), ...winogradCases.slice(-2)]) {
     it(`gives the filter gradient the cpu backend gives (Winograd backwards): ${testCase.name}`, () => {
       assert.ok(takesWinogradPath(testCase));
       const gradientOn = (backend: 'wasm' | 'cpu') => {
@@ -159,8 +154,8 @@ describe('Winograd 3x3 convolutions on wasm', () => {
         const x = tf.tensor4d(values(tf.util.sizeFromShape(xShape), 11), xShape);
         const filter = tf.tensor4d(values(tf.util.sizeFromShape(filterShape), 12), filterShape);
         const dy = tf.tensor4d(values(tf.util.sizeFromShape(xShape), 13), xShape);
-        const y = tf.engine().makeTensorFromTensorInfo(winogradConvolution(backend, x, filter, convInfo, null, false, chunkBytes));
-        const dW = tf.engine().makeTensorFromTensorInfo(winogradFilterGradient(backend, x, dy, convInfo, chunkBytes));
+        const y = tf.engine().makeTensorFromTensorInfo(winogradConvolution(backend, x, filter, convInfo, null, false, { chunkBytes }));
+        const dW = tf.engine().makeTensorFromTensorInfo(winogradFilterGradient(backend, x, dy, convInfo, { chunkBytes }));
         return [y.dataSync() as Float32Array, dW.dataSync() as Float32Array];
       });
     const [y, dW] = run();
@@ -221,7 +216,7 @@ describe('the SIMD wasm module', () => {
   /** Runs the input transform of one 6x6 tile of 4 channels on a fresh memory of the given kind. */
   const transformOneTile = (shared: boolean): Float32Array => {
     const memory = new WebAssembly.Memory({ initial: 1, maximum: 16, shared });
-    const transforms = simdKernelsFor(memory).winogradF43;
+    const kernels = simdKernelsFor(memory);
     const floats = new Float32Array(memory.buffer);
     const table = new Int32Array(memory.buffer);
     const input = 0; // [1, 4, 4, 4]: 64 floats; the 'same' tile reads one pixel of padding around it
@@ -229,7 +224,7 @@ describe('the SIMD wasm module', () => {
     const outputs = 1024; // 36 rows of 4 floats
     const tableAt = 4096;
     for (let k = 0; k < 36; k++) table[tableAt / 4 + k] = outputs + k * 16;
-    transforms.input(input, 1, 4, 4, 4, 1, 1, 0, 1, 1, tableAt, 8192);
+    kernels.winogradInput(input, 1, 4, 4, 4, 1, 1, 0, 1, 1, tableAt, 8192);
     return floats.slice(outputs / 4, outputs / 4 + 36 * 4);
   };
 

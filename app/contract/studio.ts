@@ -112,7 +112,7 @@ export const PresetInfo = z.object({
   name: PresetName,
   description: z.string(),
   model: ModelConfig.pick({ base: true, upsampling: true }),
-  settings: TrainSettings.omit({ seed: true, backend: true, validationPercent: true, classWeights: true, cacheMiB: true }),
+  settings: TrainSettings.omit({ seed: true, backend: true, validationPercent: true, classWeights: true, cacheMiB: true, threads: true }),
 });
 export type PresetInfo = z.infer<typeof PresetInfo>;
 

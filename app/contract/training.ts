@@ -82,6 +82,8 @@ export const TrainSettings = z.object({
    * rest are read from disk again when their batch comes. 0 = read every image every epoch.
    */
   cacheMiB: z.number().int().min(0).max(1_048_576).default(DEFAULT_CACHE_MIB),
+  /** CPU threads training may use; null = every logical core. Fewer leave cores free for other work. */
+  threads: z.number().int().min(1).max(1024).nullable().default(null),
 });
 export type TrainSettings = z.infer<typeof TrainSettings>;
 

@@ -1,6 +1,7 @@
 """Training throughput of the reference PyTorch U-Net: warm-up, then the median of timed steps.
 
-Same model, input size, batch size and thread count as bench/train-speed-child.ts; prints one JSON line.
+Same model, input size and batch size as bench/train-speed-child.ts, on --threads threads (default:
+PyTorch's own default); prints one JSON line.
 """
 import argparse
 import json
@@ -19,12 +20,13 @@ def main() -> None:
     parser.add_argument('--base', type=int, default=16)
     parser.add_argument('--size', type=int, default=128)
     parser.add_argument('--batch', type=int, default=4)
-    parser.add_argument('--threads', type=int, default=1)
+    parser.add_argument('--threads', type=int, default=0)
     parser.add_argument('--warmup', type=int, default=2)
     parser.add_argument('--steps', type=int, default=6)
     args = parser.parse_args()
 
-    torch.set_num_threads(args.threads)
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     model = UNet(n_channels=1, n_classes=1, base=args.base)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)

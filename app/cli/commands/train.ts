@@ -1,4 +1,4 @@
-import { BackendChoice, describeBatchPlan, OptimizerName, PresetName, TrainRequest } from '../../contract/training.js';
+import { BackendChoice, type BackendReport, describeBatchPlan, OptimizerName, PresetName, TrainRequest } from '../../contract/training.js';
 import { RunFolder } from '../../engine/runs/run-store.js';
 import { prepareRun } from '../../engine/training/prepare-run.js';
 import { runTrainer } from '../../engine/worker/trainer-host.js';
@@ -16,7 +16,7 @@ export const trainCommand: Command = {
     'unet-studio train <project> [--preset fast|standard|paper] [--epochs N] [--batch-size N] [--learning-rate X]',
     '    [--scale X | --size WxH] [--patch N] [--validation PERCENT] [--base 8|16|32|64] [--bilinear]',
     '    [--optimizer adam|adamw|rmsprop] [--patience N] [--class-weights 1,2] [--seed N] [--cache-mib N]',
-    '    [--backend auto|tfjs-node-gpu|tfjs-node|wasm] [--resume RUN | --from RUN] [--classes N] [--json]',
+    '    [--backend auto|tfjs-node-gpu|tfjs-node|wasm] [--threads N] [--resume RUN | --from RUN] [--classes N] [--json]',
   ].join('\n'),
   options: {
     preset: { type: 'string', default: 'fast' },
@@ -35,6 +35,7 @@ export const trainCommand: Command = {
     seed: { type: 'string' },
     'cache-mib': { type: 'string' },
     backend: { type: 'string' },
+    threads: { type: 'string' },
     resume: { type: 'string' },
     from: { type: 'string' },
     classes: { type: 'string' },
@@ -76,9 +77,10 @@ export const trainCommand: Command = {
   },
 };
 
-function describeBackend(backend: { name: string; reason: string; skipped: { name: string; reason: string }[]; threads?: number }): string {
+function describeBackend(backend: BackendReport): string {
   const skipped = backend.skipped.map((entry) => `${entry.name}: ${entry.reason}`).join('; ');
-  return `${backend.name}${backend.threads ? ` (${backend.threads} threads)` : ''}, ${backend.reason}${skipped ? ` [skipped ${skipped}]` : ''}`;
+  const threads = backend.threadsReason ? ` (${backend.threadsReason})` : backend.threads ? ` (${backend.threads} threads)` : '';
+  return `${backend.name}${threads}, ${backend.reason}${skipped ? ` [skipped ${skipped}]` : ''}`;
 }
 
 function formatDuration(seconds: number): string {
@@ -104,6 +106,7 @@ function parseRequest(project: string, values: Record<string, unknown>): TrainRe
       seed: number('seed'),
       cacheMiB: number('cache-mib'),
       backend: choice('backend', BackendChoice.options),
+      threads: number('threads'),
       classWeights: weights,
       sizing: sizing(),
     }).filter(([, value]) => value !== undefined),

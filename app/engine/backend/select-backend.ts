@@ -1,9 +1,8 @@
-import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { AppError } from '../../contract/errors.js';
 import type { BackendChoice, BackendName, BackendReport } from '../../contract/training.js';
 import { registerWasmTrainingKernels } from './wasm-kernels/index.js';
-import { configureWasmThreads } from './wasm-kernels/threads.js';
+import { defaultTrainingThreads, initialiseWasmBackend } from './wasm-kernels/threads.js';
 
 interface Candidate {
   name: BackendName;
@@ -40,11 +39,12 @@ const CANDIDATES: readonly Candidate[] = [
   {
     name: 'wasm',
     async load(threads) {
-      // The thread count must be fixed before the wasm backend initialises.
-      wasmThreads = configureWasmThreads(threads);
       await import('@tensorflow/tfjs-backend-wasm');
       registerWasmTrainingKernels();
-      return (await tf.setBackend('wasm')) ? null : 'the WebAssembly backend failed to initialise';
+      const started = await initialiseWasmBackend(threads);
+      if (typeof started === 'string') return started;
+      wasmThreads = started;
+      return null;
     },
   },
 ];
@@ -55,7 +55,7 @@ let chosen: BackendReport | null = null;
  * Picks the training backend once per process: `auto` walks tfjs-node-gpu -> tfjs-node -> wasm and
  * records why each one was skipped, so no run ever falls back to the CPU silently.
  */
-export async function initialiseBackend(choice: BackendChoice, requestedThreads = os.availableParallelism()): Promise<BackendReport> {
+export async function initialiseBackend(choice: BackendChoice, requestedThreads = defaultTrainingThreads()): Promise<BackendReport> {
   if (chosen) {
     if (choice !== 'auto' && choice !== chosen.name) {
       throw new AppError('conflict', `This process already runs on ${chosen.name}; it cannot switch to ${choice}.`);

@@ -44,7 +44,8 @@ const VALIDATION_PICTURES = 3;
  */
 export async function train(options: TrainingOptions): Promise<RunSummary> {
   const { run, signal } = options;
-  const backend = await initialiseBackend(run.summary.config.settings.backend);
+  const { backend: choice, threads } = run.summary.config.settings;
+  const backend = await initialiseBackend(choice, threads ?? undefined);
   await run.update({ state: 'running', backend, error: null });
   try {
     return await trainOn(backend.name, options);

@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 
 import type { KernelReplacement } from '../kernel-registration.js';
+import type { SimdKernelCall } from '../wasm-simd/simd-kernels.js';
+import { kernelThreadsFor, splitEvenly } from './kernel-threads.js';
 import { WasmHeap } from './wasm-heap.js';
 
 /**
@@ -21,7 +23,7 @@ export const concatReplacement: KernelReplacement = {
       const memory = new WasmHeap(args.backend as tf.KernelBackend);
       const out = memory.allocate(outShape);
       const layout = runLayout(outShape, $axis, parts.map((part) => part.shape[$axis]!));
-      copyRuns(memory.heap(), layout, parts.map((part) => memory.offsetOf(part)), memory.offsetOf(out), 'join');
+      copyRuns(memory, layout, parts, out, 'join');
       return out;
     },
   }),
@@ -39,7 +41,7 @@ export const splitVReplacement: KernelReplacement = {
       const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, numOrSizeSplits, $axis);
       const memory = new WasmHeap(args.backend as tf.KernelBackend);
       const pieces = sizes.map((size) => memory.allocate(x.shape.map((extent, index) => (index === $axis ? size : extent))));
-      copyRuns(memory.heap(), runLayout(x.shape, $axis, sizes), pieces.map((piece) => memory.offsetOf(piece)), memory.offsetOf(x), 'split');
+      copyRuns(memory, runLayout(x.shape, $axis, sizes), pieces, x, 'split');
       return pieces;
     },
   }),
@@ -57,19 +59,25 @@ function runLayout(wholeShape: number[], axis: number, sizesAlongAxis: number[])
   return { outer: tf.util.sizeFromShape(wholeShape.slice(0, axis)), runs: sizesAlongAxis.map((size) => size * inner) };
 }
 
-/** Moves each part's runs into (join) or out of (split) the whole tensor, which interleaves them. */
-function copyRuns(heap: Float32Array, { outer, runs }: RunLayout, partOffsets: number[], wholeOffset: number, direction: 'join' | 'split'): void {
-  let whole = wholeOffset;
-  const cursors = [...partOffsets];
-  for (let o = 0; o < outer; o++) {
-    for (let part = 0; part < runs.length; part++) {
-      const run = runs[part]!;
-      const from = direction === 'join' ? cursors[part]! : whole;
-      const to = direction === 'join' ? whole : cursors[part]!;
-      if (run >= 64) heap.copyWithin(to, from, from + run);
-      else for (let i = 0; i < run; i++) heap[to + i] = heap[from + i]!;
-      cursors[part]! += run;
-      whole += run;
-    }
-  }
+/**
+ * Moves each part's runs into (join) or out of (split) the whole tensor, which interleaves them;
+ * threads take ranges of the runs.
+ */
+function copyRuns(memory: WasmHeap, { outer, runs }: RunLayout, parts: tf.TensorInfo[], whole: tf.TensorInfo, direction: 'join' | 'split'): void {
+  const total = runs.reduce((sum, run) => sum + run, 0);
+  const threads = kernelThreadsFor(memory.memory());
+  const floats = (count: number) => count * Float32Array.BYTES_PER_ELEMENT;
+  threads.run(
+    splitEvenly(outer, threads.piecesFor(outer * total)).map(([begin, end]) => {
+      let before = 0;
+      return parts.map((part, index): SimdKernelCall => {
+        const run = runs[index]!;
+        const partStart = memory.byteOffsetOf(part) + floats(begin * run);
+        const wholeStart = memory.byteOffsetOf(whole) + floats(begin * total + before);
+        before += run;
+        const [from, fromStride, to, toStride] = direction === 'join' ? [partStart, run, wholeStart, total] : [wholeStart, total, partStart, run];
+        return { kernel: 'copyRuns', args: [from, fromStride, to, toStride, run, end - begin] };
+      });
+    }),
+  );
 }

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 
-import { simdKernelsFor } from '../wasm-simd/simd-kernels.js';
 import { runWasmKernel, transposeOnWasm } from './wasm-kernel-calls.js';
+import { kernelThreadsFor, splitEvenly } from './kernel-threads.js';
 import { WasmHeap } from './wasm-heap.js';
 import { suitsWinograd, winogradFilterGradient } from './winograd-conv2d.js';
 
@@ -107,10 +107,17 @@ function filterGradientByPaddedPlanes(backend: tf.KernelBackend, x: tf.TensorInf
   const memory = new WasmHeap(backend);
   const planes = memory.allocate([inChannels * positions + slack]);
   const paddedDy = memory.allocate([1, positions, outChannels]);
-  simdKernelsFor(memory.memory()).paddedChannelPlanes(
-    memory.byteOffsetOf(x), batchSize, inHeight, inWidth, inChannels, padInfo.top, padInfo.left,
-    paddedHeight, paddedWidth, positions, slack, memory.byteOffsetOf(planes),
+  const threads = kernelThreadsFor(memory.memory());
+  threads.run(
+    splitEvenly(batchSize, threads.piecesFor(2 * tf.util.sizeFromShape(x.shape))).map(([imageBegin, imageEnd]) => [
+      {
+        kernel: 'paddedChannelPlanes',
+        args: [memory.byteOffsetOf(x), inHeight, inWidth, inChannels, padInfo.top, padInfo.left, paddedHeight, paddedWidth, positions, imageBegin, imageEnd, memory.byteOffsetOf(planes)],
+      },
+    ]),
   );
+  const slackStart = memory.offsetOf(planes) + inChannels * positions;
+  memory.heap().fill(0, slackStart, slackStart + slack);
   padRowsAndColumns(memory, dy, paddedDy, convInfo, paddedHeight, paddedWidth);
   const views: tf.TensorInfo[] = [];
   const dW = gradientPerTap(backend, memory, convInfo, paddedDy, (kh, kw) => {

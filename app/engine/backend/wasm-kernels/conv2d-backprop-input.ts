@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 
 import { runWasmKernel, transposeOnWasm } from './wasm-kernel-calls.js';
 import type { KernelReplacement } from '../kernel-registration.js';
+import { kernelThreadsFor, splitEvenly } from './kernel-threads.js';
 import { WasmHeap } from './wasm-heap.js';
 
 /**
@@ -56,22 +57,21 @@ function stridelessAsConvolution(backend: tf.KernelBackend, dy: tf.TensorInfo, f
 
 /**
  * The filter turned 180 degrees with its in and out channels swapped:
- * turned[kh, kw, co, ci] = filter[KH-1-kh, KW-1-kw, ci, co]. Written directly; the backend's
- * Reverse kernel took longer on these small tensors than the convolution that uses them.
+ * turned[kh, kw, co, ci] = filter[KH-1-kh, KW-1-kw, ci, co], in the SIMD module
+ * (../wasm-simd/turned-filter.c), threads taking different taps. The backend's Reverse kernel
+ * took longer on these small tensors than the convolution that uses them.
  */
 function turnedFilter(backend: tf.KernelBackend, filter: tf.TensorInfo): tf.TensorInfo {
   const [height, width, inChannels, outChannels] = filter.shape as [number, number, number, number];
   const memory = new WasmHeap(backend);
+  const threads = kernelThreadsFor(memory.memory());
   const turned = memory.allocate([height, width, outChannels, inChannels]);
-  const heap = memory.heap();
-  const source = memory.offsetOf(filter);
-  let target = memory.offsetOf(turned);
-  for (let tap = height * width - 1; tap >= 0; tap--) {
-    const tapStart = source + tap * inChannels * outChannels;
-    for (let co = 0; co < outChannels; co++) {
-      for (let ci = 0; ci < inChannels; ci++) heap[target++] = heap[tapStart + ci * outChannels + co]!;
-    }
-  }
+  const taps = height * width;
+  threads.run(
+    splitEvenly(taps, threads.piecesFor(tf.util.sizeFromShape(filter.shape))).map(([tapBegin, tapEnd]) => [
+      { kernel: 'turnedFilter', args: [memory.byteOffsetOf(filter), taps, inChannels, outChannels, tapBegin, tapEnd, memory.byteOffsetOf(turned)] },
+    ]),
+  );
   return turned;
 }
 

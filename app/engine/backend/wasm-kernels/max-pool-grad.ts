@@ -1,13 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
 
 import type { KernelReplacement } from '../kernel-registration.js';
+import { kernelThreadsFor, splitEvenly } from './kernel-threads.js';
 import { WasmHeap } from './wasm-heap.js';
 
 /**
  * MaxPoolGrad for pooling windows that do not overlap and need no padding (a U-Net's 2x2 pooling
  * with stride 2): each output's gradient goes to the first maximum of its window, as in the cpu
- * backend, and every other input pixel gets zero. One pass, where the wasm kernel took 25 ms on a
- * [4, 128, 128, 16] input. Other pooling goes to the original kernel.
+ * backend, and every other input pixel gets zero. One SIMD pass (../wasm-simd/pooling-gradient.c),
+ * threads taking whole images, where the wasm kernel took 25 ms on a [4, 128, 128, 16] input.
+ * Other pooling goes to the original kernel.
  */
 export const maxPoolGradReplacement: KernelReplacement = {
   kernelName: tf.MaxPoolGrad,
@@ -35,32 +37,12 @@ export const maxPoolGradReplacement: KernelReplacement = {
 function windowMaximumGradient(memory: WasmHeap, dy: tf.TensorInfo, input: tf.TensorInfo, convInfo: tf.backend_util.Conv2DInfo): tf.TensorInfo {
   const { batchSize, inHeight, inWidth, inChannels: channels, outHeight, outWidth, filterHeight, filterWidth } = convInfo;
   const dx = memory.allocate(input.shape as number[]);
-  const heap = memory.heap();
-  const x = memory.offsetOf(input);
-  const dxStart = memory.offsetOf(dx);
-  heap.fill(0, dxStart, dxStart + tf.util.sizeFromShape(input.shape));
-  let gradient = memory.offsetOf(dy);
-  for (let n = 0; n < batchSize; n++) {
-    for (let oh = 0; oh < outHeight; oh++) {
-      for (let ow = 0; ow < outWidth; ow++) {
-        const corner = ((n * inHeight + oh * filterHeight) * inWidth + ow * filterWidth) * channels;
-        for (let channel = 0; channel < channels; channel++, gradient++) {
-          let best = -Infinity;
-          let bestIndex = -1;
-          for (let fh = 0; fh < filterHeight; fh++) {
-            for (let fw = 0; fw < filterWidth; fw++) {
-              const index = corner + (fh * inWidth + fw) * channels + channel;
-              const value = heap[x + index]!;
-              if (value > best) {
-                best = value;
-                bestIndex = index;
-              }
-            }
-          }
-          if (bestIndex >= 0) heap[dxStart + bestIndex] = heap[gradient]!;
-        }
-      }
-    }
-  }
+  const threads = kernelThreadsFor(memory.memory());
+  const at = (tensor: tf.TensorInfo) => memory.byteOffsetOf(tensor);
+  threads.run(
+    splitEvenly(batchSize, threads.piecesFor(2 * tf.util.sizeFromShape(input.shape))).map(([imageBegin, imageEnd]) => [
+      { kernel: 'windowMaximumGradient', args: [at(input), at(dy), at(dx), inHeight, inWidth, channels, outHeight, outWidth, filterHeight, filterWidth, imageBegin, imageEnd] },
+    ]),
+  );
   return dx;
 }

@@ -47,6 +47,15 @@ export function installNodePthreadShim(): string | null {
   const workerPath = join(folder, 'pthread-worker.cjs');
   const workerScripts = new WeakSet<Blob>();
 
+  // Emscripten makes the worker script's Blob again for every worker it starts. Each script is
+  // written once: rewriting the file while an earlier worker read it gave that worker an empty
+  // script, and it exited without loading, which left the backend waiting for it for ever.
+  const written = new Set<string>();
+  const writeOnce = (path: string, text: string) => {
+    if (written.has(path)) return;
+    writeFileSync(path, text);
+    written.add(path);
+  };
   const NativeBlob = globalThis.Blob;
   globalThis.Blob = class extends NativeBlob {
     constructor(...args: ConstructorParameters<typeof NativeBlob>) {
@@ -54,12 +63,9 @@ export function installNodePthreadShim(): string | null {
       super(parts, options);
       const text = parts?.length === 1 && typeof parts[0] === 'string' ? parts[0] : '';
       if (text.startsWith(FACTORY_SCRIPT_START)) {
-        writeFileSync(factoryPath, FACTORY_BUNDLE_VARIABLES + text);
+        writeOnce(factoryPath, FACTORY_BUNDLE_VARIABLES + text);
       } else if (text.startsWith(WORKER_SCRIPT_START)) {
-        writeFileSync(
-          workerPath,
-          text.replace(WORKER_LOADS_FACTORY_FROM_URL, `if(true){importScripts(${JSON.stringify(factoryPath)})}`),
-        );
+        writeOnce(workerPath, text.replace(WORKER_LOADS_FACTORY_FROM_URL, `if(true){importScripts(${JSON.stringify(factoryPath)})}`));
         workerScripts.add(this);
       }
     }

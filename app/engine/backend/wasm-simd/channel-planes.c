@@ -1,16 +1,22 @@
 // NHWC -> zero-padded channel planes, for the filter gradient of a stride-1 'same' convolution
 // (see wasm-kernels/conv2d-backprop-filter.ts): planes[c][n][pad_top + y][pad_left + x] = x[n][y][x][c],
 // each plane padded_height x padded_width per image, planes back to back with `plane_stride`
-// floats from one channel to the next, zero everywhere else (including `slack` floats after the
-// last plane). Pointers are byte offsets into the host's heap (see winograd-f43.c).
+// floats from one channel to the next, zero around each image. Works on images
+// [image_begin, image_end), so that threads can share the work; the caller zeroes whatever lies
+// past the last image. Pointers are byte offsets into the host's heap (see winograd-f43.c).
 
 #include <wasm_simd128.h>
 
 __attribute__((export_name("padded_channel_planes")))
-void padded_channel_planes(const float *x, int batch, int height, int width, int channels, int pad_top, int pad_left,
-                           int padded_height, int padded_width, int plane_stride, int slack, float *planes) {
-  __builtin_memset(planes, 0, ((long)channels * plane_stride + slack) * sizeof(float));
-  for (int n = 0; n < batch; n++) {
+void padded_channel_planes(const float *x, int height, int width, int channels, int pad_top, int pad_left,
+                           int padded_height, int padded_width, int plane_stride, int image_begin, int image_end,
+                           float *planes) {
+  const int image_size = padded_height * padded_width;
+  for (int c = 0; c < channels; c++) {
+    float *first = planes + c * plane_stride + image_begin * image_size;
+    __builtin_memset(first, 0, (image_end - image_begin) * image_size * sizeof(float));
+  }
+  for (int n = image_begin; n < image_end; n++) {
     for (int y = 0; y < height; y++) {
       const float *row = x + ((n * height + y) * width) * channels;
       float *target = planes + (n * padded_height + pad_top + y) * padded_width + pad_left;

@@ -15,7 +15,7 @@
 // Channels are processed four at a time; callers pass channel counts that are multiples of 4.
 // Each call transforms one chunk of a tensor's tiles: `batch` images from the pointer it is given,
 // tile rows [tile_row_begin, tile_row_end) of each, numbered from 0 in the matrices, so that the
-// caller can bound the memory the 36 matrices take.
+// caller can bound the memory the 36 matrices take and give threads chunks of their own.
 
 #include <wasm_simd128.h>
 
@@ -73,11 +73,14 @@ static inline int tile_extent(int size, int start) { return size - start < 4 ? s
     u5 = g2;                                                             \
   } while (0)
 
-// transformed[k] is a [Ci, Co] matrix for k = 6 * row + column of the 6x6 transformed filter.
+// transformed[k] is a [Ci, Co] matrix for k = 6 * row + column of the 6x6 transformed filter. Works
+// on elements [block_begin, block_end) of every Ci x Co tap (multiples of 4), so that threads can
+// share the work.
 __attribute__((export_name("winograd_f43_filter")))
-void winograd_f43_filter(const float *filter, int in_channels, int out_channels, float *const *transformed) {
+void winograd_f43_filter(const float *filter, int in_channels, int out_channels, int block_begin, int block_end,
+                         float *const *transformed) {
   const int tap_stride = in_channels * out_channels;
-  for (int block = 0; block < tap_stride; block += 4) {
+  for (int block = block_begin; block < block_end; block += 4) {
     f4 g[3][3];
     UNROLL for (int i = 0; i < 3; i++)
       UNROLL for (int j = 0; j < 3; j++) g[i][j] = wasm_v128_load(filter + (i * 3 + j) * tap_stride + block);
@@ -241,11 +244,13 @@ void winograd_f43_output_gradient(const float *dy, int batch, int height, int wi
     w2 = ADD(MUL(SPLAT(1.0f / 6.0f), SUB(s34_, s12_)), u5);                             \
   } while (0)
 
-// dW = G^T dU G: gradient_table[k] is the [Ci, Co] matrix dU_k; writes dW [3, 3, Ci, Co].
+// dW = G^T dU G: gradient_table[k] is the [Ci, Co] matrix dU_k; writes elements [block_begin,
+// block_end) of every tap of dW [3, 3, Ci, Co].
 __attribute__((export_name("winograd_f43_filter_gradient")))
-void winograd_f43_filter_gradient(float *const *gradient_table, int in_channels, int out_channels, float *filter_gradient) {
+void winograd_f43_filter_gradient(float *const *gradient_table, int in_channels, int out_channels, int block_begin,
+                                  int block_end, float *filter_gradient) {
   const int tap_stride = in_channels * out_channels;
-  for (int block = 0; block < tap_stride; block += 4) {
+  for (int block = block_begin; block < block_end; block += 4) {
     f4 w[3][6];
     UNROLL for (int j = 0; j < 6; j++) {
       f4 u[6];
@@ -260,15 +265,16 @@ void winograd_f43_filter_gradient(float *const *gradient_table, int in_channels,
   }
 }
 
-// dU_k = V_k^T dM_k for each of the 36 tile elements k: v_table[k] is [tiles, Ci], m_table[k] is
-// [tiles, Co], u_table[k] receives [Ci, Co]. Written here rather than run on XNNPACK because
+// dU_k = V_k^T dM_k for tile elements k in [k_begin, k_end) (of 36; threads take different ones):
+// v_table[k] is [tiles, Ci], m_table[k] is [tiles, Co], u_table[k] receives [Ci, Co]. Written here rather than run on XNNPACK because
 // XNNPACK packs its right-hand operand ([tiles, Co], as large as the data) on every call, which
 // took three times as long as the arithmetic; this reads both operands as they lie. Blocks of 4
-// input x 8 output channels keep 8 accumulators in registers while the tiles stream past.
+// input x 8 output channels keep 8 accumulators in registers while the tiles stream past. With
+// `accumulate` set, adds to what u_table's matrices hold (the products of earlier chunks).
 __attribute__((export_name("winograd_f43_filter_products")))
 void winograd_f43_filter_products(float *const *v_table, float *const *m_table, int tiles, int in_channels,
-                                  int out_channels, float *const *u_table) {
-  for (int k = 0; k < 36; k++) {
+                                  int out_channels, int k_begin, int k_end, int accumulate, float *const *u_table) {
+  for (int k = k_begin; k < k_end; k++) {
     const float *v = v_table[k], *m = m_table[k];
     float *u = u_table[k];
     for (int ci = 0; ci < in_channels; ci += 4) {
@@ -276,7 +282,10 @@ void winograd_f43_filter_products(float *const *v_table, float *const *m_table, 
         // The last block is 4 wide when Co is not a multiple of 8: its second half repeats the first.
         const int wide = co + 8 <= out_channels;
         f4 acc[4][2];
-        UNROLL for (int r = 0; r < 4; r++) acc[r][0] = acc[r][1] = wasm_f32x4_splat(0.0f);
+        UNROLL for (int r = 0; r < 4; r++) {
+          acc[r][0] = accumulate ? wasm_v128_load(u + (ci + r) * out_channels + co) : wasm_f32x4_splat(0.0f);
+          acc[r][1] = accumulate && wide ? wasm_v128_load(u + (ci + r) * out_channels + co + 4) : acc[r][0];
+        }
         for (int t = 0; t < tiles; t++) {
           const f4 a = wasm_v128_load(v + t * in_channels + ci);
           const f4 b0 = wasm_v128_load(m + t * out_channels + co);
@@ -297,12 +306,13 @@ void winograd_f43_filter_products(float *const *v_table, float *const *m_table, 
   }
 }
 
-// M_k = V_k U_k for each of the 36 tile elements k: v_table[k] is [tiles, Ci], u_table[k] is
-// [Ci, Co], m_table[k] receives [tiles, Co]. Blocks of 4 tiles x 8 output channels.
+// M_k = V_k U_k for tile elements k in [k_begin, k_end) (of 36; threads take different ones):
+// v_table[k] is [tiles, Ci], u_table[k] is [Ci, Co], m_table[k] receives [tiles, Co]. Blocks of 4
+// tiles x 8 output channels.
 __attribute__((export_name("winograd_f43_products")))
 void winograd_f43_products(float *const *v_table, float *const *u_table, int tiles, int in_channels,
-                           int out_channels, float *const *m_table) {
-  for (int k = 0; k < 36; k++) {
+                           int out_channels, int k_begin, int k_end, float *const *m_table) {
+  for (int k = k_begin; k < k_end; k++) {
     const float *v = v_table[k], *u = u_table[k];
     float *m = m_table[k];
     int t = 0;
