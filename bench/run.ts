@@ -5,6 +5,7 @@ import { benchAccuracy } from './accuracy.js';
 import type { BenchResult } from './bench-result.js';
 import { benchConvGrad } from './conv-grad.js';
 import { benchEditor } from './editor.js';
+import { benchLiveAssist } from './live-assist.js';
 import { benchOnnxCheck } from './onnx-check.js';
 import { benchScale } from './scale.js';
 import { benchSegmentScale } from './segment-scale.js';
@@ -26,6 +27,7 @@ const BENCHES: Record<string, () => Promise<BenchResult>> = {
   accuracy: benchAccuracy,
   'step-memory': benchStepMemory,
   'train-grid': benchTrainGrid,
+  'live-assist': benchLiveAssist,
 };
 
 const RESULTS_DIR = fileURLToPath(new URL('../../bench/results/', import.meta.url));
