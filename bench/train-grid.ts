@@ -33,10 +33,12 @@ export async function runGridCell(cell: GridCell): Promise<GridOutcome | { statu
 export async function benchTrainGrid(): Promise<BenchResult> {
   const rows: string[] = ['| size | batch | base | channels | outcome | step s | heap MiB |', '|---|---|---|---|---|---|---|'];
   const counts = { ran: 0, microBatched: 0, refused: 0, crashed: 0 };
-  for (const channels of axis('CHANNELS', [1, 3]) as Array<1 | 3>) {
-    for (const base of axis('BASES', [8, 16, 32]) as Array<GridCell['base']>) {
-      for (const size of axis('SIZES', [256, 512, 768, 1024])) {
-        for (const batch of axis('BATCHES', [1, 2, 4, 8])) {
+  // Recorded with the figures, so a run over part of the grid says which part.
+  const axes = { channels: axis('CHANNELS', [1, 3]) as Array<1 | 3>, bases: axis('BASES', [8, 16, 32]) as Array<GridCell['base']>, sizes: axis('SIZES', [256, 512, 768, 1024]), batches: axis('BATCHES', [1, 2, 4, 8]) };
+  for (const channels of axes.channels) {
+    for (const base of axes.bases) {
+      for (const size of axes.sizes) {
+        for (const batch of axes.batches) {
           const outcome = await runGridCell({ size, batch, base, channels });
           counts[outcome.status]++;
           const cells =
@@ -53,7 +55,7 @@ export async function benchTrainGrid(): Promise<BenchResult> {
   }
   return {
     name: 'train-grid',
-    figures: { ...counts, table: rows.join('\n') },
+    figures: { grid: Object.entries(axes).map(([name, values]) => `${name} ${values.join(',')}`).join('; '), ...counts, table: rows.join('\n') },
     goals: { crashedAtMost: 0, met: counts.crashed === 0 },
   };
 }

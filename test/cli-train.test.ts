@@ -21,7 +21,7 @@ interface TrainJson {
 
 test('unet-studio train --json reports the backend, why others were skipped, and writes the run', async (t) => {
   const project = await tinyProject(await tempDir(t), { count: 8 });
-  const run = await runCli(['train', project.root, '--epochs', '2', '--scale', '1', '--batch-size', '4', '--validation', '25', '--cache-mib', '1', '--json']);
+  const run = await runCli(['train', project.root, '--preset', 'fast', '--epochs', '2', '--scale', '1', '--batch-size', '4', '--validation', '25', '--cache-mib', '1', '--json']);
   assert.equal(run.code, 0, run.stderr);
   const result = parseJson<TrainJson>(run);
   assert.equal(result.run.state, 'completed');
@@ -39,7 +39,7 @@ test('unet-studio train --json reports the backend, why others were skipped, and
   }
   assert.equal(result.modelPath, path.join(runDir, 'model'));
 
-  const fineTune = await runCli(['train', project.root, '--from', result.run.id, '--epochs', '1', '--scale', '1', '--threads', '1', '--json']);
+  const fineTune = await runCli(['train', project.root, '--preset', 'fast', '--from', result.run.id, '--epochs', '1', '--scale', '1', '--threads', '1', '--json']);
   assert.equal(fineTune.code, 0, fineTune.stderr);
   const fineTuned = parseJson<TrainJson>(fineTune).run;
   assert.equal(fineTuned.state, 'completed');

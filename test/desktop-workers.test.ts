@@ -68,7 +68,7 @@ test('a crashing trainer utility process reaches the job as an error with its re
     return child as unknown as UtilityChild;
   };
   const { training, finished } = services(utilityWorkerLauncher(crashingFork));
-  const { jobId } = await training.start(TrainRequest.parse({ project: project.root, settings: { ...TINY_SETTINGS, epochs: 1 } }));
+  const { jobId } = await training.start(TrainRequest.parse({ project: project.root, preset: 'fast', settings: { ...TINY_SETTINGS, epochs: 1 } }));
   const done = await finished;
   assert.equal(done.jobId, jobId);
   assert.equal(done.result.ok, false);

@@ -81,7 +81,7 @@ test('cancel through the contract stops training within one step and keeps the c
   const [clientEnd, hostEnd] = createMemoryTransportPair();
   serveContract(services.registry, hostEnd, services.events);
   const client = new ContractClient(clientEnd);
-  const { jobId, runId } = unwrap(await client.invoke('train.start', { project: project.root, settings: { ...TINY_SETTINGS, epochs: 50, batchSize: 2 } }));
+  const { jobId, runId } = unwrap(await client.invoke('train.start', { project: project.root, preset: 'fast', settings: { ...TINY_SETTINGS, epochs: 50, batchSize: 2 } }));
   const finished = new Promise<{ ok: boolean; error?: { code: string } }>((resolve) =>
     client.on('job.finished', (event) => event.jobId === jobId && resolve(event.result as never)),
   );

@@ -235,11 +235,11 @@ test('unsupported layers and unfoldable batch norm are refused by name', () => {
 test('a trained model exports through the CLI and the contract; runs without a model are refused', async (t) => {
   const dir = await tempDir(t);
   const project = await tinyProject(path.join(dir, 'p'), { count: 8 });
-  const { run } = await prepareRun(project, TrainRequest.parse({ project: project.root, model: { base: 8 }, settings: { ...TINY_SETTINGS, epochs: 1 } }));
+  const { run } = await prepareRun(project, TrainRequest.parse({ project: project.root, preset: 'fast', model: { base: 8 }, settings: { ...TINY_SETTINGS, epochs: 1 } }));
   const summary = await train({ project, run, resume: false, signal: new AbortController().signal });
   assert.equal(summary.state, 'completed');
   // A newer run that never finished an epoch: the default must skip it, naming it must be refused.
-  const { run: empty } = await prepareRun(project, TrainRequest.parse({ project: project.root, settings: TINY_SETTINGS }));
+  const { run: empty } = await prepareRun(project, TrainRequest.parse({ project: project.root, preset: 'fast', settings: TINY_SETTINGS }));
 
   const onnxFile = path.join(dir, 'out', 'trained.onnx');
   const cli = await runCli(['export', project.root, '--format', 'onnx', '--out', onnxFile, '--json']);

@@ -169,7 +169,7 @@ async function checkPackage(zipFile: string) {
 test('bioimage.io: a trained project exports a package that passes the published JSON schema, and its test tensors reproduce with onnxruntime-node within 1e-3 and match segment', async (t) => {
   const dir = await tempDir(t);
   const project = await tinyProject(path.join(dir, 'p'), { count: 8, size: 48 });
-  const { run } = await prepareRun(project, TrainRequest.parse({ project: project.root, model: { base: 8 }, settings: { ...TINY_SETTINGS, epochs: 1 } }));
+  const { run } = await prepareRun(project, TrainRequest.parse({ project: project.root, preset: 'fast', model: { base: 8 }, settings: { ...TINY_SETTINGS, epochs: 1 } }));
   assert.equal((await train({ project, run, resume: false, signal: new AbortController().signal })).state, 'completed');
 
   const zipFile = path.join(dir, 'out', 'cells.zip');

@@ -123,7 +123,7 @@ test('validation masks that are all "ignore" give no Dice (not 1.0000) and say s
   assert.equal(records[0]!.valDice, null);
   assert.equal(summary.bestValDice, null);
 
-  const cli = await runCli(['train', project.root, '--epochs', '1', '--batch-size', '4', '--scale', '1', '--validation', '0']);
+  const cli = await runCli(['train', project.root, '--preset', 'fast', '--epochs', '1', '--batch-size', '4', '--scale', '1', '--validation', '0']);
   assert.equal(cli.code, 0, cli.stderr);
   assert.match(cli.stdout, /no labelled pixels in the validation images/);
   assert.doesNotMatch(cli.stdout, /Dice 1\.0000/);

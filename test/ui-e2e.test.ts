@@ -248,6 +248,14 @@ describe('studio UI end to end', { skip: !existsSync(CHROMIUM) && `${CHROMIUM} i
 
   it('refuses invalid training values with field errors, then trains and updates progress and charts', async () => {
     await page.getByRole('button', { name: 'Training' }).click();
+    // The auto preset is the default: its plan for this project and the reasons show before Start.
+    const budget = page.locator('#timeBudgetSeconds');
+    while ((await budget.inputValue()) === '') await page.waitForTimeout(50);
+    assert.equal(await page.locator('#preset').inputValue(), 'auto');
+    assert.equal(await budget.inputValue(), '30');
+    const chose = await page.getByRole('list', { name: 'What the auto preset chose' }).getByRole('listitem').allTextContents();
+    for (const setting of ['patch', 'base', 'batch size', 'epochs', 'augmentation']) assert.ok(chose.some((line) => line.startsWith(setting)), `${setting} in ${chose.join(' | ')}`);
+    await page.locator('#preset').selectOption('fast');
     const epochs = page.locator('#epochs');
     while ((await epochs.inputValue()) === '') await page.waitForTimeout(50);
     const start = page.getByRole('button', { name: 'Start training' });

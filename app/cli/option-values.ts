@@ -27,7 +27,17 @@ export function optionReader(values: Record<string, unknown>) {
     const scale = number('scale');
     return scale === undefined ? undefined : { mode: 'scale' as const, scale };
   };
-  return { text, number, choice, sizing };
+  /** A duration as 30m, 90s, 1h, 1h30m, or a plain number of minutes; in seconds. */
+  const duration = (name: string) => {
+    const value = text(name);
+    if (value === undefined) return undefined;
+    const match = /^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?$/.exec(value.trim());
+    const plainMinutes = /^\d+(?:\.\d+)?$/.test(value.trim()) ? Number(value) * 60 : null;
+    const seconds = plainMinutes ?? (match && value.trim() !== '' ? Number(match[1] ?? 0) * 3600 + Number(match[2] ?? 0) * 60 + Number(match[3] ?? 0) : null);
+    if (seconds === null || seconds <= 0) throw new UsageError(`--${name} must be a duration such as 30m, 90s, 1h or 1h30m, not "${value}".`);
+    return seconds;
+  };
+  return { text, number, choice, sizing, duration };
 }
 
 /** A required whole number within [min, max]; `flag` is how the message names it (e.g. "--count"). */

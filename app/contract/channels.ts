@@ -136,7 +136,8 @@ export const requestChannels = {
   'masks.get': request(ImageRef, LabelMapPayload),
   'masks.patch': request(MaskPatchRequest, MaskPatchResult),
   'predictions.get': request(ImageRef, LabelMapPayload),
-  'train.presets': request(z.object({}), z.array(PresetInfo)),
+  /** The presets; with a project, `auto` as planned for it. */
+  'train.presets': request(z.object({ project: z.string().min(1).optional() }), z.array(PresetInfo)),
   'runs.sample': request(RunSampleRequest, z.object({ mime: z.string(), base64: z.string() })),
   /** Live assist: starts training on the painted pixels in a process of its own (see app/live). */
   'live.start': request(LiveStartRequest, LiveSession),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ImageEntry, Split } from './schemas.js';
-import { ModelConfig, PresetName, TrainSettings } from './training.js';
+import { ModelConfig, PresetChoice, PresetName, TrainSettings } from './training.js';
 
 /** Shapes of the channels behind the studio UI: folder browser, demo, editor data, presets. */
 
@@ -113,6 +113,8 @@ export const PresetInfo = z.object({
   description: z.string(),
   model: ModelConfig.pick({ base: true, upsampling: true }),
   settings: TrainSettings.omit({ seed: true, backend: true, validationPercent: true, classWeights: true, cacheMiB: true, threads: true }),
+  /** For `auto`: what it chose for the project and why (empty without a project, and for the fixed presets). */
+  choices: z.array(PresetChoice).default([]),
 });
 export type PresetInfo = z.infer<typeof PresetInfo>;
 

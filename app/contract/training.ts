@@ -50,8 +50,17 @@ export type InputSizing = z.infer<typeof InputSizing>;
 
 export const OptimizerName = z.enum(['adam', 'adamw', 'rmsprop']);
 export const ScheduleName = z.enum(['poly', 'plateau', 'constant']);
-export const PresetName = z.enum(['fast', 'standard', 'paper']);
+/** `auto` configures itself from the data and the machine; the others are fixed starting points. */
+export const PresetName = z.enum(['auto', 'fast', 'standard', 'paper']);
 export type PresetName = z.infer<typeof PresetName>;
+export type FixedPresetName = Exclude<PresetName, 'auto'>;
+
+/** The time budget of the auto preset when none is given. */
+export const DEFAULT_TIME_BUDGET_SECONDS = 30 * 60;
+
+/** One value the auto preset chose, and why (printed by the CLI, shown by the UI before Start). */
+export const PresetChoice = z.object({ setting: z.string(), value: z.string(), reason: z.string() });
+export type PresetChoice = z.infer<typeof PresetChoice>;
 
 /** Default bound of the decoded-image cache training keeps between epochs (`cacheMiB`). */
 export const DEFAULT_CACHE_MIB = 512;
@@ -84,6 +93,11 @@ export const TrainSettings = z.object({
   cacheMiB: z.number().int().min(0).max(1_048_576).default(DEFAULT_CACHE_MIB),
   /** CPU threads training may use; null = every logical core. Fewer leave cores free for other work. */
   threads: z.number().int().min(1).max(1024).nullable().default(null),
+  /**
+   * Train for as many epochs as fit in this many seconds (null: exactly `epochs`). `epochs` starts
+   * as an estimate and is set from the first epoch's measured time.
+   */
+  timeBudgetSeconds: z.number().min(10).max(30 * 24 * 3600).nullable().default(null),
 });
 export type TrainSettings = z.infer<typeof TrainSettings>;
 
@@ -93,6 +107,8 @@ export const TrainConfig = z.object({
   settings: TrainSettings,
   /** Run whose best weights start this one (fine-tuning), or null. */
   initialWeightsFrom: z.string().nullable(),
+  /** What the auto preset chose and why (empty for the fixed presets). */
+  choices: z.array(PresetChoice).default([]),
 });
 export type TrainConfig = z.infer<typeof TrainConfig>;
 
@@ -184,7 +200,7 @@ export type TrainProgress = z.infer<typeof TrainProgress>;
 /** What a caller asks for: a preset plus any overrides; the host resolves the full TrainConfig. */
 export const TrainRequest = z.object({
   project: z.string().min(1),
-  preset: PresetName.default('fast'),
+  preset: PresetName.default('auto'),
   model: ModelConfig.omit({ classes: true }).partial().default({}),
   settings: TrainSettings.omit({ augmentation: true }).partial().extend({ augmentation: Augmentation.partial().optional() }).default({}),
   /** Continue this run from its last checkpoint (other fields are ignored). */

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { ModelExportFormat } from '../contract/model-export.js';
 import { ClassDef } from '../contract/schemas.js';
 import { InputSizing, ModelConfig, type EpochRecord, type RunSummary } from '../contract/training.js';
-import { UNET_SIZE_MULTIPLE } from '../engine/model/build-unet.js';
+import { UNET_SIZE_MULTIPLE } from '../engine/model/unet-shape.js';
 import { NORMALISATION_RULE } from '../imaging/normalise.js';
 import { nodeSnippet, pythonSnippet, type SnippetFacts, tfjsSnippet } from './card-snippets.js';
 

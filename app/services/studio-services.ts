@@ -3,8 +3,9 @@ import type { EventBus } from '../contract/event-bus.js';
 import type { HandlerRegistry } from '../contract/registry.js';
 import { AppError } from '../contract/errors.js';
 import { folderEntries } from '../files/folder-entries.js';
-import { PresetName } from '../contract/training.js';
+import { type FixedPresetName, TrainRequest } from '../contract/training.js';
 import { createDemoProject } from '../dataset/demo-project.js';
+import { planAutoPreset } from '../engine/auto/auto-preset.js';
 import { PRESETS } from '../engine/model/presets.js';
 import { RunFolder } from '../engine/runs/run-store.js';
 import type { OpenProjects } from '../project/open-projects.js';
@@ -65,9 +66,12 @@ export function registerStudioChannels({ registry, events, projects, grants, mas
       return { image, tiles: tiles.length };
     })
     .register('predictions.get', async ({ project, id }) => masks.prediction(await projects.get(project), id))
-    .register('train.presets', async () =>
-      PresetName.options.map((name) => ({ name, description: PRESETS[name].description, model: PRESETS[name].model, settings: PRESETS[name].settings })),
-    )
+    .register('train.presets', async ({ project: root }) => {
+      const fixed = (Object.keys(PRESETS) as FixedPresetName[]).map((name) => ({ name, ...PRESETS[name], settings: { ...PRESETS[name].settings, timeBudgetSeconds: null }, choices: [] }));
+      if (!root) return fixed;
+      const auto = await planAutoPreset(await projects.get(root), TrainRequest.parse({ project: root }));
+      return [{ name: 'auto' as const, description: auto.description, model: auto.model, settings: { ...auto.settings, timeBudgetSeconds: auto.timeBudgetSeconds }, choices: auto.choices }, ...fixed];
+    })
     .register('runs.sample', async ({ project: root, runId, epoch }) => {
       const run = await RunFolder.open(await projects.get(root), runId);
       const file = run.sampleFile(epoch);

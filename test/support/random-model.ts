@@ -9,7 +9,7 @@ import { TINY_SETTINGS } from './tiny-project.js';
 
 /** A project run whose best model is a U-Net with random weights and random batch-norm statistics. */
 export async function runWithRandomModel(project: Project, model: Omit<ModelConfig, 'classes'>, seed: number, settings: Partial<TrainSettings> = {}): Promise<{ run: RunFolder; network: tf.LayersModel }> {
-  const { run } = await prepareRun(project, TrainRequest.parse({ project: project.root, model, settings: { ...TINY_SETTINGS, ...settings } }));
+  const { run } = await prepareRun(project, TrainRequest.parse({ project: project.root, preset: 'fast', model, settings: { ...TINY_SETTINGS, ...settings } }));
   const config = run.summary.config;
   const network = buildUnet(config.model);
   randomiseWeights(network, seed);

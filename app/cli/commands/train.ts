@@ -1,4 +1,5 @@
 import { BackendChoice, type BackendReport, describeBatchPlan, OptimizerName, PresetName, TrainRequest } from '../../contract/training.js';
+import { formatMinutes } from '../../engine/auto/auto-preset.js';
 import { RunFolder } from '../../engine/runs/run-store.js';
 import { prepareRun } from '../../engine/training/prepare-run.js';
 import { runTrainer } from '../../engine/worker/trainer-host.js';
@@ -13,14 +14,15 @@ export const trainCommand: Command = {
   name: 'train',
   summary: 'train a U-Net on the project\'s labelled images (in a background process)',
   usage: [
-    'unet-studio train <project> [--preset fast|standard|paper] [--epochs N] [--batch-size N] [--learning-rate X]',
+    'unet-studio train <project> [--preset auto|fast|standard|paper] [--budget 30m | --epochs N] [--batch-size N] [--learning-rate X]',
     '    [--scale X | --size WxH] [--patch N] [--validation PERCENT] [--base 8|16|32|64] [--bilinear]',
     '    [--optimizer adam|adamw|rmsprop] [--patience N] [--class-weights 1,2] [--seed N] [--cache-mib N]',
     '    [--backend auto|tfjs-node-gpu|tfjs-node|wasm] [--threads N] [--resume RUN | --from RUN] [--classes N] [--json]',
   ].join('\n'),
   options: {
-    preset: { type: 'string', default: 'fast' },
+    preset: { type: 'string', default: 'auto' },
     epochs: { type: 'string' },
+    budget: { type: 'string' },
     'batch-size': { type: 'string' },
     'learning-rate': { type: 'string' },
     scale: { type: 'string' },
@@ -49,7 +51,12 @@ export const trainCommand: Command = {
     }
     const { run, resume } = await prepareRun(project, parseRequest(project.root, values));
     const { config } = run.summary;
-    context.print(`${resume ? 'Resuming' : 'Training'} run ${run.id}: U-Net base ${config.model.base} (${config.model.upsampling}), ${config.settings.epochs} epochs, batch ${config.settings.batchSize}, ${config.settings.optimizer} lr ${config.settings.learningRate}`);
+    const epochs = config.settings.timeBudgetSeconds === null ? `${config.settings.epochs} epochs` : `about ${config.settings.epochs} epochs in ${formatMinutes(config.settings.timeBudgetSeconds)}`;
+    context.print(`${resume ? 'Resuming' : 'Training'} run ${run.id} (${config.preset} preset): U-Net base ${config.model.base} (${config.model.upsampling}), ${epochs}, batch ${config.settings.batchSize}, ${config.settings.optimizer} lr ${config.settings.learningRate}`);
+    if (!resume && config.choices.length) {
+      context.print('The auto preset chose:');
+      for (const choice of config.choices) context.print(`  ${choice.setting}: ${choice.value} (${choice.reason})`);
+    }
 
     const bar = new ProgressBar('Training', process.stderr, !context.json && Boolean(process.stderr.isTTY));
     const summary = await runTrainer(forkWorker, { project: project.root, runId: run.id, resume }, {
@@ -64,7 +71,7 @@ export const trainCommand: Command = {
       onEpoch: (record, current) => {
         bar.finish();
         const dice = record.valDice === null ? (current.valImages > 0 ? 'no labelled pixels in the validation images (all ignore)' : 'no validation images') : `val Dice ${record.valDice.toFixed(4)} IoU ${record.valIou!.toFixed(4)}`;
-        context.print(`epoch ${record.epoch}/${config.settings.epochs}  train loss ${record.trainLoss.toFixed(4)}  ${dice}  lr ${record.learningRate.toExponential(2)}  ${record.imagesPerSecond.toFixed(1)} img/s`);
+        context.print(`epoch ${record.epoch}/${current.config.settings.epochs}  train loss ${record.trainLoss.toFixed(4)}  ${dice}  lr ${record.learningRate.toExponential(2)}  ${record.imagesPerSecond.toFixed(1)} img/s`);
       },
     }).finally(() => bar.finish());
 
@@ -90,13 +97,15 @@ function formatDuration(seconds: number): string {
 }
 
 function parseRequest(project: string, values: Record<string, unknown>): TrainRequest {
-  const { text, number, choice, sizing } = optionReader(values);
+  const { text, number, choice, sizing, duration } = optionReader(values);
+  if (text('budget') !== undefined && text('epochs') !== undefined) throw new UsageError('Use either --budget (epochs that fit the time) or --epochs, not both.');
   if (text('resume') !== undefined && text('from') !== undefined) throw new UsageError('Use either --resume (continue a run) or --from (fine-tune from a run), not both.');
   const weights = text('class-weights')?.split(',').map(Number);
   if (weights?.some((weight) => !Number.isFinite(weight))) throw new UsageError('--class-weights must be numbers separated by commas, e.g. 1,2.');
   const settings = Object.fromEntries(
     Object.entries({
       epochs: number('epochs'),
+      timeBudgetSeconds: duration('budget'),
       batchSize: number('batch-size'),
       learningRate: number('learning-rate'),
       validationPercent: number('validation'),
@@ -116,7 +125,7 @@ function parseRequest(project: string, values: Record<string, unknown>): TrainRe
   );
   const parsed = TrainRequest.safeParse({
     project,
-    preset: choice('preset', PresetName.options) ?? 'fast',
+    preset: choice('preset', PresetName.options) ?? 'auto',
     model,
     settings,
     ...(text('resume') ? { resume: text('resume') } : {}),

@@ -1,6 +1,6 @@
 import { IGNORE_LABEL } from '../../contract/schemas.js';
 import type { InputSizing } from '../../contract/training.js';
-import { UNET_SIZE_MULTIPLE } from '../model/build-unet.js';
+import { UNET_SIZE_MULTIPLE } from '../model/unet-shape.js';
 import { sizedDimensions } from './load-samples.js';
 import type { TrainingSample } from './training-sample.js';
 

@@ -1,6 +1,6 @@
 import { AppError } from '../../contract/errors.js';
 import type { BatchPlan, ModelConfig } from '../../contract/training.js';
-import { UNET_SIZE_MULTIPLE } from '../model/build-unet.js';
+import { UNET_SIZE_MULTIPLE } from '../model/unet-shape.js';
 import { type BackendMemory, formatGiB } from './backend-memory.js';
 import { estimateStepMemory } from './step-memory.js';
 

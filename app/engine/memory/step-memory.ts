@@ -1,5 +1,5 @@
 import type { ModelConfig } from '../../contract/training.js';
-import { outputChannels } from '../model/build-unet.js';
+import { outputChannels } from '../model/unet-shape.js';
 import { unetFootprint } from './unet-footprint.js';
 
 /**

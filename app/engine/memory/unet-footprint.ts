@@ -1,5 +1,5 @@
 import type { ModelConfig } from '../../contract/training.js';
-import { outputChannels } from '../model/build-unet.js';
+import { outputChannels } from '../model/unet-shape.js';
 
 /** The sizes the memory planner works from, for one U-Net configuration. */
 export interface UnetFootprint {
@@ -11,6 +11,8 @@ export interface UnetFootprint {
    * activations.
    */
   activationsPerPixel: number;
+  /** Multiply-adds of the forward pass per input pixel (convolutions; the rest is small beside them). */
+  multiplyAddsPerPixel: number;
 }
 
 /**
@@ -23,12 +25,14 @@ export function unetFootprint(config: ModelConfig): UnetFootprint {
   const factor = config.upsampling === 'bilinear' ? 2 : 1;
   let parameters = 0;
   let activationsPerPixel = config.inputChannels;
+  let multiplyAddsPerPixel = 0;
   const output = (channels: number, level: number) => {
     activationsPerPixel += channels / 4 ** level;
   };
   const doubleConv = (inChannels: number, filters: number, level: number, mid = filters) => {
     for (const [from, to] of [[inChannels, mid], [mid, filters]] as const) {
       parameters += 9 * from * to + 4 * to; // kernel without bias; BN gamma, beta, moving mean and variance
+      multiplyAddsPerPixel += (9 * from * to) / 4 ** level;
       output(to, level); // conv
       output(to, level); // batch norm
       output(to, level); // ReLU
@@ -51,6 +55,7 @@ export function unetFootprint(config: ModelConfig): UnetFootprint {
     } else {
       upChannels = channels / 2;
       parameters += 4 * channels * upChannels + upChannels; // 2x2 transposed conv with bias
+      multiplyAddsPerPixel += (channels * upChannels) / 4 ** level; // one tap per output pixel
     }
     output(upChannels, level); // up-sampling
     output(skip + upChannels, level); // concatenation
@@ -59,6 +64,7 @@ export function unetFootprint(config: ModelConfig): UnetFootprint {
   }
   const classes = outputChannels(config);
   parameters += channels * classes + classes;
+  multiplyAddsPerPixel += channels * classes;
   output(classes, 0);
-  return { parameters, activationsPerPixel };
+  return { parameters, activationsPerPixel, multiplyAddsPerPixel };
 }

@@ -1,9 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from '../../contract/training.js';
 import { batchNormalization } from './batch-normalization-layer.js';
-
-/** Spatial size must be a multiple of this (four 2x2 poolings); inputs are padded to it. */
-export const UNET_SIZE_MULTIPLE = 16;
+import { outputChannels } from './unet-shape.js';
 
 type Layer = tf.SymbolicTensor;
 type SeededInitializer = (kind: 'heNormal' | 'glorotUniform') => ReturnType<typeof tf.initializers.heNormal>;
@@ -36,11 +34,6 @@ export function buildUnet(config: ModelConfig, seed = 0): tf.LayersModel {
     .conv2d({ filters: outputChannels(config), kernelSize: 1, name: 'head', kernelInitializer: initializer('glorotUniform') })
     .apply(x) as Layer;
   return tf.model({ inputs: input, outputs: logits, name: `unet_b${b}_${config.upsampling}` });
-}
-
-/** One logit for binary models (sigmoid), one per class otherwise (softmax). */
-export function outputChannels(config: ModelConfig): number {
-  return config.classes === 2 ? 1 : config.classes;
 }
 
 function doubleConv(x: Layer, filters: number, name: string, initializer: SeededInitializer, midFilters = filters): Layer {

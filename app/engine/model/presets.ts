@@ -1,15 +1,15 @@
-import type { ModelConfig, PresetName, TrainSettings } from '../../contract/training.js';
+import type { FixedPresetName, ModelConfig, TrainSettings } from '../../contract/training.js';
 
 export interface Preset {
   description: string;
   model: Pick<ModelConfig, 'base' | 'upsampling'>;
-  settings: Omit<TrainSettings, 'seed' | 'backend' | 'validationPercent' | 'classWeights' | 'cacheMiB' | 'threads'>;
+  settings: Omit<TrainSettings, 'seed' | 'backend' | 'validationPercent' | 'classWeights' | 'cacheMiB' | 'timeBudgetSeconds' | 'threads'>;
 }
 
 const STANDARD_AUGMENTATION = { flips: true, rotate90: true, scale: [0.8, 1.25] as [number, number], rotateDegrees: 15, brightness: 0.1, contrast: 0.1, noise: 0.02 };
 
-/** Starting points a user picks from; every field can still be overridden. */
-export const PRESETS: Record<PresetName, Preset> = {
+/** Fixed starting points a user picks from (the auto preset is planned per project: auto-preset.ts); every field can still be overridden. */
+export const PRESETS: Record<FixedPresetName, Preset> = {
   fast: {
     description: 'small U-Net (base 8) on half-size images: minutes on a laptop CPU',
     model: { base: 8, upsampling: 'transpose' },

@@ -16,6 +16,7 @@ import { checkpointEveryEpoch } from './callbacks/checkpoint.js';
 import { earlyStopping } from './callbacks/early-stopping.js';
 import { learningRateSchedule } from './callbacks/learning-rate-schedule.js';
 import { type ProgressListeners, progressReports } from './callbacks/progress.js';
+import { timeBudget } from './callbacks/time-budget.js';
 import { validationSamples } from './callbacks/validation-samples.js';
 import { createOptimizer } from './optimizer.js';
 import { shuffledEpochs } from './shuffled-epochs.js';
@@ -44,11 +45,12 @@ const VALIDATION_PICTURES = 3;
  */
 export async function train(options: TrainingOptions): Promise<RunSummary> {
   const { run, signal } = options;
+  const startedAt = performance.now();
   const { backend: choice, threads } = run.summary.config.settings;
   const backend = await initialiseBackend(choice, threads ?? undefined);
   await run.update({ state: 'running', backend, error: null });
   try {
-    return await trainOn(backend.name, options);
+    return await trainOn(backend.name, options, startedAt);
   } catch (err) {
     const cancelled = signal.aborted;
     await run.update({ state: cancelled ? 'cancelled' : 'failed', error: cancelled ? null : (err as Error).message });
@@ -56,7 +58,7 @@ export async function train(options: TrainingOptions): Promise<RunSummary> {
   }
 }
 
-async function trainOn(backend: BackendName, options: TrainingOptions): Promise<RunSummary> {
+async function trainOn(backend: BackendName, options: TrainingOptions, startedAt: number): Promise<RunSummary> {
   const { project, run, signal } = options;
   const config = run.summary.config;
   const { train: trainEntries, val: valEntries } = splitImages(project, config);
@@ -100,9 +102,11 @@ async function trainOn(backend: BackendName, options: TrainingOptions): Promise<
       // Masks that are all "ignore" give no metric at all (not a perfect one): reported as no labelled pixels.
       return validation.matrix.labelledPixels() > 0 ? validation : null;
     };
-    // In this order: the schedule's state and the metrics line before the checkpoint, the
-    // checkpoint before the best model (crash safety), reports once the epoch's files exist.
+    // In this order: the epoch count before the schedule reads it, the schedule's state and the
+    // metrics line before the checkpoint, the checkpoint before the best model (crash safety),
+    // reports once the epoch's files exist.
     const ended = await runTrainingLoop(context, batches, evaluate, [
+      timeBudget(run, startedAt),
       learningRateSchedule(),
       checkpointEveryEpoch(run),
       keepBestModel(run),

@@ -13,7 +13,8 @@ import type { SteppableOptimizer } from './optimizer.js';
  * what a checkpoint saves (`randomState` is read from `random` when one is written).
  */
 export interface TrainingContext {
-  readonly config: TrainConfig;
+  /** The run's configuration; a time budget may change its number of epochs. */
+  config: TrainConfig;
   readonly classes: readonly ClassDef[];
   readonly model: tf.LayersModel;
   readonly optimizer: SteppableOptimizer;

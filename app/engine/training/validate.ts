@@ -6,7 +6,7 @@ import { segmentImage, type SegmentableModel } from '../../inference/segment-ima
 import type { LabelMap } from '../../masks/label-map.js';
 import { readLabelledImage, type SampleFile } from '../data/load-samples.js';
 import { ConfusionMatrix } from '../metrics/confusion-matrix.js';
-import { outputChannels, UNET_SIZE_MULTIPLE } from '../model/build-unet.js';
+import { outputChannels, UNET_SIZE_MULTIPLE } from '../model/unet-shape.js';
 import { layersTileSession } from './layers-tile-session.js';
 import { addLossSums, type LossOptions, type LossSums, lossOfSums, segmentationLossSums } from './loss.js';
 import { type ValidationPicture, validationPicture } from './validation-samples.js';
