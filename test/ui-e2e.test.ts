@@ -144,6 +144,7 @@ describe('studio UI end to end', { skip: !existsSync(CHROMIUM) && `${CHROMIUM} i
     await page.locator('#scale').fill('1');
     await page.locator('#validationPercent').fill('30');
     await page.locator('#base').selectOption('8');
+    assert.deepEqual(await page.locator('#backend option').evaluateAll((options) => options.map((option) => option.getAttribute('value'))), ['auto', 'tfjs-node-gpu', 'webgpu', 'tfjs-node', 'wasm']);
     assert.equal(await page.locator('.field-error').count(), 0);
     await start.click();
     await page.getByRole('progressbar', { name: 'Training progress' }).waitFor();
@@ -153,6 +154,9 @@ describe('studio UI end to end', { skip: !existsSync(CHROMIUM) && `${CHROMIUM} i
     await page.locator('table.data').getByText('completed').waitFor({ timeout: 150_000 });
     await page.getByText('Validation predictions · epoch 2').waitFor({ timeout: 15_000 });
     assert.match(String(await page.locator('.backend').textContent()), /wasm|tfjs/);
+    // Every faster backend that was skipped is listed with its reason.
+    const skipped = await page.getByRole('list', { name: 'Backends skipped' }).getByRole('listitem').allTextContents();
+    assert.deepEqual(skipped.map((line) => /^skipped ([\w-]+): ./.exec(line)?.[1]), ['tfjs-node-gpu', 'webgpu', 'tfjs-node']);
   });
 
   it('segments a folder and shows the results in the gallery', async () => {

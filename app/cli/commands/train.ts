@@ -1,3 +1,4 @@
+import { describeBackend } from '../../contract/describe-backend.js';
 import { BackendChoice, OptimizerName, PresetName, TrainRequest } from '../../contract/training.js';
 import { RunFolder } from '../../engine/runs/run-store.js';
 import { prepareRun } from '../../engine/training/prepare-run.js';
@@ -16,7 +17,7 @@ export const trainCommand: Command = {
     'unet-studio train <project> [--preset fast|standard|paper] [--epochs N] [--batch-size N] [--learning-rate X]',
     '    [--scale X | --size WxH] [--patch N] [--validation PERCENT] [--base 8|16|32|64] [--bilinear]',
     '    [--optimizer adam|adamw|rmsprop] [--patience N] [--class-weights 1,2] [--seed N]',
-    '    [--backend auto|tfjs-node-gpu|tfjs-node|wasm] [--resume RUN | --from RUN] [--classes N] [--json]',
+    `    [--backend ${BackendChoice.options.join('|')}] [--resume RUN | --from RUN] [--classes N] [--json]`,
   ].join('\n'),
   options: {
     preset: { type: 'string', default: 'fast' },
@@ -74,11 +75,6 @@ export const trainCommand: Command = {
     return { exitCode: EXIT.ok, json: { run: summary, best, modelPath: summary.modelPath ? project.resolve(summary.modelPath) : null } };
   },
 };
-
-function describeBackend(backend: { name: string; reason: string; skipped: { name: string; reason: string }[]; threads?: number }): string {
-  const skipped = backend.skipped.map((entry) => `${entry.name}: ${entry.reason}`).join('; ');
-  return `${backend.name}${backend.threads ? ` (${backend.threads} threads)` : ''}, ${backend.reason}${skipped ? ` [skipped ${skipped}]` : ''}`;
-}
 
 function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds)) return '?';
