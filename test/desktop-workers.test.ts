@@ -8,12 +8,13 @@ import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
 import type { EventPayload } from '../app/contract/channels.js';
 import { EventBus } from '../app/contract/event-bus.js';
-import { TrainRequest } from '../app/contract/training.js';
+import { RunSummary, TrainRequest } from '../app/contract/training.js';
 import { TrainingService } from '../app/engine/training-service.js';
 import { JobManager } from '../app/jobs/job-manager.js';
 import { OpenProjects } from '../app/project/open-projects.js';
 import { TRAINER_MODULE } from '../app/engine/worker/trainer-host.js';
 import { type ForkUtility, UTILITY_WORKER_ENTRY, type UtilityChild, utilityWorkerLauncher } from '../main/utility-worker.js';
+import { softwareGpuEnv } from './support/software-gpu.js';
 import { tempDir } from './support/temp-dir.js';
 import { TINY_SETTINGS, tinyProject } from './support/tiny-project.js';
 
@@ -96,8 +97,9 @@ process.parentPort = port;
 }
 `)}`;
 
-const nodeUtilityFork: ForkUtility = (modulePath, args) => {
-  const child = fork(modulePath, args ?? [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], execArgv: ['--import', PARENT_PORT_SHIM] });
+/** A utility process as Electron starts one: it inherits the app's environment (here plus `env`). */
+const nodeUtilityFork = (env: Record<string, string> = {}): ForkUtility => (modulePath, args) => {
+  const child = fork(modulePath, args ?? [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], execArgv: ['--import', PARENT_PORT_SHIM], env: { ...process.env, ...env } });
   const emitter = new EventEmitter();
   child.on('message', (message) => emitter.emit('message', message));
   child.on('exit', (code) => emitter.emit('exit', code ?? 1));
@@ -111,9 +113,21 @@ const nodeUtilityFork: ForkUtility = (modulePath, args) => {
 test('the utility entry runs the real trainer over parentPort and the run finishes', { timeout: 120_000 }, async (t) => {
   const dir = await tempDir(t);
   const project = await tinyProject(dir, { count: 6, size: 32 });
-  const { training, finished } = services(utilityWorkerLauncher(nodeUtilityFork));
+  const { training, finished } = services(utilityWorkerLauncher(nodeUtilityFork()));
   const { runId } = await training.start(TrainRequest.parse({ project: project.root, preset: 'fast', model: { base: 8 }, settings: { ...TINY_SETTINGS, epochs: 1 } }));
   const done = await finished;
   assert.ok(done.result.ok, JSON.stringify(done.result));
   assert.equal((done.result.value as { id: string }).id, runId);
+});
+
+test('a utility-process trainer loads Dawn as the CLI\'s trainer does and trains on webgpu', { timeout: 300_000 }, async (t) => {
+  const project = await tinyProject(await tempDir(t), { count: 4, size: 16 });
+  const { training, finished } = services(utilityWorkerLauncher(nodeUtilityFork(softwareGpuEnv())));
+  await training.start(TrainRequest.parse({ project: project.root, preset: 'fast', settings: { ...TINY_SETTINGS, epochs: 1, backend: 'webgpu' } }));
+  const done = await finished;
+  assert.ok(done.result.ok, JSON.stringify(done.result));
+  const summary = RunSummary.parse(done.result.value);
+  assert.equal(summary.state, 'completed');
+  assert.equal(summary.backend?.name, 'webgpu');
+  assert.equal(summary.backend?.adapter?.architecture, 'swiftshader');
 });
