@@ -9,6 +9,7 @@ import { benchOnnxCheck } from './onnx-check.js';
 import { benchScale } from './scale.js';
 import { benchSegmentScale } from './segment-scale.js';
 import { benchSegmentSpeed } from './segment-speed.js';
+import { benchTrainMemory } from './train-memory.js';
 import { benchTrainSpeed } from './train-speed.js';
 
 const BENCHES: Record<string, () => Promise<BenchResult>> = {
@@ -18,6 +19,7 @@ const BENCHES: Record<string, () => Promise<BenchResult>> = {
   'segment-scale': benchSegmentScale,
   'onnx-check': benchOnnxCheck,
   'train-speed': benchTrainSpeed,
+  'train-memory': benchTrainMemory,
   'segment-speed': benchSegmentSpeed,
   accuracy: benchAccuracy,
 };

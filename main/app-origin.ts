@@ -8,9 +8,6 @@ export const APP_HOST = 'studio';
 export const APP_ORIGIN = `${APP_SCHEME}://${APP_HOST}`;
 export const APP_PAGE_URL = `${APP_ORIGIN}/index.html`;
 
-/** Files of open projects: `app://studio/project/<base64url(project root)>/<path inside the project>`. */
-export const PROJECT_FILES_PREFIX = '/project/';
-
 /** A standard, secure scheme: relative URLs, `'self'` in CSP and fetch work as on https. */
 export const APP_SCHEME_PRIVILEGES = {
   scheme: APP_SCHEME,

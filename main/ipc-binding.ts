@@ -1,6 +1,6 @@
 import type { IpcMain, IpcMainEvent, IpcMainInvokeEvent } from 'electron';
 import { type RequestChannelName, requestChannels } from '../app/contract/channels.js';
-import { type Envelope, fail } from '../app/contract/envelope.js';
+import { fail } from '../app/contract/envelope.js';
 import type { EventBus } from '../app/contract/event-bus.js';
 import type { HandlerRegistry } from '../app/contract/registry.js';
 import { CANCEL_CHANNEL } from './preload-arguments.js';
@@ -12,8 +12,6 @@ export interface ContractBinding {
   registry: HandlerRegistry;
   /** True for the WebContents of the app's own windows. */
   isAppWindow(webContentsId: number): boolean;
-  /** Sees every answered request (main uses it to learn which projects are open). */
-  onResult?(channel: RequestChannelName, result: Envelope<unknown>): void;
 }
 
 const REFUSED = fail({ code: 'unauthorized', message: 'This message did not come from the U-Net Studio window.' });
@@ -36,9 +34,7 @@ export function bindContract(ipcMain: IpcMainLike, binding: ContractBinding): ()
       const controller = new AbortController();
       if (key) inFlight.set(key, controller);
       try {
-        const result = await binding.registry.dispatch(channel, payload, { signal: controller.signal });
-        binding.onResult?.(channel, result);
-        return result;
+        return await binding.registry.dispatch(channel, payload, { signal: controller.signal });
       } finally {
         if (key) inFlight.delete(key);
       }

@@ -1,23 +1,20 @@
 // Entry of the Electron main process. It wires the secure window, the app:// protocol, the contract
-// over IPC, native dialogs and menus, and trainer utility processes together; every piece lives in
-// its own module (and is tested there), this file only connects them to Electron's objects.
+// over IPC, native dialogs and menus, and the worker utility processes together; every piece lives in
+// its own module (and is tested there), this file only connects them to Electron's objects. Channel
+// handlers live in app/services; heavy work runs in utility processes.
 import './before-ready.js';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BrowserWindow, Menu, app, dialog, ipcMain, protocol, screen, session, shell, utilityProcess } from 'electron';
-import type { RequestChannelName } from '../app/contract/channels.js';
-import type { Envelope } from '../app/contract/envelope.js';
-import type { ProjectSummary } from '../app/contract/schemas.js';
 import { createAppServices } from '../app/services/app-services.js';
 import { buildMenuTemplate } from './app-menu.js';
 import { APP_PAGE_URL, APP_SCHEME } from './app-origin.js';
 import { createAppProtocolHandler } from './app-protocol.js';
 import { SMOKE_TEST_FLAG, projectFromArgv } from './command-line.js';
-import { registerDialogChannels } from './dialogs.js';
+import { electronDialogs } from './dialogs.js';
 import { isSafeExternalUrl } from './external-links.js';
 import { bindContract, forwardEvents } from './ipc-binding.js';
 import { preloadArguments } from './preload-arguments.js';
-import { RecentProjects } from './recent-projects.js';
 import { openMainWindow } from './secure-window.js';
 import { hardenSession } from './session-policy.js';
 import { cancelJobsAndWait } from './shutdown.js';
@@ -59,7 +56,6 @@ async function smokeTest(): Promise<void> {
 async function startStudio(): Promise<void> {
   let window: BrowserWindow | null = null;
   let lastBounds: WindowBounds | null = null;
-  const openRoots = new Set<string>();
   const openExternal = (url: string) => {
     if (isSafeExternalUrl(url)) void shell.openExternal(url);
   };
@@ -72,8 +68,13 @@ async function startStudio(): Promise<void> {
 
   await app.whenReady();
   const userData = app.getPath('userData');
-  const services = createAppServices({ launchWorker: utilityWorkerLauncher(utilityProcess.fork) });
-  const recent = await RecentProjects.load(userData);
+  // No folder is granted up front: the page gets what the user picks or confirms in native dialogs, and open projects.
+  const services = createAppServices({
+    launchWorker: utilityWorkerLauncher(utilityProcess.fork),
+    settingsDir: userData,
+    dialogs: electronDialogs(dialog, () => window),
+    grants: { home: null },
+  });
   const windowState = windowStateFile(userData);
 
   const requestOpen = (projectPath: string) => {
@@ -81,7 +82,8 @@ async function startStudio(): Promise<void> {
     window?.show();
     window?.focus();
   };
-  const refreshMenu = () => {
+  const refreshMenu = async () => {
+    const recent = (await services.recent.list()).map((entry) => entry.path);
     const template = buildMenuTemplate(
       {
         command: (command) => services.events.emit('menu.command', { command }),
@@ -92,29 +94,24 @@ async function startStudio(): Promise<void> {
           });
         },
         openRecent: requestOpen,
-        clearRecent: () => void recent.clear().then(refreshMenu),
+        clearRecent: () => void services.recent.clear(),
       },
-      recent.list(),
+      recent,
       process.platform === 'darwin',
     );
     Menu.setApplicationMenu(Menu.buildFromTemplate(template));
   };
 
   hardenSession(session.defaultSession);
-  protocol.handle(APP_SCHEME, await createAppProtocolHandler({ rendererDir: RENDERER_DIR, openProjects: () => openRoots }));
-  registerDialogChannels(services.registry, dialog, () => window);
+  protocol.handle(APP_SCHEME, await createAppProtocolHandler({ rendererDir: RENDERER_DIR }));
   bindContract(ipcMain, {
     registry: services.registry,
     isAppWindow: (id) => window !== null && !window.isDestroyed() && window.webContents.id === id,
-    onResult: (channel: RequestChannelName, result: Envelope<unknown>) => {
-      if ((channel !== 'project.open' && channel !== 'project.create') || !result.ok) return;
-      const root = (result.value as ProjectSummary).path;
-      openRoots.add(root);
-      void recent.add(root).then(refreshMenu, () => undefined);
-    },
   });
   forwardEvents(services.events, () => (window && !window.isDestroyed() ? window.webContents : null));
-  refreshMenu();
+  // Opening a project anywhere (start page, menu, command line) changes the one recent list.
+  services.recent.onChange(() => void refreshMenu());
+  await refreshMenu();
 
   const saved = placeOnDisplays(await windowState.read(), screen.getAllDisplays().map((display) => display.workArea));
   const startProject = projectFromArgv(process.argv, { isPackaged: app.isPackaged, cwd: process.cwd() });

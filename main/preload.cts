@@ -3,7 +3,7 @@
 // agree by running this file against main's arguments). It exposes the contract as functions,
 // one per request channel, plus event subscription; never ipcRenderer itself or its event objects.
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
-import type { DesktopBridge } from '../renderer/src/desktop-connection.js' with { 'resolution-mode': 'import' };
+import type { DesktopBridge } from '../app/contract/desktop-bridge.js' with { 'resolution-mode': 'import' };
 
 const REQUEST_CHANNELS_FLAG = '--unet-request-channels=';
 const EVENT_CHANNELS_FLAG = '--unet-event-channels=';

@@ -15,9 +15,8 @@ export function cancelJobsAndWait(jobs: JobManager, events: EventBus, timeoutMs:
       stop();
       resolve(running.size);
     }, timeoutMs);
-    stop = events.subscribe((channel, payload) => {
-      if (channel !== 'job.finished') return;
-      running.delete((payload as { jobId: string }).jobId);
+    stop = events.on('job.finished', ({ jobId }) => {
+      running.delete(jobId);
       if (running.size > 0) return;
       clearTimeout(timer);
       stop();

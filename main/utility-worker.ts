@@ -20,7 +20,7 @@ const STDERR_KEEP = 4000;
 let workers = 0;
 
 /**
- * Worker processes (training runs, batch segmentation) as Electron utility processes
+ * Worker processes (training, batch segmentation, predictions, imports, model export) as Electron utility processes
  * (`utilityProcess.fork`): the same message protocol as the child_process workers, through
  * postMessage and parentPort; the entry file loads the worker module it is given. A crash reaches
  * the job as its exit code plus the V8 fatal-error location and the end of stderr; after `done`

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { SettingsFile } from './settings-file.js';
+import { SettingsFile } from '../app/settings/settings-file.js';
 
 export const WindowBounds = z.object({
   x: z.number().int().optional(),

@@ -10,8 +10,9 @@ import { generateSynthetic } from '../app/dataset/synthetic.js';
 import { createAppServices } from '../app/services/app-services.js';
 import { tempDir } from './support/temp-dir.js';
 
-function connect() {
-  const services = createAppServices();
+/** Services as browser mode sets them up, with `home` (a temp folder) as the folder the page may use. */
+function connect(home: string) {
+  const services = createAppServices({ browseHome: home });
   const [clientEnd, hostEnd] = createMemoryTransportPair();
   serveContract(services.registry, hostEnd, services.events);
   return { services, client: new ContractClient(clientEnd) };
@@ -30,7 +31,7 @@ function finished(client: ContractClient, jobId: string) {
 test('an import job over the contract reports throttled progress and finishes with its report', async (t) => {
   const dir = await tempDir(t);
   const data = await generateSynthetic({ outDir: path.join(dir, 'data'), count: 12, width: 48, height: 48 });
-  const { client } = connect();
+  const { client } = connect(dir);
   const root = path.join(dir, 'p');
   unwrap(await client.invoke('project.create', { path: root, classes: ['cell'] }));
   const progress: JobProgress[] = [];
@@ -53,7 +54,7 @@ test('an import job over the contract reports throttled progress and finishes wi
 test('a job cancelled through the contract stops and keeps what it finished', async (t) => {
   const dir = await tempDir(t);
   const data = await generateSynthetic({ outDir: path.join(dir, 'data'), count: 60, width: 96, height: 96 });
-  const { client } = connect();
+  const { client } = connect(dir);
   const root = path.join(dir, 'p');
   unwrap(await client.invoke('project.create', { path: root, classes: ['cell'] }));
   const { jobId } = unwrap(await client.invoke('import.start', { project: root, images: [data.imagesDir], masks: data.masksDir }));
@@ -77,7 +78,7 @@ test('a job cancelled through the contract stops and keeps what it finished', as
 
 test('service errors arrive as envelopes naming the problem', async (t) => {
   const dir = await tempDir(t);
-  const { client } = connect();
+  const { client } = connect(dir);
   const missing = await client.invoke('project.open', { path: path.join(dir, 'none') });
   assert.equal(!missing.ok && missing.error.code, 'not_found');
   const root = path.join(dir, 'p');

@@ -53,7 +53,7 @@ describe('browser mode end to end', { skip: !existsSync(CHROMIUM) && `${CHROMIUM
     const synthetic = await generateSynthetic({ outDir: path.join(work, 'synthetic'), count: IMAGE_COUNT, width: 128, height: 96, seed: 11, classes: 2 });
     imageNames = synthetic.images.map((image) => path.basename(image)).sort();
 
-    services = createAppServices();
+    services = createAppServices({ browseHome: work });
     host = await startBrowserHost({ registry: services.registry, events: services.events, staticDir: RENDERER_DIR });
     client = await openContract(host);
 

@@ -7,17 +7,18 @@ import { tempDir } from './support/temp-dir.js';
 import { tinyProject } from './support/tiny-project.js';
 
 interface TrainJson {
-  run: { id: string; state: string; backend: { name: string; skipped: { name: string; reason: string }[] }; bestEpoch: number };
+  run: { id: string; state: string; backend: { name: string; skipped: { name: string; reason: string }[] }; bestEpoch: number; config: { settings: { cacheMiB: number } } };
   best: { valDice: number } | null;
   modelPath: string;
 }
 
 test('unet-studio train --json reports the backend, why others were skipped, and writes the run', async (t) => {
   const project = await tinyProject(await tempDir(t), { count: 8 });
-  const run = await runCli(['train', project.root, '--epochs', '2', '--scale', '1', '--batch-size', '4', '--validation', '25', '--json']);
+  const run = await runCli(['train', project.root, '--epochs', '2', '--scale', '1', '--batch-size', '4', '--validation', '25', '--cache-mib', '1', '--json']);
   assert.equal(run.code, 0, run.stderr);
   const result = parseJson<TrainJson>(run);
   assert.equal(result.run.state, 'completed');
+  assert.equal(result.run.config.settings.cacheMiB, 1);
   assert.equal(result.run.backend.name, 'wasm');
   // Without a GPU driver Dawn finds no adapter (or only a software one): webgpu is skipped too.
   assert.deepEqual(result.run.backend.skipped.map((entry) => entry.name), ['tfjs-node-gpu', 'webgpu', 'tfjs-node']);
@@ -41,6 +42,7 @@ test('invalid training options are usage errors that name the option', async (t)
     [['--scale', '0.5', '--size', '64x64'], /either --scale or --size/],
     [['--optimizer', 'sgd'], /--optimizer must be one of adam, adamw, rmsprop/],
     [['--base', '12'], /base/],
+    [['--cache-mib=-1'], /cacheMiB/],
     [['--classes', '5'], /does not match the project, which has 2 classes/],
   ];
   for (const [args, message] of cases) {

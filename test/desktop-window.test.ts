@@ -1,5 +1,6 @@
-// The studio window, its session and the desktop integration pieces (menu, recent projects,
-// window bounds, command line, quitting). Electron's objects are stand-ins: its runtime is absent here.
+// The studio window, its session and the desktop integration pieces (menu, window bounds, command
+// line, quitting; recent projects are the services', see project-settings.test.ts). Electron's
+// objects are stand-ins: its runtime is absent here.
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -11,7 +12,6 @@ import { JobManager } from '../app/jobs/job-manager.js';
 import { buildMenuTemplate } from '../main/app-menu.js';
 import { projectFromArgv } from '../main/command-line.js';
 import { preloadArguments } from '../main/preload-arguments.js';
-import { RecentProjects } from '../main/recent-projects.js';
 import { openMainWindow, type WindowConstructor } from '../main/secure-window.js';
 import { hardenSession, type PolicySession } from '../main/session-policy.js';
 import { cancelJobsAndWait } from '../main/shutdown.js';
@@ -146,19 +146,6 @@ test('the application menu sends every editor command with its shortcut', () => 
   assert.deepEqual(opened, ['/data/cells', 'dialog']);
 });
 
-test('recent projects are kept newest first, deduplicated, capped, and written atomically', async (t) => {
-  const dir = await tempDir(t);
-  const recent = await RecentProjects.load(dir);
-  for (let i = 0; i < 12; i += 1) await recent.add(`/data/p${i}`);
-  await recent.add('/data/p5');
-  const again = await RecentProjects.load(dir);
-  assert.equal(again.list().length, 10);
-  assert.deepEqual(again.list().slice(0, 3), ['/data/p5', '/data/p11', '/data/p10']);
-  assert.deepEqual(await fs.readdir(dir), ['recent-projects.json'], 'no temp files left');
-  await fs.writeFile(path.join(dir, 'recent-projects.json'), '{ damaged');
-  assert.deepEqual((await RecentProjects.load(dir)).list(), []);
-});
-
 test('window bounds are remembered, and a position off every display is dropped', async (t) => {
   const dir = await tempDir(t);
   const state = windowStateFile(dir);
@@ -192,7 +179,7 @@ test('quitting cancels running jobs and waits for them to finish their last writ
   assert.deepEqual(jobs.list().map((job) => job.state), ['cancelled']);
 
   let release = () => {};
-  jobs.start('train', 'stuck', () => new Promise<void>((resolve) => (release = resolve)));
+  jobs.start('train', 'stuck', () => new Promise((_resolve, reject) => (release = () => reject(new Error('released')))));
   assert.equal(await cancelJobsAndWait(jobs, events, 50), 1, 'gives up after the timeout');
   release();
 });

@@ -1,10 +1,12 @@
-// Workers (training, batch segmentation) in Electron utility processes (main/utility-worker.ts). Electron cannot start here, so
-// `utilityProcess.fork` is played by a stand-in: once by a scripted crash, once by a real Node child
-// process that runs the real utility entry with a `process.parentPort` like Electron's.
+// Workers (training, batch segmentation, imports, predictions, model export) in Electron utility
+// processes (main/utility-worker.ts). Electron cannot start here, so `utilityProcess.fork` is played
+// by a stand-in: once by a scripted crash, else by a real Node child process that runs the real
+// utility entry with a `process.parentPort` like Electron's.
 import assert from 'node:assert/strict';
-import { fork } from 'node:child_process';
+import { execFile, fork } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { PassThrough } from 'node:stream';
+import { promisify } from 'node:util';
 import { test } from 'node:test';
 import type { EventPayload } from '../app/contract/channels.js';
 import { EventBus } from '../app/contract/event-bus.js';
@@ -14,8 +16,21 @@ import { JobManager } from '../app/jobs/job-manager.js';
 import { OpenProjects } from '../app/project/open-projects.js';
 import { TRAINER_MODULE } from '../app/engine/worker/trainer-host.js';
 import { type ForkUtility, UTILITY_WORKER_ENTRY, type UtilityChild, utilityWorkerLauncher } from '../main/utility-worker.js';
-import { softwareGpuEnv } from './support/software-gpu.js';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { ModelExportResult } from '../app/contract/model-export.js';
+import { generateSynthetic } from '../app/dataset/synthetic.js';
+import { IMPORTER_MODULE } from '../app/dataset/worker/importer-host.js';
+import { EXPORTER_MODULE } from '../app/export/worker/exporter-host.js';
+import { PREDICTOR_MODULE } from '../app/inference/worker/predictor-host.js';
+import { Project } from '../app/project/project.js';
+import { createAppServices } from '../app/services/app-services.js';
+import { bindContract, type IpcMainLike } from '../main/ipc-binding.js';
+import { FakeIpcMain, WINDOW_ID, fromMainFrame } from './support/fake-ipc-main.js';
+import { noSoftwareGpu, softwareGpuEnv } from './support/software-gpu.js';
 import { tempDir } from './support/temp-dir.js';
+import { untrainedRun } from './support/untrained-run.js';
 import { TINY_SETTINGS, tinyProject } from './support/tiny-project.js';
 
 function services(launcher: ReturnType<typeof utilityWorkerLauncher>) {
@@ -120,7 +135,7 @@ test('the utility entry runs the real trainer over parentPort and the run finish
   assert.equal((done.result.value as { id: string }).id, runId);
 });
 
-test('a utility-process trainer loads Dawn as the CLI\'s trainer does and trains on webgpu', { timeout: 300_000 }, async (t) => {
+test('a utility-process trainer loads Dawn as the CLI\'s trainer does and trains on webgpu', { timeout: 300_000, skip: noSoftwareGpu }, async (t) => {
   const project = await tinyProject(await tempDir(t), { count: 4, size: 16 });
   const { training, finished } = services(utilityWorkerLauncher(nodeUtilityFork(softwareGpuEnv())));
   await training.start(TrainRequest.parse({ project: project.root, preset: 'fast', settings: { ...TINY_SETTINGS, epochs: 1, backend: 'webgpu' } }));
@@ -130,4 +145,67 @@ test('a utility-process trainer loads Dawn as the CLI\'s trainer does and trains
   assert.equal(summary.state, 'completed');
   assert.equal(summary.backend?.name, 'webgpu');
   assert.equal(summary.backend?.adapter?.architecture, 'swiftshader');
+});
+
+test("main's handlers for imports, model export and predictions delegate to utility processes; main only records the index", { timeout: 180_000 }, async (t) => {
+  const dir = await tempDir(t);
+  const forks: string[][] = [];
+  const recordingFork: ForkUtility = (modulePath, args, options) => {
+    assert.equal(modulePath, UTILITY_WORKER_ENTRY);
+    forks.push(args ?? []);
+    return nodeUtilityFork()(modulePath, args, options);
+  };
+  const services = createAppServices({ launchWorker: utilityWorkerLauncher(recordingFork), browseHome: dir });
+  const ipc = new FakeIpcMain();
+  bindContract(ipc as unknown as IpcMainLike, { registry: services.registry, isAppWindow: (id) => id === WINDOW_ID });
+  const invoke = async (channel: string, payload: unknown) => {
+    const answer = await ipc.invoke(channel, fromMainFrame(), payload, `r${forks.length}`);
+    assert.ok(answer.ok, `${channel}: ${JSON.stringify(answer)}`);
+    return answer.value;
+  };
+  const started = async (channel: string, payload: unknown) => z.object({ jobId: z.string() }).parse(await invoke(channel, payload)).jobId;
+  const finished = (jobId: string) =>
+    new Promise<EventPayload<'job.finished'>>((resolve) => {
+      const stop = services.events.on('job.finished', (event) => {
+        if (event.jobId !== jobId) return;
+        stop();
+        resolve(event);
+      });
+    });
+  const root = path.join(dir, 'cells');
+  await invoke('project.create', { path: root, classes: ['cell'] });
+  const data = await generateSynthetic({ outDir: path.join(dir, 'data'), count: 3, width: 32, height: 32 });
+
+  const imported = await finished(await started('import.start', { project: root, images: [data.imagesDir] }));
+  assert.ok(imported.kind === 'import' && imported.result.ok, JSON.stringify(imported));
+  assert.equal(imported.result.value.imported, 3);
+  assert.deepEqual(forks.at(-1), [IMPORTER_MODULE]);
+  const project = await services.projects.get(root);
+  assert.deepEqual(project.images.map((image) => image.status), ['unlabelled', 'unlabelled', 'unlabelled'], 'the host added the entries');
+
+  const runId = await untrainedRun(project);
+  const exported = ModelExportResult.parse(await invoke('model.export', { project: root, format: 'tfjs', out: path.join(dir, 'web') }));
+  assert.deepEqual(forks.at(-1), [EXPORTER_MODULE]);
+  assert.equal(exported.runId, runId);
+  await fs.access(path.join(dir, 'web', 'model.json'));
+
+  const predicted = await finished(await started('predictions.run', { project: root, tile: 32, overlap: 0 }));
+  assert.ok(predicted.kind === 'predict' && predicted.result.ok, JSON.stringify(predicted));
+  assert.equal(predicted.result.value.predicted, 3);
+  assert.deepEqual(forks.at(-1), [PREDICTOR_MODULE]);
+  const reread = await Project.open(root);
+  assert.ok(reread.images.every((image) => image.status === 'predicted' && image.prediction?.runId === runId), 'the host recorded each prediction');
+  assert.equal(forks.length, 3, 'one utility process per job');
+  await services.close();
+});
+
+test('the services main binds load neither TensorFlow.js nor onnxruntime: that work is the workers\'', async () => {
+  const services = new URL('../app/services/app-services.js', import.meta.url).href;
+  const probe = `
+    import { createRequire } from 'node:module';
+    await import(${JSON.stringify(services)});
+    const loaded = Object.keys(createRequire(import.meta.url).cache).filter((file) => /node_modules[\\\\/](@tensorflow|onnxruntime-node)[\\\\/]/.test(file));
+    console.log(JSON.stringify(loaded));`;
+  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', probe]);
+  assert.deepEqual(JSON.parse(stdout), []);
 });

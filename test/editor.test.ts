@@ -376,5 +376,6 @@ it('desktop menu items map to the same editor commands as their keys', () => {
   assert.deepEqual(commandForMenu('redo'), commandForKey({ key: 'z', ctrlKey: true, shiftKey: true }));
   assert.deepEqual(commandForMenu('brush.larger'), commandForKey({ key: ']' }));
   assert.deepEqual(commandForMenu('image.next'), commandForKey({ key: 'ArrowRight' }));
-  assert.equal(commandForMenu('zoom.in'), null);
+  assert.deepEqual(commandForMenu('zoom.in'), { kind: 'zoom', to: 'in' });
+  assert.deepEqual(commandForMenu('zoom.out'), { kind: 'zoom', to: 'out' });
 });

@@ -78,29 +78,3 @@ test('augmentation moves image and mask together; padding to 16 is labelled igno
   assert.equal(batch.labels[14 * 32 + 3], 255, 'bottom padding');
   assert.equal(batch.labels[5 * 32 + 5], 1);
 });
-
-test('the augmentation worker cuts exactly the batch the request describes, in plan order', async () => {
-  const { BatchPrefetcher } = await import('../app/engine/data/batch-prefetcher.js');
-  const { batchSeed } = await import('../app/engine/data/view-request.js');
-  const random = createRandom(11);
-  const samples = Array.from({ length: 5 }, (_, index) => ({
-    id: `s${index}`, width: 24, height: 20, channels: 1 as const,
-    image: Float32Array.from({ length: 24 * 20 }, () => random.next()),
-    labels: Uint8Array.from({ length: 24 * 20 }, () => (random.next() < 0.3 ? 1 : 0)),
-  }));
-  const augmentation = { flips: true, rotate90: true, scale: [0.9, 1.1] as [number, number], rotateDegrees: 10, brightness: 0.1, contrast: 0.1, noise: 0.01 };
-  const requests = [[0, 1], [2, 3], [4]].map((indices, step) => ({ id: step, indices, seed: batchSeed(3, 1, step), augmentation, patch: { width: 16, height: 16 } }));
-  const prefetcher = new BatchPrefetcher(samples);
-  try {
-    prefetcher.plan(requests);
-    for (const request of requests) {
-      const fromWorker = await prefetcher.next();
-      const local = createRandom(request.seed);
-      const expected = assembleBatch(request.indices.map((index) => augmentedView(samples[index]!, augmentation, local, request.patch)));
-      assert.deepEqual(fromWorker.images, expected.images);
-      assert.deepEqual(fromWorker.labels, expected.labels);
-    }
-  } finally {
-    await prefetcher.close();
-  }
-});

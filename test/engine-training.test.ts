@@ -40,9 +40,11 @@ test('3-class training in process: per-class Dice, a loadable best model, tensor
   await fs.access(run.sampleFile(1));
 });
 
-test('SIGKILL of the trainer mid-epoch is reported; --resume continues with consistent epochs and metrics', async (t) => {
+test('SIGKILL of the trainer mid-epoch is reported; --resume continues with consistent epochs and metrics, streaming images from disk', async (t) => {
   const project = await tinyProject(await tempDir(t), { count: 12 });
-  const { run } = await prepareRun(project, request(project.root, { epochs: 4, batchSize: 2 }));
+  // No cache: every batch is read from disk, before and after the kill.
+  const settings = { epochs: 4, batchSize: 2, cacheMiB: 0 };
+  const { run } = await prepareRun(project, request(project.root, settings));
   let trainer: WorkerChild | undefined;
   const launcher = (module: string) => (trainer = forkWorker(module));
   const killed = runTrainer(launcher, { project: project.root, runId: run.id, resume: false }, {
@@ -65,6 +67,12 @@ test('SIGKILL of the trainer mid-epoch is reported; --resume continues with cons
   assert.deepEqual(metrics.map((record) => record.epoch), [1, 2, 3, 4]);
   const lines = (await fs.readFile(path.join(run.dir, 'metrics.jsonl'), 'utf8')).trim().split('\n');
   assert.equal(lines.length, 4, 'no torn or duplicated lines');
+  // The resumed epochs saw exactly the batches of a run that was never killed.
+  const { run: whole } = await prepareRun(project, request(project.root, settings));
+  await train({ project, run: whole, resume: false, signal: new AbortController().signal });
+  const uninterrupted = await whole.readMetrics();
+  assert.deepEqual(metrics.map((record) => record.trainLoss), uninterrupted.map((record) => record.trainLoss));
+  assert.deepEqual(metrics.map((record) => record.valDice), uninterrupted.map((record) => record.valDice));
 });
 
 test('cancel through the contract stops training within one step and keeps the checkpoint', async (t) => {
@@ -90,7 +98,7 @@ test('cancel through the contract stops training within one step and keeps the c
   const result = await finished;
   assert.equal(result.error?.code, 'cancelled');
   assert.ok(stepsAfterCancel.length <= 1, `steps after cancel: ${stepsAfterCancel.length}`);
-  const runs = unwrap(await client.invoke('runs.list', { project: project.root }));
+  const { runs } = unwrap(await client.invoke('runs.list', { project: project.root }));
   const summary = runs.find((entry) => entry.id === runId)!;
   assert.equal(summary.state, 'cancelled');
   assert.ok(summary.epochsDone >= 1 && summary.epochsDone < 50);
@@ -106,5 +114,5 @@ test('invalid training settings are refused before any process starts', async (t
   assert.equal(!bad.ok && bad.error.code, 'invalid_input');
   const weights = await services.registry.dispatch('train.start', { project: project.root, settings: { classWeights: [1, 2, 3] } }, { signal: new AbortController().signal });
   assert.match(!weights.ok ? weights.error.message : '', /classWeights has 3 values but the project has 2 classes/);
-  assert.deepEqual(await RunFolder.list(project), []);
+  assert.deepEqual(await RunFolder.list(project), { runs: [], unreadable: [] });
 });

@@ -47,7 +47,7 @@ test('every supported format imports with its masks, and 16-bit TIFF keeps its d
   assert.equal(jpeg.channels, 3);
   assert.equal((await Project.open(project.root)).images.length, 10);
   for (const image of project.images) {
-    const mask = await readMaskPng(project.resolve(image.mask!));
+    const mask = await readMaskPng(await project.resolve(image.mask!));
     assert.deepEqual([mask.width, mask.height], [48, 40]);
     assert.ok(mask.labels.every((value) => value === 0 || value === 1));
     await fs.access(path.join(project.root, '.thumbnails', `${image.id}.webp`));
@@ -67,7 +67,7 @@ test('suffix matching: car_01.jpg pairs with car_01_mask.gif (0/255 binary)', as
   ]);
   const report = await importImages(project, request({ project: project.root, images: [path.join(dir, 'imgs')], masks: path.join(dir, 'masks') }));
   assert.equal(report.labelled, 2);
-  const mask = await readMaskPng(project.resolve(project.image('car_01').mask!));
+  const mask = await readMaskPng(await project.resolve(project.image('car_01').mask!));
   assert.equal(mask.labels[0], 0);
   assert.equal(mask.labels[15], 1);
 });
@@ -110,7 +110,7 @@ test('a DRIVE-like triple: RGB TIFF image, GIF mask and GIF field-of-view that b
   assert.equal(report.labelled, 1);
   const image = project.image('21_training');
   assert.deepEqual([image.channels, image.format], [3, 'tiff']);
-  const { labels } = await readMaskPng(project.resolve(image.mask!));
+  const { labels } = await readMaskPng(await project.resolve(image.mask!));
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
       const expected = !insideFov(x, y) ? 255 : x === 15 ? 1 : 0;
@@ -137,8 +137,8 @@ test('colour-coded masks map through the class colours; 3-class indexed masks ke
     const report = await importImages(project, request({ project: project.root, images: [path.join(dir, set, 'imgs')], masks: path.join(dir, set, 'masks') }));
     assert.deepEqual(report.skipped, [], set);
   }
-  assert.deepEqual([...(await readMaskPng(project.resolve('masks/a.png'))).labels].slice(0, 3), [0, 1, 2]);
-  assert.deepEqual([...(await readMaskPng(project.resolve('masks/b.png'))).labels].slice(0, 4), [0, 1, 2, 255]);
+  assert.deepEqual([...(await readMaskPng(await project.resolve('masks/a.png'))).labels].slice(0, 3), [0, 1, 2]);
+  assert.deepEqual([...(await readMaskPng(await project.resolve('masks/b.png'))).labels].slice(0, 4), [0, 1, 2, 255]);
 });
 
 test('broken files are reported with file and problem, the rest imports, project.json stays valid', async (t) => {

@@ -10,7 +10,6 @@ import { ImportRequest } from '../app/contract/schemas.js';
 import { generateSynthetic } from '../app/dataset/synthetic.js';
 import { importImages } from '../app/dataset/import-images.js';
 import { cleanUpLabels } from '../app/inference/clean-up.js';
-import { importExternalModel } from '../app/inference/import-model.js';
 import { segmentImage } from '../app/inference/segment-image.js';
 import { blendRamp, planAxis } from '../app/inference/tile-plan.js';
 import { readRaster } from '../app/imaging/read-image.js';
@@ -24,12 +23,14 @@ import { tinyProject } from './support/tiny-project.js';
 const SETTINGS = { threshold: 0.5, fillHoles: false, minObjectPixels: 0, connectivity: 8 as const };
 
 test('tiles cover the axis, overlap as asked, and blend weights sum smoothly', () => {
-  const plan = planAxis(1000, 256, 64);
+  const plan = planAxis(1000, 256, 64, null, 16);
   assert.equal(plan.extent, 256);
   assert.equal(plan.starts[0], 0);
   assert.equal(plan.starts.at(-1), 1000 - 256);
   for (let i = 1; i < plan.starts.length; i++) assert.ok(plan.starts[i - 1]! + 256 - plan.starts[i]! >= 64);
-  assert.deepEqual(planAxis(100, 256, 64), { starts: [0], extent: 112, overlap: 0 }, 'short axis: one tile padded to a multiple of 16');
+  assert.deepEqual(planAxis(100, 256, 64, null, 16), { starts: [0], extent: 112, overlap: 0 }, 'short axis: one tile padded to a multiple of 16');
+  assert.deepEqual(planAxis(100, 256, 64, null, 1), { starts: [0], extent: 100, overlap: 0 }, 'a model that takes any size: no padding');
+  assert.equal(planAxis(1000, 256, 64, null, 96).extent, 192, 'tiles are whole multiples of what the model needs');
   const ramp = blendRamp(256, 64, true, true);
   assert.ok(ramp[0]! > 0 && ramp[0]! < 0.01 && ramp[128] === 1 && ramp[255]! < 0.01);
   // Two neighbours overlapping by exactly the ramp: the weights add up to 1 across the overlap.
@@ -88,15 +89,17 @@ test('predictions.run: unlabelled images get predictions and mean confidence; hu
   const project = await tinyProject(dir, { count: 3, size: 64 });
   const unlabelled = await generateSynthetic({ outDir: path.join(dir, 'more'), count: 3, width: 64, height: 80, seed: 7 });
   await importImages(project, ImportRequest.parse({ project: project.root, images: [unlabelled.imagesDir] }));
-  await importExternalModel(project, CELLS_MODEL, { classes: ['cell'], normalisation: 'unit', name: 'torch' });
-  const maskBytes = new Map(await Promise.all(project.images.filter((image) => image.mask).map(async (image) => [image.id, await fs.readFile(project.resolve(image.mask!))] as const)));
+  const maskBytes = new Map(await Promise.all(project.images.filter((image) => image.mask).map(async (image) => [image.id, await fs.readFile(await project.resolve(image.mask!))] as const)));
   assert.equal(maskBytes.size, 3);
 
-  const services = createAppServices();
+  // The page may use the test's folder and the committed model, as if the host were started with --allow.
+  const services = createAppServices({ grants: { home: dir, roots: [CELLS_MODEL] } });
   t.after(() => services.close());
   const [clientEnd, hostEnd] = createMemoryTransportPair();
   serveContract(services.registry, hostEnd, services.events);
   const client = new ContractClient(clientEnd);
+  const imported = unwrap(await client.invoke('models.import', { project: project.root, file: CELLS_MODEL, classes: ['cell'], normalisation: 'unit', name: 'torch' }));
+  assert.deepEqual(imported.model.classes.map((entry) => entry.name), ['background', 'cell']);
   const { jobId } = unwrap(await client.invoke('predictions.run', { project: project.root, model: 'torch' }));
   const result = await new Promise<{ ok: boolean; value?: { predicted: number; humanLabelled: number }; error?: unknown }>((resolve) =>
     client.on('job.finished', (event) => event.jobId === jobId && resolve(event.result as never)),
@@ -110,14 +113,14 @@ test('predictions.run: unlabelled images get predictions and mean confidence; hu
     if (maskBytes.has(image.id)) {
       assert.equal(image.status, 'labelled');
       assert.ok(!image.prediction, 'labelled images are not predicted');
-      assert.deepEqual(await fs.readFile(reopened.resolve(image.mask!)), maskBytes.get(image.id));
-      await assert.rejects(fs.access(reopened.resolve(`predictions/${image.id}.png`)));
+      assert.deepEqual(await fs.readFile(await reopened.resolve(image.mask!)), maskBytes.get(image.id));
+      await assert.rejects(fs.access(await reopened.resolve(`predictions/${image.id}.png`)));
     } else {
       assert.equal(image.status, 'predicted');
       assert.equal(image.mask, null);
       assert.equal(image.prediction!.runId, 'torch');
       assert.ok(image.prediction!.meanConfidence > 0.5 && image.prediction!.meanConfidence <= 1, `confidence ${image.prediction!.meanConfidence}`);
-      const map = await readMaskPng(reopened.resolve(image.prediction!.file));
+      const map = await readMaskPng(await reopened.resolve(image.prediction!.file));
       assert.deepEqual([map.width, map.height], [image.width, image.height]);
       const truth = await readMaskPng(path.join(unlabelled.masksDir, image.originalName));
       const agree = map.labels.reduce((sum, label, i) => sum + (label === truth.labels[i] ? 1 : 0), 0) / map.labels.length;

@@ -5,12 +5,10 @@ import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
 import { ModelExportResult } from '../app/contract/model-export.js';
-import { TrainRequest, type ModelConfig } from '../app/contract/training.js';
+import { TrainRequest } from '../app/contract/training.js';
 import { initialiseBackend } from '../app/engine/backend/select-backend.js';
 import { prepareImage } from '../app/engine/data/load-samples.js';
-import { buildUnet } from '../app/engine/model/build-unet.js';
-import { loadLayersModel, saveLayersModel } from '../app/engine/model/model-files.js';
-import type { RunFolder } from '../app/engine/runs/run-store.js';
+import { loadLayersModel } from '../app/engine/model/model-files.js';
 import { prepareRun } from '../app/engine/training/prepare-run.js';
 import { train } from '../app/engine/training/trainer.js';
 import { exportModel } from '../app/export/export-model.js';
@@ -22,6 +20,7 @@ import { readRaster } from '../app/imaging/read-image.js';
 import type { Project } from '../app/project/project.js';
 import { createAppServices } from '../app/services/app-services.js';
 import { parseJson, runCli } from './support/run-cli.js';
+import { randomiseWeights, runWithRandomModel } from './support/random-model.js';
 import { tempDir } from './support/temp-dir.js';
 import { TINY_SETTINGS, tinyProject } from './support/tiny-project.js';
 
@@ -31,39 +30,6 @@ const PACKAGE_VERSION = (JSON.parse(await fs.readFile(new URL('../../package.jso
 before(async () => {
   await initialiseBackend('wasm');
 });
-
-/** A project run whose best model is a U-Net with random weights and random batch-norm statistics. */
-async function runWithRandomModel(project: Project, model: Omit<ModelConfig, 'classes'>, seed: number): Promise<{ run: RunFolder; network: tf.LayersModel }> {
-  const { run } = await prepareRun(project, TrainRequest.parse({ project: project.root, model, settings: TINY_SETTINGS }));
-  const config = run.summary.config;
-  const network = buildUnet(config.model);
-  randomiseWeights(network, seed);
-  await saveLayersModel(network, run.modelDir, {
-    unetStudio: { runId: run.id, epoch: 2, valDice: 0.625, model: config.model, sizing: config.settings.sizing, classes: project.classes.slice(0, config.model.classes) },
-  });
-  await run.update({ modelPath: `runs/${run.id}/model`, epochsDone: 2, bestEpoch: 2, bestValDice: 0.625 });
-  return { run, network };
-}
-
-/**
- * Seeded weights (so a failure repeats), with moving means and variances, gammas, betas and biases far
- * from their initial 0/1, so batch-norm folding and bias handling are really tested.
- */
-function randomiseWeights(model: tf.LayersModel, seed: number): void {
-  for (const layer of model.layers) {
-    const values = layer.weights.map((weight, index) => {
-      const name = weight.originalName ?? weight.name;
-      const shape = weight.shape as number[];
-      const draw = seed * 1000 + index;
-      if (name.endsWith('/kernel')) return tf.randomNormal(shape, 0, Math.sqrt(2 / (shape[0]! * shape[1]! * shape[2]!)), 'float32', draw);
-      if (name.endsWith('/gamma')) return tf.randomUniform(shape, 0.5, 1.5, 'float32', draw);
-      if (name.endsWith('/moving_variance')) return tf.randomUniform(shape, 0.3, 2, 'float32', draw);
-      return tf.randomNormal(shape, 0, 0.3, 'float32', draw); // bias, beta, moving_mean
-    });
-    if (values.length) layer.setWeights(values);
-    tf.dispose(values);
-  }
-}
 
 /** NHWC intensities -> ONNX logits and probabilities, compared with the tfjs model's NHWC logits. */
 /**
@@ -100,7 +66,7 @@ function maxAbsDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 /** A project image prepared exactly as for training, placed top-left in a zero-padded canvas. */
 async function realImage(project: Project, channels: 1 | 3, height: number, width: number): Promise<Float32Array> {
-  const raster = await readRaster(project.resolve(project.images[0]!.file), { maxPixels: 1e8 });
+  const raster = await readRaster(await project.resolve(project.images[0]!.file), { maxPixels: 1e8 });
   const prepared = prepareImage(raster, channels, { mode: 'scale', scale: 1 });
   const canvas = new Float32Array(height * width * channels);
   for (let y = 0; y < Math.min(prepared.height, height); y++) {
@@ -301,9 +267,9 @@ test('a trained model exports through the CLI and the contract; runs without a m
   assert.match(unknown.stderr, /has no run "nope"/);
   const usage = await runCli(['export', project.root, '--out', onnxFile]);
   assert.equal(usage.code, 2);
-  assert.match(usage.stderr, /--format onnx or --format tfjs/);
+  assert.match(usage.stderr, /--format onnx, --format tfjs, --format bioimageio, --format triton/);
 
-  const services = createAppServices();
+  const services = createAppServices({ browseHome: dir });
   const signal = new AbortController().signal;
   const viaContract = await services.registry.dispatch('model.export', { project: project.root, format: 'onnx', out: path.join(dir, 'contract') }, { signal });
   assert.ok(viaContract.ok, JSON.stringify(viaContract));

@@ -23,7 +23,9 @@ function countingLauncher() {
 type Services = ReturnType<typeof createAppServices>;
 
 async function runJob(launch: (module: string) => WorkerChild, request: Record<string, unknown>, onProgress?: (jobId: string, services: Services) => void) {
-  const services = createAppServices({ launchWorker: launch });
+  // The inputs, the output folder and the model stand for what the user picked in dialogs.
+  const picked = [...(request.inputs as string[]), request.output as string, request.model as string];
+  const services = createAppServices({ launchWorker: launch, grants: { home: null, roots: picked } });
   const signal = new AbortController().signal;
   let jobId = '';
   const finished = new Promise<EventPayload<'job.finished'>>((resolve) =>

@@ -73,7 +73,23 @@ test('CLI: a project model imported from PyTorch segments; skipped files give ex
   assert.match(missing.stderr, /--normalisation/);
   const imported = await runCli(['import-model', project, CELLS_MODEL, '--classes', 'cell', '--normalisation', 'unit', '--name', 'torch-cells', '--json']);
   assert.equal(imported.code, 0, imported.stderr);
-  assert.equal(parseJson<{ model: { outputChannels: number } }>(imported).model.outputChannels, 1);
+  const described = parseJson<{ model: { outputChannels: number; sizeMultiple: number; resize: string } }>(imported).model;
+  assert.deepEqual([described.outputChannels, described.sizeMultiple, described.resize], [1, 1, 'studio']);
+  const sized = await runCli(['import-model', project, CELLS_MODEL, '--classes', 'cell', '--normalisation', 'unit', '--name', 'half', '--scale', '0.5', '--resize', 'reference']);
+  assert.equal(sized.code, 0, sized.stderr);
+  assert.match(sized.stdout, /any size, images scaled by 0\.5, reference resizing/);
+  const sidecar = JSON.parse(await fs.readFile(path.join(project, 'models', 'half.model.json'), 'utf8')) as { sizing: unknown; resize: string };
+  assert.deepEqual([sidecar.sizing, sidecar.resize], [{ mode: 'scale', scale: 0.5 }, 'reference']);
+  const badSize = await runCli(['import-model', project, CELLS_MODEL, '--classes', 'cell', '--normalisation', 'unit', '--size', '8x8']);
+  assert.equal(badSize.code, 2);
+  assert.match(badSize.stderr, /--size: /);
+  const badRule = await runCli(['import-model', project, CELLS_MODEL, '--resize', 'bicubic']);
+  assert.match(badRule.stderr, /--resize must be one of studio, reference/);
+  const absent = await runCli(['import-model', project, path.join(dir, 'absent.onnx'), '--classes', 'cell', '--normalisation', 'unit']);
+  assert.match(absent.stderr, /absent\.onnx: no such file or folder/);
+  const unknown = await runCli(['segment', '--model', `${project}:nope`, '--input', data.imagesDir, '--output', path.join(dir, 'never')]);
+  assert.equal(unknown.code, 1);
+  assert.match(unknown.stderr, /has no model "nope": looked for an imported model .*nope\.onnx and a training run .*Its models: half \(imported\), torch-cells \(imported\)\./);
 
   const out = path.join(dir, 'out');
   const run = await runCli(['segment', '--model', `${project}:torch-cells`, '--input', data.imagesDir, '--output', out, '--json']);

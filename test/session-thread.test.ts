@@ -135,7 +135,7 @@ test('tiles of one band run side by side on a pool, and blend to what one sessio
   try {
     // 3 tiles across: with 2 sessions they go in 2 groups, run at once.
     const raster: RasterImage = { width: 150, height: 70, channels: 1, bitDepth: 8, data: Uint8Array.from({ length: 150 * 70 }, (_, i) => (i * 37) % 251) };
-    const source = imageSource(raster, model.description, { mode: 'scale', scale: 1 });
+    const source = imageSource(raster, model.description, { mode: 'scale', scale: 1 }, 'studio');
     const rowsOf = async (session: TileSession) => {
       const rows: number[][] = [];
       await inferTiled(session, model.description, source, { tile: 64, overlap: 16 }, (y, row) => {

@@ -122,6 +122,15 @@ describe('studio UI end to end', { skip: !existsSync(CHROMIUM) && `${CHROMIUM} i
     await waitForMask(maskFile, original);
     await page.keyboard.press('Control+Shift+Z');
     await waitForMask(maskFile, painted);
+
+    // Two quick presses of → load the image two further on (the first load is abandoned).
+    await page.locator('.save[data-state="saved"]').waitFor();
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('ArrowRight');
+    await page.getByText(`3 of ${IMAGE_COUNT}`).waitFor();
+    await page.locator('.loading').waitFor({ state: 'detached' });
+    await page.keyboard.press('ArrowLeft');
+    await page.getByText(`2 of ${IMAGE_COUNT}`).waitFor();
   });
 
   it('refuses invalid training values with field errors, then trains and updates progress and charts', async () => {
@@ -168,7 +177,7 @@ describe('studio UI end to end', { skip: !existsSync(CHROMIUM) && `${CHROMIUM} i
     await page.getByRole('list', { name: 'Segmentation results' }).getByRole('listitem').first().waitFor();
   });
 
-  it('exports the trained model as ONNX', async () => {
+  it('exports the trained model as ONNX and as a bioimage.io package', async () => {
     await page.getByRole('button', { name: 'Export' }).click();
     await page.getByText('Model card (written beside the model)').waitFor();
     const out = path.join(work, 'exported');
@@ -176,6 +185,16 @@ describe('studio UI end to end', { skip: !existsSync(CHROMIUM) && `${CHROMIUM} i
     await page.getByRole('button', { name: 'Export ONNX' }).click();
     await page.getByText(/Exported run/).waitFor({ timeout: 60_000 });
     assert.ok((await readdir(out)).includes('cells.onnx'));
+    // Every format the contract knows is offered; the bioimage.io package exports from the same form.
+    assert.deepEqual(await page.getByRole('radiogroup', { name: 'Format' }).getByRole('radio').evaluateAll((radios) => radios.map((radio) => radio.getAttribute('value'))), ['onnx', 'tfjs', 'bioimageio', 'triton']);
+    await page.getByRole('radio', { name: /bioimage\.io package/ }).check();
+    await page.locator('#model-out').fill(path.join(out, 'cells.zip'));
+    // The package's model card (cells.md) would replace the ONNX export's: the page asks first.
+    const asked = new Promise<string>((resolve) => page.once('dialog', (dialog) => void dialog.accept().then(() => resolve(dialog.message()))));
+    await page.getByRole('button', { name: 'Export bioimage.io package' }).click();
+    assert.match(await asked, /cells\.md exists already[\s\S]*Replace it\?/);
+    await page.getByText(/cells\.zip/).waitFor({ timeout: 60_000 });
+    assert.ok((await readdir(out)).includes('cells.zip'));
     assert.deepEqual(problems, []);
   });
 });

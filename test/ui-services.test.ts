@@ -10,6 +10,7 @@ import { createMemoryTransportPair } from '../app/contract/memory-transport.js';
 import { serveContract } from '../app/contract/server.js';
 import { readMaskPng, encodeMaskPng } from '../app/masks/mask-png.js';
 import { createAppServices } from '../app/services/app-services.js';
+import { Project } from '../app/project/project.js';
 import { tempDir } from './support/temp-dir.js';
 
 /** The studio's channels through the real contract (validated both ways) against real files. */
@@ -69,7 +70,8 @@ describe('fs.browse', () => {
     assert.equal(missing.error.code, 'not_found');
     // The open project's folder is allowed besides home.
     const projectDir = path.join(outside, 'project');
-    unwrap(await client.invoke('project.create', { path: projectDir, classes: ['cell'] }));
+    await Project.create(projectDir, { classes: ['cell'] });
+    unwrap(await client.invoke('project.open', { path: projectDir }));
     const listing = unwrap(await client.invoke('fs.browse', { path: projectDir, project: projectDir }));
     assert.ok(listing.entries.some((entry) => entry.name === 'project.json'));
     assert.ok(listing.roots.some((root) => root.label === 'Project'));

@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initialiseBackend } from '../app/engine/backend/select-backend.js';
 import { batchNormInTraining } from '../app/engine/model/batch-norm-in-training.js';
 import { suitsWinograd, winogradConvolution, winogradFilterGradient } from '../app/engine/backend/wasm-kernels/winograd-conv2d.js';
+import { WasmHeap } from '../app/engine/backend/wasm-kernels/wasm-heap.js';
 import { simdKernelsFor } from '../app/engine/backend/wasm-simd/simd-kernels.js';
 import { createRandom } from '../app/random/prng.js';
 
@@ -264,6 +265,29 @@ describe('the SIMD wasm module', () => {
     const threaded = JSON.parse(stdout.trim().split('\n').at(-1)!) as { shared: boolean; dx: number[] };
     assert.equal(threaded.shared, true, 'the threaded build works on a shared heap');
     assertClose(Float32Array.from(threaded.dx), convolutionBatchNormGradient(tf, batchNormInTraining));
+  });
+
+  it('reads and writes tensors that lie above 2 GiB in the heap (its offsets are unsigned)', () => {
+    const filterGradient = () =>
+      tf.tidy(() => {
+        const xShape: Shape4 = [2, 32, 32, 16];
+        const x = tf.tensor4d(values(tf.util.sizeFromShape(xShape), 21), xShape);
+        const dy = tf.tensor4d(values(tf.util.sizeFromShape(xShape), 22), xShape);
+        const convInfo = tf.backend_util.computeConv2DInfo(xShape, [3, 3, 16, 16], 1, 1, 'same');
+        return tf.engine().makeTensorFromTensorInfo(winogradFilterGradient(tf.backend(), x, dy, convInfo)).dataSync() as Float32Array;
+      });
+    const low = { dx: convolutionBatchNormGradient(tf, batchNormInTraining), dW: filterGradient() };
+    const heap = new WasmHeap(tf.backend());
+    // Address space, not memory: never written. Then the free space below it is used up in small
+    // pieces, so that what the kernels allocate next lies above 2 GiB.
+    const fillers = [heap.allocate([2 ** 29])];
+    while (heap.byteOffsetOf(fillers.at(-1)!) < 2 ** 31) fillers.push(heap.allocate([256]));
+    try {
+      assert.deepEqual(convolutionBatchNormGradient(tf, batchNormInTraining), low.dx);
+      assert.deepEqual(filterGradient(), low.dW);
+    } finally {
+      for (const filler of fillers) tf.backend().disposeData(filler.dataId);
+    }
   });
 
   it('is built from the committed source', async (t) => {

@@ -12,7 +12,7 @@ import { registerWebgpuTrainingKernels } from '../app/engine/backend/webgpu-kern
 import { webgpuMemoryFacts } from '../app/engine/backend/webgpu/webgpu-memory.js';
 import { prepareRun } from '../app/engine/training/prepare-run.js';
 import { train } from '../app/engine/training/trainer.js';
-import { softwareGpuEnv, useSoftwareGpu } from './support/software-gpu.js';
+import { noSoftwareGpu, softwareGpuEnv, useSoftwareGpu } from './support/software-gpu.js';
 import { tempDir } from './support/temp-dir.js';
 import { TINY_SETTINGS, tinyProject } from './support/tiny-project.js';
 
@@ -20,7 +20,7 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 before(() => useSoftwareGpu());
 
-describe('the webgpu backend on SwiftShader', () => {
+describe('the webgpu backend on SwiftShader', { skip: noSoftwareGpu }, () => {
   it('reports the adapter, as software, with its memory limits', async () => {
     const backend = await initialiseBackend('webgpu');
     assert.equal(backend.name, 'webgpu');
@@ -80,7 +80,7 @@ describe('the webgpu backend on SwiftShader', () => {
   });
 });
 
-describe('the backend ladder with only a software WebGPU adapter', () => {
+describe('the backend ladder with only a software WebGPU adapter', { skip: noSoftwareGpu }, () => {
   const ladder = async (choice: string, needs: object) => {
     const script = `
       const { initialiseBackend } = await import(${JSON.stringify(`${ROOT}/dist/app/engine/backend/select-backend.js`)});

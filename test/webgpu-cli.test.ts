@@ -6,7 +6,7 @@ import { describeBackend } from '../app/contract/describe-backend.js';
 import type { BackendReport, EpochRecord } from '../app/contract/training.js';
 import { RunFolder } from '../app/engine/runs/run-store.js';
 import { parseJson, runCli } from './support/run-cli.js';
-import { softwareGpuEnv } from './support/software-gpu.js';
+import { noSoftwareGpu, softwareGpuEnv } from './support/software-gpu.js';
 import { tempDir } from './support/temp-dir.js';
 import { tinyProject } from './support/tiny-project.js';
 
@@ -15,7 +15,7 @@ interface TrainJson {
   best: EpochRecord | null;
 }
 
-test('train --backend webgpu trains on the software adapter; the JSON names backend webgpu and the adapter, and the loss falls', async (t) => {
+test('train --backend webgpu trains on the software adapter; the JSON names backend webgpu and the adapter, and the loss falls', { skip: noSoftwareGpu }, async (t) => {
   const project = await tinyProject(await tempDir(t), { count: 5, size: 32 });
   const run = await runCli(['train', project.root, '--backend', 'webgpu', '--epochs', '2', '--size', '32x32', '--batch-size', '2', '--validation', '20', '--json'], { env: softwareGpuEnv() });
   assert.equal(run.code, 0, run.stderr);
@@ -30,7 +30,7 @@ test('train --backend webgpu trains on the software adapter; the JSON names back
   assert.ok(metrics[1]!.trainLoss < metrics[0]!.trainLoss, `train loss per epoch: ${metrics.map((record) => record.trainLoss).join(', ')}`);
 });
 
-test('train --backend auto skips the software WebGPU adapter with its reason and trains on wasm', async (t) => {
+test('train --backend auto skips the software WebGPU adapter with its reason and trains on wasm', { skip: noSoftwareGpu }, async (t) => {
   const project = await tinyProject(await tempDir(t), { count: 4, size: 32 });
   const run = await runCli(['train', project.root, '--epochs', '1', '--scale', '1', '--json'], { env: softwareGpuEnv() });
   assert.equal(run.code, 0, run.stderr);

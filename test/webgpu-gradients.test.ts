@@ -3,20 +3,25 @@
 // shapes the U-Net gives it, then one whole training step. The last test checks that the cases
 // cover every kernel that training actually runs, for every model, loss and optimiser we offer.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, type TestContext } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import type { ModelConfig, TrainSettings } from '../app/contract/training.js';
+import type { ClassDef } from '../app/contract/schemas.js';
+import { type ModelConfig, TrainConfig, type TrainSettings } from '../app/contract/training.js';
 import { initialiseBackend } from '../app/engine/backend/select-backend.js';
 import { assembleBatch } from '../app/engine/data/batch.js';
+import { type SampleFile, sampleFiles } from '../app/engine/data/load-samples.js';
 import type { TrainingSample } from '../app/engine/data/training-sample.js';
 import { batchNormInTraining } from '../app/engine/model/batch-norm-in-training.js';
 import { buildUnet } from '../app/engine/model/build-unet.js';
+import { PRESETS } from '../app/engine/model/presets.js';
 import { segmentationLoss } from '../app/engine/training/loss.js';
 import { createOptimizer } from '../app/engine/training/optimizer.js';
 import { batchTensors, clipByGlobalNorm, trainableVariables, trainStep } from '../app/engine/training/train-step.js';
 import { validate } from '../app/engine/training/validate.js';
 import { assertClose, seededValues } from './support/seeded-values.js';
-import { useSoftwareGpu } from './support/software-gpu.js';
+import { noSoftwareGpu, useSoftwareGpu } from './support/software-gpu.js';
+import { tempDir } from './support/temp-dir.js';
+import { tinyProject } from './support/tiny-project.js';
 
 type Backend = 'webgpu' | 'cpu';
 
@@ -80,13 +85,16 @@ function labels(shape: [number, number, number], classes: number, seed: number):
 }
 
 before(async () => {
+  if (noSoftwareGpu) return;
   useSoftwareGpu();
   const backend = await initialiseBackend('webgpu');
   assert.equal(backend.adapter?.architecture, 'swiftshader');
 });
-after(() => tf.setBackend('webgpu'));
+after(async () => {
+  if (!noSoftwareGpu) await tf.setBackend('webgpu');
+});
 
-describe('webgpu kernels match the cpu backend', () => {
+describe('webgpu kernels match the cpu backend', { skip: noSoftwareGpu }, () => {
   it('3x3 convolution without bias (Conv2D and both of its gradients)', () =>
     assertParity('conv2d', () => valueAndGradients((x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same'), [input([2, 8, 8, 4], 1), input([3, 3, 4, 6], 2)])));
 
@@ -190,16 +198,30 @@ function modelConfig(classes: number, upsampling: ModelConfig['upsampling']): Mo
   return { base: 8, upsampling, inputChannels: 1, classes };
 }
 
-/** Two training steps and a validation pass; the loss values and every weight afterwards. */
-async function trainTwice(config: ModelConfig, optimizerName: TrainSettings['optimizer'], samples: TrainingSample[]): Promise<number[]> {
+/** A project of `classes` whose images validation reads from disk, as a run's validation does. */
+async function validationFiles(t: TestContext, classes: 2 | 3): Promise<ValidationData> {
+  const project = await tinyProject(await tempDir(t), { count: 2, size: 16, classes });
+  return { files: await sampleFiles(project, project.images), classes: project.classes, maxPixels: project.settings.maxImagePixels };
+}
+
+interface ValidationData {
+  files: SampleFile[];
+  classes: readonly ClassDef[];
+  maxPixels: number;
+}
+
+/** Two training steps and a validation pass as a run makes them; the two step losses and the validation loss. */
+async function trainTwice(config: ModelConfig, optimizerName: TrainSettings['optimizer'], samples: TrainingSample[], validation: ValidationData): Promise<number[]> {
   const model = buildUnet(config, 3);
-  const optimizer = createOptimizer({ optimizer: optimizerName, learningRate: 1e-3, weightDecay: 1e-4 });
+  const settings = { ...PRESETS.fast.settings, epochs: 1, batchSize: 2, patience: 2, validationPercent: 10, optimizer: optimizerName, learningRate: 1e-3, weightDecay: 1e-4, classWeights: null, seed: 1, backend: 'auto' as const };
+  const optimizer = createOptimizer(settings);
   const loss = { classes: config.classes, classWeights: config.classes === 3 ? [1, 2, 3] : null };
   const batch = assembleBatch(samples);
+  const trainConfig = TrainConfig.parse({ preset: 'fast', model: config, settings, initialWeightsFrom: null });
   try {
     const losses = [await trainStep(model, optimizer, batch, loss, 1, 1e-3), await trainStep(model, optimizer, batch, loss, 1, 1e-3)];
-    await validate(model, samples, loss, 0);
-    return losses;
+    const validated = await validate(model, validation.files, { config: trainConfig, classes: validation.classes, maxPixels: validation.maxPixels, loss, pictureCount: 0 });
+    return [...losses, validated.loss];
   } finally {
     model.dispose();
     optimizer.optimizer.dispose();
@@ -220,7 +242,7 @@ async function lossAndGradients(config: ModelConfig, samples: TrainingSample[]):
   }
 }
 
-describe('a U-Net training step on webgpu', () => {
+describe('a U-Net training step on webgpu', { skip: noSoftwareGpu }, () => {
   const samples = (classes: number, size: number) => [sample(1, size, classes), sample(2, size, classes)];
 
   // 32 px: at 16 px the bottom's batch norm sees two values per channel, where its input gradient is
@@ -235,19 +257,21 @@ describe('a U-Net training step on webgpu', () => {
     }
   });
 
-  it('trains two steps (Adam, clipping) and validates with the losses the cpu backend gives', async () => {
-    const gpu = await on('webgpu', () => trainTwice(modelConfig(2, 'transpose'), 'adam', samples(2, 16)));
+  it('trains two steps (Adam, clipping) and validates with the losses the cpu backend gives', async (t) => {
+    const files = await validationFiles(t, 2);
+    const gpu = await on('webgpu', () => trainTwice(modelConfig(2, 'transpose'), 'adam', samples(2, 16), files));
     gpu.kernels.forEach((name) => coveredOnWebgpu.add(name));
-    const cpu = await on('cpu', () => trainTwice(modelConfig(2, 'transpose'), 'adam', samples(2, 16)));
+    const cpu = await on('cpu', () => trainTwice(modelConfig(2, 'transpose'), 'adam', samples(2, 16), files));
     assertClose(gpu.result, cpu.result, 'losses');
   });
 
-  it('the cases above cover every kernel training and validation run, for every model, loss and optimiser', async () => {
+  it('the cases above cover every kernel training and validation run, for every model, loss and optimiser', async (t) => {
     const used = new Set<string>();
+    const files = { 2: await validationFiles(t, 2), 3: await validationFiles(t, 3) };
     // Each model variant, loss and optimiser at least once: the kernels are the union of theirs.
     const variants = [[2, 'transpose', 'adam'], [3, 'bilinear', 'rmsprop'], [2, 'bilinear', 'adamw']] as const;
     for (const [classes, upsampling, optimizerName] of variants) {
-      const { kernels } = await on('cpu', () => trainTwice(modelConfig(classes, upsampling), optimizerName, [sample(3, 16, classes), sample(4, 16, classes)]));
+      const { kernels } = await on('cpu', () => trainTwice(modelConfig(classes, upsampling), optimizerName, [sample(3, 16, classes), sample(4, 16, classes)], files[classes]));
       kernels.forEach((name) => used.add(name));
     }
     const uncovered = [...used].filter((name) => !coveredOnWebgpu.has(name));

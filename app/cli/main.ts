@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { toContractError } from '../contract/errors.js';
+import { describeFileError } from '../files/file-errors.js';
 import { EXIT, UsageError } from './cli-error.js';
 import type { Command, CommandContext } from './command.js';
 import { demoCommand } from './commands/demo.js';
@@ -67,7 +68,7 @@ export async function runCli(argv: readonly string[], signal: AbortSignal): Prom
       process.stderr.write(`${(err as Error).message}\n\nUsage: ${command.usage}\n`);
       return EXIT.usage;
     }
-    const error = toContractError(err);
+    const error = toContractError(describeFileError(err));
     if (json) process.stdout.write(`${JSON.stringify({ ok: false, error }, null, 2)}\n`);
     process.stderr.write(`error: ${error.message}\n`);
     return EXIT.failed;

@@ -15,7 +15,19 @@ export function optionReader(values: Record<string, unknown>) {
     if (value !== undefined && !options.includes(value as T)) throw new UsageError(`--${name} must be one of ${options.join(', ')}.`);
     return value as T | undefined;
   };
-  return { text, number, choice };
+  /** `--scale X` or `--size WxH` as a sizing (checked against InputSizing by the caller's schema). */
+  const sizing = () => {
+    if (text('scale') !== undefined && text('size') !== undefined) throw new UsageError('Use either --scale or --size, not both.');
+    const size = text('size');
+    if (size !== undefined) {
+      const match = /^(\d+)x(\d+)$/.exec(size);
+      if (!match) throw new UsageError('--size must be WIDTHxHEIGHT, e.g. 256x256.');
+      return { mode: 'size' as const, width: Number(match[1]), height: Number(match[2]) };
+    }
+    const scale = number('scale');
+    return scale === undefined ? undefined : { mode: 'scale' as const, scale };
+  };
+  return { text, number, choice, sizing };
 }
 
 /** A required whole number within [min, max]; `flag` is how the message names it (e.g. "--count"). */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EnvelopeSchema } from './envelope.js';
+import { JobFinished } from './job-results.js';
 import {
   ClassDef,
   ExportDatasetRequest,
@@ -8,11 +8,10 @@ import {
   ImportPlan,
   ImportRequest,
   JobInfo,
-  JobKind,
   JobProgress,
   ProjectSummary,
 } from './schemas.js';
-import { EpochRecord, RunSummary, TrainEpochEvent, TrainProgress, TrainRequest } from './training.js';
+import { EpochRecord, RunListing, TrainEpochEvent, TrainProgress, TrainRequest } from './training.js';
 import { ModelExportRequest, ModelExportResult } from './model-export.js';
 import { ImportModelRequest, ModelDescription, PredictionsRequest, ProviderReport, SegmentRequest } from './segmentation.js';
 import {
@@ -28,6 +27,7 @@ import {
   MaskPatchRequest,
   MaskPatchResult,
   PresetInfo,
+  RecentProject,
   RunSampleRequest,
 } from './studio.js';
 
@@ -82,6 +82,11 @@ export const requestChannels = {
     z.object({ project: z.string().min(1), classes: z.array(ClassDef).min(2) }),
     ProjectSummary,
   ),
+  /** The model segmentation, predictions and export default to: a run id, an imported model's name, or null. */
+  'project.setModelInUse': request(z.object({ project: z.string().min(1), model: z.string().min(1).nullable() }), ProjectSummary),
+  /** Projects opened lately (on any start page or the desktop menu), newest first. */
+  'recent.list': request(z.object({}), z.array(RecentProject)),
+  'recent.forget': request(z.object({ path: z.string().min(1) }), z.array(RecentProject)),
   'images.list': request(
     z.object({
       project: z.string().min(1),
@@ -100,7 +105,7 @@ export const requestChannels = {
   'import.start': request(ImportRequest, JobStarted),
   'dataset.export': request(ExportDatasetRequest, JobStarted),
   'train.start': request(TrainRequest, z.object({ jobId: z.string(), runId: z.string() })),
-  'runs.list': request(z.object({ project: z.string().min(1) }), z.array(RunSummary)),
+  'runs.list': request(z.object({ project: z.string().min(1) }), RunListing),
   'runs.metrics': request(z.object({ project: z.string().min(1), runId: z.string().min(1) }), z.array(EpochRecord)),
   'model.export': request(ModelExportRequest, ModelExportResult),
   // Batch segmentation (job kind 'segment'), project predictions (job kind 'predict'), external models.
@@ -115,6 +120,11 @@ export const requestChannels = {
     z.object({ paths: z.array(z.string()) }),
   ),
   'dialog.saveFile': request(DialogOptions.extend({ filters: z.array(FileFilter).max(16).default([]) }), z.object({ path: z.string().nullable() })),
+  /**
+   * A path the user typed: the host grants it for this session only after its own confirmation (a
+   * native dialog on the desktop; in browser mode only paths inside the roots it was started with).
+   */
+  'fs.grant': request(z.object({ path: z.string().min(1) }), z.object({ path: z.string() })),
   // The studio UI: folder browser (browser mode), demo project, dataset edits, editor data, training form.
   'fs.browse': request(BrowseRequest, FolderListing),
   'fs.preview': request(FilePreviewRequest, z.object({ mime: z.string(), base64: z.string() })),
@@ -130,7 +140,7 @@ export const requestChannels = {
 
 export const eventChannels = {
   'job.progress': JobProgress,
-  'job.finished': z.object({ jobId: z.string(), kind: JobKind, result: EnvelopeSchema }),
+  'job.finished': JobFinished,
   'project.changed': z.object({ project: z.string(), reason: z.string() }),
   'train.progress': TrainProgress,
   'train.epoch': TrainEpochEvent,
@@ -154,5 +164,9 @@ export type EventPayload<E extends EventChannelName> = z.output<EventChannels[E]
 
 export function isRequestChannel(name: string): name is RequestChannelName {
   return Object.hasOwn(requestChannels, name);
+}
+
+export function isEventChannel(name: string): name is EventChannelName {
+  return Object.hasOwn(eventChannels, name);
 }
 

@@ -6,9 +6,11 @@ import {
   type EventPayload,
   type RequestChannelName,
   eventChannels,
+  isEventChannel,
   requestChannels,
 } from './channels.js';
 import { type Envelope, fail } from './envelope.js';
+import { type ProblemReporter, logProblem, schemaProblem } from './protocol-problems.js';
 import { sequencedChannel, type Transport } from './wire.js';
 
 interface Pending {
@@ -19,6 +21,8 @@ interface Pending {
 /**
  * The typed caller's end of the contract (renderer, CLI tests, Electron preload). It validates what
  * it receives: responses against the channel's output schema and events against their payload schema.
+ * An event or message that fails is reported (by default on the console) with its channel and the
+ * zod issues, never silently dropped.
  */
 export class ContractClient {
   private readonly channel: ReturnType<typeof sequencedChannel>;
@@ -27,8 +31,11 @@ export class ContractClient {
   private nextId = 1;
   private closed = false;
 
-  constructor(private readonly transport: Transport) {
-    this.channel = sequencedChannel(transport);
+  constructor(
+    private readonly transport: Transport,
+    private readonly report: ProblemReporter = logProblem,
+  ) {
+    this.channel = sequencedChannel(transport, 'the contract', report);
     transport.onMessage((raw) => this.receive(raw));
     transport.onClose(() => this.failAll('The connection to the U-Net Studio host closed.'));
   }
@@ -80,12 +87,12 @@ export class ContractClient {
       const pending = this.pending.get(message.id);
       if (!pending) return;
       this.pending.delete(message.id);
-      pending.resolve(this.checkOutput(pending.channel, message.result as Envelope<unknown>));
+      pending.resolve(this.checkOutput(pending.channel, message.result));
     } else if (message.kind === 'event') {
-      const name = message.channel as EventChannelName;
-      const schema = eventChannels[name];
-      const parsed = schema?.safeParse(message.payload);
-      if (!parsed?.success) return;
+      const name = message.channel;
+      if (!isEventChannel(name)) return this.report({ channel: name, problem: 'there is no such event in the contract' });
+      const parsed = eventChannels[name].safeParse(message.payload);
+      if (!parsed.success) return this.report(schemaProblem(name, parsed.error));
       for (const listener of this.listeners.get(name) ?? []) listener(parsed.data as never);
     }
   }

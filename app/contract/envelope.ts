@@ -4,10 +4,13 @@ import { AppError, ContractError } from './errors.js';
 /** Results cross every boundary as envelopes, so a failing service never crashes its host. */
 export type Envelope<T> = { ok: true; value: T } | { ok: false; error: ContractError };
 
-export const EnvelopeSchema = z.union([
-  z.object({ ok: z.literal(true), value: z.unknown() }),
-  z.object({ ok: z.literal(false), error: ContractError }),
-]);
+/** The envelope of a value with a known schema (a job's result, a worker's answer), validated as a whole. */
+export function envelopeOf<T extends z.ZodType>(value: T) {
+  return z.discriminatedUnion('ok', [z.object({ ok: z.literal(true), value }), z.object({ ok: z.literal(false), error: ContractError })]);
+}
+
+/** Any envelope: on the wire, before the receiver checks the value against its channel's schema. */
+export const EnvelopeSchema = envelopeOf(z.unknown());
 
 export function ok<T>(value: T): Envelope<T> {
   return { ok: true, value };

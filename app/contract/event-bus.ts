@@ -10,8 +10,18 @@ export class EventBus {
     for (const listener of this.listeners) listener(channel, payload);
   }
 
+  /** Every event, for forwarding to a connection (which validates each on the other side). */
   subscribe(listener: EventListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** One event, typed, for listeners inside the host. */
+  on<E extends EventChannelName>(channel: E, listener: (payload: EventPayload<E>) => void): () => void {
+    const typed = (name: EventChannelName, payload: unknown) => {
+      // Only `emit` puts payloads here, and it typed this one for `channel`.
+      if (name === channel) listener(payload as EventPayload<E>);
+    };
+    return this.subscribe(typed);
   }
 }

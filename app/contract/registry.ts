@@ -27,6 +27,9 @@ export type Handler<C extends RequestChannelName> = (
 export class HandlerRegistry {
   private readonly handlers = new Map<RequestChannelName, Handler<RequestChannelName>>();
 
+  /** `describeError` rewrites what a handler throws before it becomes an error envelope (e.g. raw file-system errors into plain words). */
+  constructor(private readonly describeError: (err: unknown) => unknown = (err) => err) {}
+
   register<C extends RequestChannelName>(channel: C, handler: Handler<C>): this {
     this.handlers.set(channel, handler as unknown as Handler<RequestChannelName>);
     return this;
@@ -51,7 +54,7 @@ export class HandlerRegistry {
     try {
       return ok(await handler(parsed.data as HandlerInput<RequestChannelName>, context));
     } catch (err) {
-      return fail(toContractError(err));
+      return fail(toContractError(this.describeError(err)));
     }
   }
 }

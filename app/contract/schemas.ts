@@ -2,8 +2,14 @@ import { z } from 'zod';
 
 /** Domain shapes shared by the host and the renderer. Pure zod: this folder never imports Node. */
 
+/**
+ * The label of pixels left out of the loss and the metrics (unknown, border, outside the region of
+ * interest): painted as "ignore" in the editor, stored as 255 in mask PNGs. Classes are 0 … 254.
+ */
+export const IGNORE_LABEL = 255;
+
 export const ClassDef = z.object({
-  id: z.number().int().min(0).max(254),
+  id: z.number().int().min(0).max(IGNORE_LABEL - 1),
   name: z.string().trim().min(1).max(64),
   color: z.string().regex(/^#[0-9a-fA-F]{6}$/, 'colour must be #rrggbb'),
 });
@@ -21,10 +27,46 @@ export type TiffPages = z.infer<typeof TiffPages>;
 export const MaskMode = z.enum(['auto', 'binary', 'indexed', 'colour', 'palette']);
 export type MaskMode = z.infer<typeof MaskMode>;
 
+/**
+ * The safe-name rule: what may name a file or folder the app makes from data (image ids, model and run
+ * names). Letters, digits, '.', '_' and '-' only, not starting with '.', at most 200 characters: no
+ * separator, drive letter or '..' can appear, so such a name never leads out of its folder, on any
+ * platform. project.json is untrusted input (projects are shared), so every id and path in it is held
+ * to this rule.
+ */
+export const SAFE_NAME = /^[\p{L}\p{N}_-][\p{L}\p{N}._-]{0,199}$/u;
+/** The rule in words, for messages. */
+export const SAFE_NAME_RULE = 'letters, digits, ".", "_" and "-", not starting with "."';
+export const SafeName = z.string().regex(SAFE_NAME, `must be a plain name: ${SAFE_NAME_RULE}`);
+
+/** Makes a safe name of any text (a file stem, a class name): other characters become '_', leading dots and underscores go. */
+export function toSafeName(text: string, fallback: string, maxLength = 100): string {
+  return text.normalize('NFC').replace(/[^\p{L}\p{N}._-]+/gu, '_').replace(/^[._]+/, '').slice(0, maxLength) || fallback;
+}
+
+/** A path inside the project folder: safe names joined by '/', starting with one of the project's own folders. */
+export function projectPath(folder: string) {
+  return z
+    .string()
+    .refine((value) => value.startsWith(`${folder}/`) && value.slice(folder.length + 1).split('/').every((segment) => SAFE_NAME.test(segment)), {
+      message: `must be a path inside the project's ${folder}/ folder made of plain names (${SAFE_NAME_RULE})`,
+    });
+}
+
+export const ImagePrediction = z.object({
+  file: projectPath('predictions'),
+  /** Mean over pixels of the winning class's probability: sort ascending to review the least sure first. */
+  meanConfidence: z.number().min(0).max(1),
+  /** The run (or imported model name) that predicted it. */
+  runId: z.string(),
+  at: z.string(),
+});
+export type ImagePrediction = z.infer<typeof ImagePrediction>;
+
 export const ImageEntry = z.object({
-  id: z.string().min(1),
+  id: SafeName,
   /** Path inside the project folder, always with forward slashes. */
-  file: z.string().min(1),
+  file: projectPath('images'),
   /** Page of a multi-page file this entry stands for (0 for single-page files). */
   page: z.number().int().min(0),
   originalName: z.string(),
@@ -39,23 +81,12 @@ export const ImageEntry = z.object({
   split: Split,
   tags: z.array(z.string()),
   /** Path of the label-map PNG inside the project, or null while unlabelled. */
-  mask: z.string().nullable(),
+  mask: projectPath('masks').nullable(),
   addedAt: z.string(),
   /** The latest model prediction (predictions/<id>.png), kept apart from any human mask. */
-  prediction: z
-    .object({
-      file: z.string(),
-      /** Mean over pixels of the winning class's probability: sort ascending to review the least sure first. */
-      meanConfidence: z.number().min(0).max(1),
-      /** The run (or imported model name) that predicted it. */
-      runId: z.string(),
-      at: z.string(),
-    })
-    .nullable()
-    .optional(),
+  prediction: ImagePrediction.nullable().optional(),
 });
 export type ImageEntry = z.infer<typeof ImageEntry>;
-export type ImagePrediction = NonNullable<ImageEntry['prediction']>;
 
 export const ProjectSettings = z.object({
   /** Decompression-bomb guard: images with more pixels are refused. */
@@ -84,6 +115,11 @@ export const ProjectSummary = z.object({
   classes: z.array(ClassDef),
   settings: ProjectSettings,
   counts: StatusCounts,
+  /**
+   * The model segmentation, predictions and export use unless told otherwise: a run id or the name
+   * of an imported model; null = the newest run that has a model.
+   */
+  modelInUse: z.string().nullable(),
   /** Set when project.json was unreadable and the project was recovered from its backup. */
   recovery: z.object({ from: z.string(), corruptCopy: z.string(), problem: z.string() }).nullable(),
 });
@@ -152,11 +188,20 @@ export const ImportReport = z.object({
 });
 export type ImportReport = z.infer<typeof ImportReport>;
 
+/** What ignore (255) pixels become in exported masks: background (0), or kept as 255. */
+export const IgnoreExport = z.enum(['background', 'keep']);
+export type IgnoreExport = z.infer<typeof IgnoreExport>;
+
 export const ExportDatasetRequest = z.object({
   project: z.string().min(1),
   out: z.string().min(1),
   split: z.enum(['all', 'train', 'val', 'test']).default('all'),
-  maskSuffix: z.string().default('_mask'),
+  /** Appended to each image id in the mask names; '' allowed, never a separator. */
+  maskSuffix: z.literal('').or(SafeName.max(50)).default('_mask'),
+  /** 3: every image as 8-bit RGB (grey repeated, alpha dropped, 16-bit by the normalisation rule); absent: files as stored. */
+  channels: z.literal(3).optional(),
+  /** The reference tools number every mask value as a class, so 255 would become one: background by default. */
+  ignore: IgnoreExport.default('background'),
 });
 export type ExportDatasetRequest = z.output<typeof ExportDatasetRequest>;
 
@@ -164,6 +209,10 @@ export const ExportDatasetReport = z.object({
   out: z.string(),
   images: z.number().int(),
   skipped: z.array(FileProblem),
+  /** Masks whose ignore (255) pixels were written as background. */
+  ignoreToBackground: z.number().int().default(0),
+  /** Classes that no exported mask contains (the reference tools would renumber the classes after them). */
+  absentClasses: z.array(z.string()).default([]),
 });
 export type ExportDatasetReport = z.infer<typeof ExportDatasetReport>;
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { choiceReport } from './choice-report.js';
-import { ClassDef, FileProblem } from './schemas.js';
+import { ClassDef, FileProblem, SafeName } from './schemas.js';
 import { InputSizing } from './training.js';
 
 /** Inference shapes shared by the engine, the CLI and the renderer (batch segmentation, predictions, models). */
@@ -20,6 +20,15 @@ export type ProviderReport = z.infer<typeof ProviderReport>;
 export const Normalisation = z.enum(['unit', 'imagenet', 'symmetric', 'raw255']);
 export type Normalisation = z.infer<typeof Normalisation>;
 
+/**
+ * How images are brought to the model's size and its output back: `studio` as U-Net Studio trains
+ * (sizes rounded, bilinear, probabilities up-sampled); `reference` as the reference PyTorch U-Net's
+ * predict.py (sizes truncated, Pillow's bicubic with antialiasing, logits up-sampled bilinearly and only
+ * then turned into probabilities), for models trained there.
+ */
+export const ResizeRule = z.enum(['studio', 'reference']);
+export type ResizeRule = z.infer<typeof ResizeRule>;
+
 /** What is known about an ONNX segmentation model (from its metadata, a sidecar file or the user). */
 export const ModelDescription = z.object({
   name: z.string(),
@@ -36,8 +45,14 @@ export const ModelDescription = z.object({
   classes: z.array(ClassDef).min(2),
   normalisation: Normalisation,
   sizing: InputSizing,
-  /** Input size the graph requires, or null when height and width are dynamic (multiples of 16). */
+  resize: ResizeRule,
+  /** Input size the graph requires, or null when height and width are dynamic. */
   fixedSize: z.object({ width: z.number().int().positive(), height: z.number().int().positive() }).nullable(),
+  /**
+   * Dynamic sizes must be multiples of this (16 for U-Net Studio's models, 1 for a model that takes any
+   * size); inputs are padded with zeros at the bottom and right up to it, and no further.
+   */
+  sizeMultiple: z.number().int().min(1).max(1024),
 });
 export type ModelDescription = z.infer<typeof ModelDescription>;
 
@@ -49,6 +64,8 @@ export const SegmentSettings = z.object({
   threshold: z.number().min(0).max(1).default(0.5),
   /** Overrides the model's sizing with this resize factor (the reference tool's --scale). */
   scale: z.number().gt(0).max(1).optional(),
+  /** Overrides the model's resize rule. */
+  resize: ResizeRule.optional(),
   /** Tile size in model pixels (a multiple of 16) and the overlap between neighbouring tiles. */
   tile: z.number().int().min(16).max(4096).multipleOf(16).default(512),
   overlap: z.number().int().min(0).max(2048).default(64),
@@ -60,6 +77,12 @@ export const SegmentSettings = z.object({
   connectivity: Connectivity.default(8),
 });
 export type SegmentSettings = z.output<typeof SegmentSettings>;
+
+/** Shard `index` (1..count) of a batch split over `count` independent jobs. */
+export const Shard = z
+  .object({ index: z.number().int().min(1), count: z.number().int().min(1).max(100_000) })
+  .refine((shard) => shard.index <= shard.count, { message: 'the shard number must be from 1 to the number of shards', path: ['index'] });
+export type Shard = z.infer<typeof Shard>;
 
 export const SegmentRequest = SegmentSettings.extend({
   /** An .onnx file, a project folder (its newest run's best model) or `project:runId`. */
@@ -78,6 +101,8 @@ export const SegmentRequest = SegmentSettings.extend({
   /** For an .onnx file that does not say: its foreground class names and its input normalisation. */
   classes: z.array(z.string().trim().min(1).max(64)).min(1).optional(),
   normalisation: Normalisation.optional(),
+  /** Only this shard's images (see summary-shards.ts); its summary goes to summary-I-of-N.csv. */
+  shard: Shard.optional(),
 });
 export type SegmentRequest = z.output<typeof SegmentRequest>;
 
@@ -103,8 +128,11 @@ export const SegmentReport = z.object({
   /** Files whose outputs were already there (resume), left as they are. */
   kept: z.array(z.string()),
   skipped: z.array(FileProblem),
+  /** summary.csv, or this shard's summary-I-of-N.csv. */
   summaryCsv: z.string(),
   durationMs: z.number(),
+  /** Unfinished temporary files of an earlier, killed run found in the output folders and removed. */
+  leftoversRemoved: z.number().int().default(0),
 });
 export type SegmentReport = z.infer<typeof SegmentReport>;
 
@@ -134,7 +162,11 @@ export const ImportModelRequest = z.object({
   /** Foreground class names when the model does not say (background is added as class 0). */
   classes: z.array(z.string().trim().min(1).max(64)).min(1).optional(),
   normalisation: Normalisation.optional(),
+  /** How images are sized for the model (default: its metadata, else its fixed size, else as they are). */
+  sizing: InputSizing.optional(),
+  /** How images are resized for it (default: `studio`). */
+  resize: ResizeRule.optional(),
   /** Name in the project's models/ folder (default: the file's name). */
-  name: z.string().regex(/^[\w.-]+$/, 'letters, digits, ".", "_" and "-" only').optional(),
+  name: SafeName.optional(),
 });
 export type ImportModelRequest = z.output<typeof ImportModelRequest>;

@@ -8,7 +8,7 @@ import { sequencedChannel, type Transport } from './wire.js';
  * Returns a function that detaches the connection.
  */
 export function serveContract(registry: HandlerRegistry, transport: Transport, events?: EventBus): () => void {
-  const channel = sequencedChannel(transport);
+  const channel = sequencedChannel(transport, 'the contract (host side)');
   const inFlight = new Map<string, AbortController>();
 
   const stopMessages = transport.onMessage((raw) => {

@@ -4,6 +4,10 @@ import { ModelConfig, PresetName, TrainSettings } from './training.js';
 
 /** Shapes of the channels behind the studio UI: folder browser, demo, editor data, presets. */
 
+/** A project opened lately, newest first (the start page and the desktop's File › Open Recent). */
+export const RecentProject = z.object({ path: z.string(), name: z.string(), openedAt: z.string() });
+export type RecentProject = z.infer<typeof RecentProject>;
+
 export const FolderEntry = z.object({
   name: z.string(),
   kind: z.enum(['folder', 'file']),
@@ -106,7 +110,7 @@ export const PresetInfo = z.object({
   name: PresetName,
   description: z.string(),
   model: ModelConfig.pick({ base: true, upsampling: true }),
-  settings: TrainSettings.omit({ seed: true, backend: true, validationPercent: true, classWeights: true }),
+  settings: TrainSettings.omit({ seed: true, backend: true, validationPercent: true, classWeights: true, cacheMiB: true }),
 });
 export type PresetInfo = z.infer<typeof PresetInfo>;
 

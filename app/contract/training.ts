@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { choiceReport } from './choice-report.js';
+import { FileProblem } from './schemas.js';
 
 /** Training shapes shared by the engine, the CLI and the renderer's training monitor. */
 
@@ -81,6 +82,9 @@ export const ScheduleName = z.enum(['poly', 'plateau', 'constant']);
 export const PresetName = z.enum(['fast', 'standard', 'paper']);
 export type PresetName = z.infer<typeof PresetName>;
 
+/** Default bound of the decoded-image cache training keeps between epochs (`cacheMiB`). */
+export const DEFAULT_CACHE_MIB = 512;
+
 export const TrainSettings = z.object({
   epochs: z.number().int().min(1).max(10_000),
   batchSize: z.number().int().min(1).max(256),
@@ -102,6 +106,11 @@ export const TrainSettings = z.object({
   classWeights: z.array(z.number().positive()).nullable(),
   seed: z.number().int().min(0).max(2 ** 31),
   backend: BackendChoice,
+  /**
+   * Decoded training images (at training resolution) kept in memory between epochs, in MiB; the
+   * rest are read from disk again when their batch comes. 0 = read every image every epoch.
+   */
+  cacheMiB: z.number().int().min(0).max(1_048_576).default(DEFAULT_CACHE_MIB),
 });
 export type TrainSettings = z.infer<typeof TrainSettings>;
 
@@ -152,6 +161,10 @@ export const RunSummary = z.object({
 });
 export type RunSummary = z.infer<typeof RunSummary>;
 
+/** A project's runs, oldest first, and the run folders whose run.json could not be read (with why). */
+export const RunListing = z.object({ runs: z.array(RunSummary), unreadable: z.array(FileProblem) });
+export type RunListing = z.infer<typeof RunListing>;
+
 export const TrainProgress = z.object({
   jobId: z.string(),
   runId: z.string(),
@@ -179,3 +192,4 @@ export const TrainRequest = z.object({
 export type TrainRequest = z.output<typeof TrainRequest>;
 
 export const TrainEpochEvent = z.object({ jobId: z.string(), runId: z.string(), record: EpochRecord });
+export type TrainEpochEvent = z.infer<typeof TrainEpochEvent>;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { EnvelopeSchema } from './envelope.js';
+import type { ProblemReporter } from './protocol-problems.js';
 import { SequencedPort } from './sequenced-port.js';
 
 /**
@@ -24,7 +25,7 @@ export interface Transport {
   close(): void;
 }
 
-/** One end of a transport: numbered, validated contract messages. */
-export function sequencedChannel(transport: Transport): SequencedPort<WireMessage, WireMessage> {
-  return new SequencedPort<WireMessage, WireMessage>(WireMessage, (message) => transport.send(message));
+/** One end of a transport: numbered, validated contract messages; refused ones go to `report`. */
+export function sequencedChannel(transport: Transport, name: string, report?: ProblemReporter): SequencedPort<WireMessage, WireMessage> {
+  return new SequencedPort<WireMessage, WireMessage>(WireMessage, (message) => transport.send(message), name, report);
 }

@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
-import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { throwIfCancelled, toContractError } from '../contract/errors.js';
+import { AppError, throwIfCancelled, toContractError } from '../contract/errors.js';
 import type { FileProblem, ImageEntry, ImportPlan, ImportReport, ImportRequest } from '../contract/schemas.js';
 import { probeImage, readRaster } from '../imaging/read-image.js';
 import { writeThumbnail } from '../imaging/thumbnail.js';
@@ -11,11 +10,19 @@ import { decodeMask } from '../masks/decode-mask.js';
 import { encodeMaskPng } from '../masks/mask-png.js';
 import { applyRegionOfInterest } from '../masks/roi.js';
 import { writeFileAtomic } from '../files/atomic-write.js';
-import { describeReadError } from '../files/file-errors.js';
+import { DATA_FILE, readRegularFile } from '../files/regular-file.js';
 import type { Project } from '../project/project.js';
-import { THUMBNAIL_FOLDER, maskRelativePath, thumbnailFile } from '../project/project-layout.js';
+import { THUMBNAIL_FOLDER, maskRelativePath, thumbnailRelativePath } from '../project/project-layout.js';
 import { fileStem, listImageFiles } from './list-files.js';
 import { planMatches } from './match-masks.js';
+import { makeFolder } from '../files/make-folder.js';
+import { displayName, hasEscapedBytes } from '../files/file-name.js';
+
+/**
+ * Where imported images go: the project itself (CLI, tests), or an import worker's view of it whose
+ * new entries the host adds to project.json (dataset/worker/importer-process.ts).
+ */
+export type ImportTarget = Pick<Project, 'root' | 'classes' | 'settings' | 'images' | 'resolve' | 'uniqueImageId' | 'addImages' | 'claimWrites' | 'takeCleanupNotice'>;
 
 export interface ImportCallbacks {
   signal?: AbortSignal;
@@ -36,18 +43,32 @@ export async function planImport(request: ImportRequest, signal?: AbortSignal): 
   // A mask folder inside an image folder must not import its masks as images.
   const maskFiles = new Set([...masks.files, ...rois.files]);
   const imageFiles = images.files.filter((file) => !maskFiles.has(file));
+  if (images.files.length > 0 && imageFiles.length === 0) {
+    const folder = request.masks && masks.files.length ? request.masks : request.roi;
+    throw new AppError(
+      'invalid_input',
+      `Every image file given (${request.images.join(', ')}) is also in the ${folder === request.masks ? 'mask' : 'region-of-interest'} folder ${folder}, so none is left to import as an image. Keep the masks in a folder of their own and give that folder as the mask folder.`,
+      { images: request.images, masks: request.masks ?? null, roi: request.roi ?? null },
+    );
+  }
   const { pairs, unmatchedMasks } = planMatches(imageFiles, masks.files, rois.files, request.match);
   return { pairs, unmatchedMasks, problems: [...images.problems, ...masks.problems, ...rois.problems] };
+}
+
+/** What taking the project's write lock tidied up, as an import warning. */
+export function cleanupWarning(root: string, notice: string): FileProblem {
+  return { file: root, code: 'cleaned_up', message: `${root}: ${notice}` };
 }
 
 /**
  * Imports images (and their masks) into a project. Each file is validated on its own: a broken image
  * or mask is reported and skipped while the rest imports, and project.json stays valid throughout.
  */
-export async function importImages(project: Project, request: ImportRequest, callbacks: ImportCallbacks = {}): Promise<ImportReport> {
+export async function importImages(project: ImportTarget, request: ImportRequest, callbacks: ImportCallbacks = {}): Promise<ImportReport> {
   const started = performance.now();
   const { signal } = callbacks;
   await project.claimWrites();
+  const cleanup = project.takeCleanupNotice();
   const plan = await planImport(request, signal);
   const report: ImportReport = {
     imported: 0,
@@ -55,11 +76,12 @@ export async function importImages(project: Project, request: ImportRequest, cal
     labelled: 0,
     unlabelled: 0,
     skipped: [...plan.problems],
-    warnings: [],
+    warnings: cleanup ? [cleanupWarning(project.root, cleanup)] : [],
     unmatchedMasks: plan.unmatchedMasks,
     durationMs: 0,
   };
   const known = new Map(project.images.map((image) => [`${image.contentHash}#${image.page}`, image.id]));
+  const importedFrom = new Map<string, string>();
   const reservedIds = new Set<string>();
   let batch: ImageEntry[] = [];
   const flush = async () => {
@@ -68,7 +90,7 @@ export async function importImages(project: Project, request: ImportRequest, cal
     if (entries.length) await project.addImages(entries);
   };
 
-  await fs.mkdir(path.join(project.root, THUMBNAIL_FOLDER), { recursive: true });
+  await makeFolder(await project.resolve(THUMBNAIL_FOLDER));
   let done = 0;
   const total = plan.pairs.length;
   callbacks.onProgress?.(0, total, 'Importing');
@@ -78,7 +100,7 @@ export async function importImages(project: Project, request: ImportRequest, cal
       Math.max(2, Math.min(4, os.availableParallelism())),
       async (pair) => {
         try {
-          const entries = await importPair(project, request, pair, { known, reservedIds, report, signal });
+          const entries = await importPair(project, request, pair, { known, importedFrom, reservedIds, report, signal });
           for (const entry of entries) {
             report.imported += 1;
             if (entry.mask) report.labelled += 1;
@@ -107,17 +129,27 @@ export async function importImages(project: Project, request: ImportRequest, cal
 interface PairContext {
   /** content hash + page -> id of the image already holding it */
   known: Map<string, string>;
+  /** content hash -> the file of this import that brought it (two copies of one file import once) */
+  importedFrom: Map<string, string>;
   reservedIds: Set<string>;
   report: ImportReport;
   signal: AbortSignal | undefined;
 }
 
-async function importPair(project: Project, request: ImportRequest, pair: ImportPlan['pairs'][number], context: PairContext): Promise<ImageEntry[]> {
+async function importPair(project: ImportTarget, request: ImportRequest, pair: ImportPlan['pairs'][number], context: PairContext): Promise<ImageEntry[]> {
   const maxPixels = request.maxPixels ?? project.settings.maxImagePixels;
-  const bytes = await fs.readFile(pair.image).catch((err) => {
-    throw describeReadError(pair.image, err);
-  });
+  const bytes = await readRegularFile(pair.image, { ...DATA_FILE, errorCode: 'invalid_image' });
   const contentHash = createHash('sha256').update(bytes).digest('hex');
+  // Claimed before the next await, so a copy being imported at the same moment sees it.
+  const twin = context.importedFrom.get(contentHash);
+  if (twin !== undefined) {
+    context.report.warnings.push({ file: pair.image, code: 'duplicate', message: `${pair.image}: same content as ${twin} in this import; imported once.` });
+    return [];
+  }
+  context.importedFrom.set(contentHash, pair.image);
+  if (hasEscapedBytes(pair.image)) {
+    context.report.warnings.push({ file: pair.image, code: 'file_name', message: `${pair.image}: its name is not valid UTF-8 (the bytes that are not are shown as \uFFFD); it was read by its exact bytes.` });
+  }
   const info = await probeImage(pair.image, { maxPixels });
   const pages = choosePages(pair.image, info.format, info.pages, request.tiffPages ?? project.settings.tiffPages, context.report.warnings);
 
@@ -155,24 +187,24 @@ async function importPair(project: Project, request: ImportRequest, pair: Import
   const fileId = project.uniqueImageId(stem, context.reservedIds);
   context.reservedIds.add(fileId);
   const storedFile = `images/${fileId}${extension}`;
-  await writeFileAtomic(project.resolve(storedFile), bytes);
+  await writeFileAtomic(await project.resolve(storedFile), bytes);
 
   const entries: ImageEntry[] = [];
   for (const { page, raster, labels } of prepared) {
     const id = pages.length > 1 ? project.uniqueImageId(`${fileId}_p${String(page + 1).padStart(3, '0')}`, context.reservedIds) : fileId;
     context.reservedIds.add(id);
-    await writeThumbnail(raster, thumbnailFile(project.root, id));
+    await writeThumbnail(raster, await project.resolve(thumbnailRelativePath(id)));
     let mask: string | null = null;
     if (labels) {
       mask = maskRelativePath(id);
-      await writeFileAtomic(project.resolve(mask), await encodeMaskPng(labels), { keepBackup: true });
+      await writeFileAtomic(await project.resolve(mask), await encodeMaskPng(labels), { keepBackup: true });
     }
     context.known.set(`${contentHash}#${page}`, id);
     entries.push({
       id,
       file: storedFile,
       page,
-      originalName: path.basename(pair.image),
+      originalName: displayName(path.basename(pair.image)),
       contentHash,
       format: info.format,
       width: raster.width,

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { throwIfCancelled } from '../contract/errors.js';
 import type { FileProblem } from '../contract/schemas.js';
 import { describeReadError } from '../files/file-errors.js';
+import { decodeFileName, fsPath } from '../files/file-name.js';
 
 /** Extensions taken as images. BMP is listed so that it is reported as unsupported rather than ignored. */
 export const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.tif', '.tiff', '.gif', '.webp', '.bmp']);
@@ -24,17 +25,19 @@ export async function listImageFiles(inputs: readonly string[], options: { recur
     throwIfCancelled(options.signal);
     let entries;
     try {
-      entries = await fs.readdir(folder, { withFileTypes: true });
+      entries = await fs.readdir(fsPath(folder), { withFileTypes: true, encoding: 'buffer' });
     } catch (err) {
       const error = describeReadError(folder, err);
       problems.push({ file: folder, code: error.code, message: `cannot read this folder: ${error.message}` });
       return;
     }
-    for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
-      if (entry.name.startsWith('.')) continue;
-      const full = path.join(folder, entry.name);
+    const named = entries.map((entry) => ({ entry, name: decodeFileName(entry.name) }));
+    for (const { entry, name } of named.sort((a, b) => a.name.localeCompare(b.name))) {
+      if (name.startsWith('.')) continue;
+      const full = path.join(folder, name);
       if (entry.isDirectory()) {
         if (options.recursive) await visitFolder(full);
+        else if (IMAGE_EXTENSIONS.has(path.extname(name).toLowerCase())) problems.push({ file: full, code: 'invalid_image', message: `${full}: is a folder, not an image file.` });
       } else {
         addFile(full);
       }

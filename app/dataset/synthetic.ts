@@ -1,10 +1,11 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp, { type Sharp } from 'sharp';
 import { AppError } from '../contract/errors.js';
 import { encodeMaskPng } from '../masks/mask-png.js';
 import { deriveSeed } from '../random/prng.js';
 import { renderSyntheticSample } from './synthetic/render.js';
+import { makeFolder } from '../files/make-folder.js';
 
 export { renderSyntheticSample, type SyntheticSample } from './synthetic/render.js';
 
@@ -57,8 +58,8 @@ export async function generateSynthetic(opts: SyntheticOptions): Promise<Synthet
 
   const imagesDir = path.join(opts.outDir, 'images');
   const masksDir = path.join(opts.outDir, 'masks');
-  await mkdir(imagesDir, { recursive: true });
-  await mkdir(masksDir, { recursive: true });
+  await makeFolder(imagesDir);
+  await makeFolder(masksDir);
 
   const digits = Math.max(3, String(opts.count - 1).length);
   const result: SyntheticResult = { imagesDir, masksDir, images: [], masks: [] };

@@ -1,17 +1,6 @@
+import type { MenuCommand } from '../contract/channels.js';
+import type { EditorCommand } from './commands.js';
 import type { ToolName } from './tools/tool.js';
-
-/** The editor's keyboard commands, independent of how the view receives keys. */
-export type EditorCommand =
-  | { kind: 'label'; label: number }
-  | { kind: 'tool'; tool: ToolName }
-  | { kind: 'brush'; direction: 1 | -1 }
-  | { kind: 'undo' }
-  | { kind: 'redo' }
-  | { kind: 'complete' }
-  | { kind: 'cancel' }
-  | { kind: 'image'; direction: 1 | -1 }
-  | { kind: 'zoom'; to: 'fit' | 'actual' }
-  | { kind: 'toggle-prediction' };
 
 export interface KeyInput {
   key: string;
@@ -61,8 +50,8 @@ export function commandForKey(input: KeyInput): EditorCommand | null {
   return tool ? { kind: 'tool', tool } : null;
 }
 
-/** The desktop menu's editor items (Electron sends their ids), as the same commands as the keys. */
-const MENU_COMMANDS: Record<string, EditorCommand> = {
+/** The desktop menu's editor items (Electron sends their ids), as the same commands as the keys; every item has one. */
+const MENU_COMMANDS: Record<MenuCommand, EditorCommand> = {
   undo: { kind: 'undo' },
   redo: { kind: 'redo' },
   'brush.paint': { kind: 'tool', tool: 'brush' },
@@ -71,10 +60,12 @@ const MENU_COMMANDS: Record<string, EditorCommand> = {
   'brush.larger': { kind: 'brush', direction: 1 },
   'zoom.fit': { kind: 'zoom', to: 'fit' },
   'zoom.actual': { kind: 'zoom', to: 'actual' },
+  'zoom.in': { kind: 'zoom', to: 'in' },
+  'zoom.out': { kind: 'zoom', to: 'out' },
   'image.next': { kind: 'image', direction: 1 },
   'image.previous': { kind: 'image', direction: -1 },
 };
 
-export function commandForMenu(menuCommand: string): EditorCommand | null {
-  return MENU_COMMANDS[menuCommand] ?? null;
+export function commandForMenu(menuCommand: MenuCommand): EditorCommand {
+  return MENU_COMMANDS[menuCommand];
 }

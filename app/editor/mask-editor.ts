@@ -1,3 +1,5 @@
+import { IGNORE_LABEL } from '../contract/schemas.js';
+import type { MaskCommand } from './commands.js';
 import { Edit } from './edit.js';
 import { EditHistory, type Restored } from './history.js';
 import { copyLabels } from './raster.js';
@@ -10,7 +12,6 @@ import type { Tool, ToolContext, ToolEffect, ToolName } from './tools/tool.js';
 
 export const MIN_BRUSH_RADIUS = 0.5;
 export const MAX_BRUSH_RADIUS = 512;
-export const IGNORE = 255;
 
 /** Why the map changed: the view redraws `dirty`; the autosaver saves `tiles` once a step is done. */
 export interface MaskChange {
@@ -19,10 +20,22 @@ export interface MaskChange {
   tiles: number[];
 }
 
+/** What the view shows of the editor besides the pixels; a new object whenever any of it changes. */
+export interface MaskEditorState {
+  tool: ToolName;
+  label: number;
+  brushRadius: number;
+  canUndo: boolean;
+  canRedo: boolean;
+  /** A stroke or a polygon is in progress. */
+  busy: boolean;
+}
+
 /**
  * The editing session for one image's mask, free of any UI: the label map, the tools, the active
- * class and brush size, and the undo history. The view feeds it pointer events in image
- * coordinates and listens for changes.
+ * class and brush size, and the undo history. It is the store the view draws from: commands come
+ * in through `execute` (keys, menu and toolbar alike) and pointer events in image coordinates;
+ * `onChange` reports changed pixels, `subscribe` every other change of `state`.
  */
 export class MaskEditor {
   readonly history: EditHistory;
@@ -35,15 +48,17 @@ export class MaskEditor {
   };
   private toolName: ToolName = 'brush';
   private readonly listeners = new Set<(change: MaskChange) => void>();
-  label = 1;
-  brushRadius = 8;
+  private readonly stateListeners = new Set<() => void>();
+  private snapshot: MaskEditorState | null = null;
+  private activeLabel = 1;
+  private radius = 8;
   /** Image pixels per screen pixel × the close radius; the view updates it on zoom. */
   closeDistance = 6;
   prediction: TiledLabelMap | null = null;
 
   constructor(
     readonly map: TiledLabelMap,
-    /** Class ids that may be painted: 0 … classCount-1 and IGNORE. */
+    /** Class ids that may be painted: 0 … classCount-1 and IGNORE_LABEL. */
     readonly classCount: number,
     history = new EditHistory(),
   ) {
@@ -52,6 +67,16 @@ export class MaskEditor {
 
   get tool(): ToolName {
     return this.toolName;
+  }
+
+  /** The class painted by brush, polygon and fill. */
+  get label(): number {
+    return this.activeLabel;
+  }
+
+  /** Brush radius in image pixels. */
+  get brushRadius(): number {
+    return this.radius;
   }
 
   get activeTool(): Tool {
@@ -68,18 +93,64 @@ export class MaskEditor {
     return () => this.listeners.delete(listener);
   }
 
+  /** The tool, class, brush and history as the view shows them (the same object until one changes). */
+  get state(): MaskEditorState {
+    this.snapshot ??= {
+      tool: this.toolName,
+      label: this.label,
+      brushRadius: this.brushRadius,
+      canUndo: this.history.canUndo,
+      canRedo: this.history.canRedo,
+      busy: this.busy,
+    };
+    return this.snapshot;
+  }
+
+  /** Called after any change of `state`. */
+  subscribe(listener: () => void): () => void {
+    this.stateListeners.add(listener);
+    return () => this.stateListeners.delete(listener);
+  }
+
+  /** The one way commands reach the editor, whether from a key, the desktop menu or a button. */
+  execute(command: MaskCommand): void {
+    switch (command.kind) {
+      case 'label':
+        return this.setLabel(command.label);
+      case 'tool':
+        return this.setTool(command.tool);
+      case 'brush':
+        return this.stepBrush(command.direction);
+      case 'brush-size':
+        return this.setBrushRadius(command.radius);
+      case 'undo':
+        return void this.undo();
+      case 'redo':
+        return void this.redo();
+      case 'complete':
+        return this.complete();
+      case 'cancel':
+        return this.cancel();
+      case 'accept-prediction':
+        return void this.acceptPrediction();
+    }
+  }
+
   setTool(name: ToolName): void {
     if (name === this.toolName) return;
     this.apply(this.activeTool.cancel());
     this.toolName = name;
+    this.changed();
   }
 
   setLabel(label: number): void {
-    if (label === IGNORE || (Number.isInteger(label) && label >= 0 && label < this.classCount)) this.label = label;
+    if (label === IGNORE_LABEL || (Number.isInteger(label) && label >= 0 && label < this.classCount)) this.activeLabel = label;
+    this.changed();
   }
 
   setBrushRadius(radius: number): void {
-    this.brushRadius = Math.min(MAX_BRUSH_RADIUS, Math.max(MIN_BRUSH_RADIUS, radius));
+    this.radius = Math.min(MAX_BRUSH_RADIUS, Math.max(MIN_BRUSH_RADIUS, radius));
+    this.changed();
   }
 
   /** `[` and `]`: about 20 % per press, at least one pixel, so both small and huge brushes adjust quickly. */
@@ -155,17 +226,33 @@ export class MaskEditor {
   private apply(effect: ToolEffect): void {
     if (effect.committed) this.history.push(effect.committed);
     const dirty = effect.committed?.bounds ?? effect.dirty;
-    if (!dirty) return;
-    this.emit({ dirty, tiles: effect.committed ? effect.committed.tiles.map((tile) => tile.index) : [] });
+    if (dirty) this.emit({ dirty, tiles: effect.committed ? effect.committed.tiles.map((tile) => tile.index) : [] });
+    this.changed();
   }
 
   private restored(restored: Restored | null): boolean {
     if (!restored) return false;
     this.emit({ dirty: restored.bounds, tiles: restored.tiles });
+    this.changed();
     return true;
+  }
+
+  /** Tells subscribers when what `state` shows has changed (a pointer move mid-stroke changes nothing there). */
+  private changed(): void {
+    const before = this.snapshot;
+    this.snapshot = null;
+    if (before && sameState(before, this.state)) {
+      this.snapshot = before;
+      return;
+    }
+    for (const listener of this.stateListeners) listener();
   }
 
   private emit(change: MaskChange): void {
     for (const listener of this.listeners) listener(change);
   }
+}
+
+function sameState(a: MaskEditorState, b: MaskEditorState): boolean {
+  return a.tool === b.tool && a.label === b.label && a.brushRadius === b.brushRadius && a.canUndo === b.canUndo && a.canRedo === b.canRedo && a.busy === b.busy;
 }

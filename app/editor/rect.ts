@@ -27,21 +27,3 @@ export function intersectRect(a: Rect, b: Rect): Rect | null {
   const bottom = Math.min(a.y + a.height, b.y + b.height);
   return right > x && bottom > y ? { x, y, width: right - x, height: bottom - y } : null;
 }
-
-/** The smallest pixel rectangle holding every point (each point covers its pixel). */
-export function boundsOfPoints(points: readonly Point[]): Rect | null {
-  if (points.length === 0) return null;
-  let minX = Infinity;
-  let minY = Infinity;
-  let maxX = -Infinity;
-  let maxY = -Infinity;
-  for (const { x, y } of points) {
-    minX = Math.min(minX, x);
-    minY = Math.min(minY, y);
-    maxX = Math.max(maxX, x);
-    maxY = Math.max(maxY, y);
-  }
-  const x = Math.floor(minX);
-  const y = Math.floor(minY);
-  return { x, y, width: Math.floor(maxX) + 1 - x, height: Math.floor(maxY) + 1 - y };
-}

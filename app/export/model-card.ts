@@ -4,6 +4,7 @@ import { ClassDef } from '../contract/schemas.js';
 import { InputSizing, ModelConfig, type EpochRecord, type RunSummary } from '../contract/training.js';
 import { UNET_SIZE_MULTIPLE } from '../engine/model/build-unet.js';
 import { NORMALISATION_RULE } from '../imaging/normalise.js';
+import { nodeSnippet, pythonSnippet, type SnippetFacts, tfjsSnippet } from './card-snippets.js';
 
 /** What the trainer records in `runs/<id>/model/model.json` under `userDefinedMetadata.unetStudio`. */
 export const TrainedModelFacts = z.object({
@@ -41,7 +42,8 @@ export interface ModelCard {
     sizingRule: string;
   };
   output: {
-    logits: string;
+    /** Output names; `logits` is null where only probabilities are given (the bioimage.io package). */
+    logits: string | null;
     probabilities: string | null;
     layout: 'NCHW' | 'NHWC';
     channels: number;
@@ -90,6 +92,8 @@ export interface ModelCardSource {
   bestRecord: EpochRecord | null;
   /** Whether the ONNX file has the `probabilities` output. */
   probabilities: boolean;
+  /** Whether it has only that output (no `logits`). */
+  probabilitiesOnly?: boolean;
 }
 
 export function buildModelCard(source: ModelCardSource): ModelCard {
@@ -97,7 +101,7 @@ export function buildModelCard(source: ModelCardSource): ModelCard {
   const settings = run.config.settings;
   const binary = trained.model.classes === 2;
   const foreground = trained.classes.filter((entry) => entry.id !== 0).map((entry) => entry.name);
-  const layout = format === 'onnx' ? 'NCHW' : 'NHWC';
+  const layout = format === 'tfjs' ? 'NHWC' : 'NCHW';
   return {
     name: source.name,
     description:
@@ -127,8 +131,8 @@ export function buildModelCard(source: ModelCardSource): ModelCard {
       sizingRule: sizingRule(trained.sizing),
     },
     output: {
-      logits: 'logits',
-      probabilities: format === 'onnx' && source.probabilities ? 'probabilities' : null,
+      logits: source.probabilitiesOnly ? null : 'logits',
+      probabilities: format !== 'tfjs' && (source.probabilities || source.probabilitiesOnly) ? 'probabilities' : null,
       layout,
       channels: binary ? 1 : trained.model.classes,
       activation: binary ? 'sigmoid' : 'softmax',
@@ -191,9 +195,10 @@ export function onnxMetadata(card: ModelCard): Record<string, string> {
 }
 
 function sizingRule(sizing: InputSizing): string {
-  if (sizing.mode === 'size') return `Resize every image to ${sizing.width} x ${sizing.height} (bilinear) before the model; resize the mask back (nearest).`;
+  const back = 'resize the probabilities back to the image size (bilinear, pixel centres aligned) before the threshold or argmax';
+  if (sizing.mode === 'size') return `Resize every image to ${sizing.width} x ${sizing.height} (bilinear, pixel centres aligned) before the model; ${back}.`;
   if (sizing.scale === 1) return 'Images are used at their own size.';
-  return `Resize images by the factor ${sizing.scale} (bilinear, rounding the size) before the model; resize the mask back to the image size (nearest).`;
+  return `Resize images by the factor ${sizing.scale} (bilinear, pixel centres aligned, the size rounded) before the model; ${back}.`;
 }
 
 export function renderModelCard(card: ModelCard): string {
@@ -203,7 +208,7 @@ export function renderModelCard(card: ModelCard): string {
     '',
     card.description,
     '',
-    `Format: ${card.format === 'onnx' ? 'ONNX (opset 17)' : 'TensorFlow.js layers model'} — ${card.files.map((file) => `\`${file}\``).join(', ')}. ` +
+    `Format: ${FORMAT_NAMES[card.format]} — ${card.files.map((file) => `\`${file}\``).join(', ')}. ` +
       `Exported by U-Net Studio ${card.appVersion} on ${card.exportedAt}.`,
     '',
     '## Classes',
@@ -222,15 +227,23 @@ export function renderModelCard(card: ModelCard): string {
     '',
     '## Output',
     '',
-    `- \`${card.output.logits}\`: float32, ${card.output.layout === 'NCHW' ? '[batch, channels, height, width]' : '[batch, height, width, channels]'}, ${card.output.channels} channel${card.output.channels === 1 ? '' : 's'}, same height and width as the input.`,
-    ...(card.output.probabilities ? [`- \`${card.output.probabilities}\`: the same shape, ${card.output.activation} of the logits.`] : []),
+    ...[card.output.logits, card.output.probabilities].flatMap((name) =>
+      name === null
+        ? []
+        : [
+            `- \`${name}\`: float32, ${card.output.layout === 'NCHW' ? '[batch, channels, height, width]' : '[batch, height, width, channels]'}, ${card.output.channels} channel${card.output.channels === 1 ? '' : 's'}, same height and width as the input${name === card.output.probabilities ? `; the ${card.output.activation} of the logits` : ''}.`,
+          ],
+    ),
     `- ${card.output.decoding}`,
     '',
     '## How to run it',
     '',
-    ...(card.format === 'onnx' ? onnxUsage(card) : tfjsUsage(card)),
+    ...usage(card),
     '',
-    '## Metrics (validation split, best epoch)',
+    '## Validation',
+    '',
+    `The figures below come from the run's validation split (${card.training.valImages} images held out of training, at training resolution, pixels labelled 255 excluded), at the best epoch by mean foreground Dice. ` +
+      'To validate on unseen data, segment images that were not in the project with the same preprocessing (for example `unet-studio segment --model <this model> --input <images> --output <folder>`), and compare the masks with your own annotations: Dice and IoU per class, background excluded from the mean.',
     '',
     `- Best epoch: ${card.metrics.bestEpoch} of ${card.training.epochsDone} trained (${card.training.epochsPlanned} planned, run ${card.training.state})`,
     `- Mean foreground Dice: ${metric(card.metrics.valDice)}; IoU: ${metric(card.metrics.valIou)}; pixel accuracy: ${metric(card.metrics.pixelAccuracy)}`,
@@ -254,66 +267,73 @@ export function renderModelCard(card: ModelCard): string {
   return lines.join('\n');
 }
 
-function onnxUsage(card: ModelCard): string[] {
-  const file = card.files[0]!;
-  const grey = card.input.channels === 1;
-  const binary = card.output.channels === 1;
-  const output = card.output.probabilities ?? card.output.logits;
-  const threshold = card.output.probabilities ? '0.5' : '0';
+const FORMAT_NAMES: Record<ModelExportFormat, string> = {
+  onnx: 'ONNX (opset 17)',
+  tfjs: 'TensorFlow.js layers model',
+  bioimageio: 'bioimage.io model package (model description format 0.5, ONNX weights)',
+  triton: 'Triton Inference Server model repository (onnxruntime backend, ONNX opset 17)',
+};
+
+function usage(card: ModelCard): string[] {
+  switch (card.format) {
+    case 'onnx':
+      return onnxUsage(card, card.files[0]!);
+    case 'tfjs':
+      return tfjsUsage(card);
+    case 'bioimageio':
+      return [
+        'Open the .zip in a bioimage.io consumer: ilastik (Neural Network Classification), deepImageJ 3 in Fiji, QuPath (bioimage.io extension), or the `bioimageio.core` Python package (`bioimageio test <package>.zip` recomputes the test tensors). ' +
+          'They apply the preprocessing that `rdf.yaml` declares (the normalisation above, as the specification\'s own operations) and give the `probabilities` output.',
+        '',
+        'The ONNX file inside (`model.onnx`) also runs directly:',
+        '',
+        ...onnxUsage(card, 'model.onnx'),
+      ];
+    case 'triton':
+      return [
+        'Serve the repository with Triton (`tritonserver --model-repository <folder above this one>`); requests carry `image` as FP32 [batch, channels, height, width] and get the outputs above. ' +
+          'The ONNX file (`1/model.onnx`) also runs directly:',
+        '',
+        ...onnxUsage(card, '1/model.onnx'),
+      ];
+  }
+}
+
+function onnxUsage(card: ModelCard, file: string): string[] {
+  const facts: SnippetFacts = {
+    file,
+    channels: card.input.channels,
+    sizeMultiple: card.input.sizeMultiple,
+    sizing: card.input.sizing,
+    output: (card.output.probabilities ?? card.output.logits)!,
+    outputIsProbabilities: card.output.probabilities !== null,
+    outputChannels: card.output.channels,
+    foreground: card.classes[1]?.name ?? 'foreground',
+  };
   return [
-    'Python (`pip install onnxruntime numpy pillow`), for an 8-bit image:',
+    'These programs segment one image (`image.png`, or the first argument) into a label PNG (`mask.png`, or the second) exactly as `unet-studio segment` does: ' +
+      'reading, normalisation, channels, sizing, padding, probabilities resized back, threshold or argmax. (`segment` runs images over 512 model pixels in blended tiles; these run the whole image at once, which differs only near tile seams.)',
+    '',
+    'Python (`pip install onnxruntime numpy pillow`):',
     '',
     '```python',
-    'import numpy as np',
-    'import onnxruntime as ort',
-    'from PIL import Image',
-    '',
-    `session = ort.InferenceSession("${file}")`,
-    'rgb = np.asarray(Image.open("image.png").convert("RGB"), dtype=np.float32) / 255.0',
-    grey ? 'x = (rgb @ np.float32([0.299, 0.587, 0.114]))[None, None]  # luma, (1, 1, H, W)' : 'x = rgb.transpose(2, 0, 1)[None]  # (1, 3, H, W)',
-    'h, w = x.shape[2:]',
-    `x = np.pad(x, ((0, 0), (0, 0), (0, -h % ${card.input.sizeMultiple}), (0, -w % ${card.input.sizeMultiple})))`,
-    `(out,) = session.run(["${output}"], {"image": x})`,
-    'out = out[0, :, :h, :w]',
-    binary ? `mask = (out[0] > ${threshold}).astype(np.uint8)  # 1 = ${card.classes[1]?.name ?? 'foreground'}` : 'mask = out.argmax(0).astype(np.uint8)  # class ids',
+    ...pythonSnippet(facts),
     '```',
     '',
-    'Node.js (`npm install onnxruntime-node sharp`):',
+    'Node.js (`npm install onnxruntime-node sharp`; save as a `.mjs` file):',
     '',
     '```js',
-    "import * as ort from 'onnxruntime-node';",
-    "import sharp from 'sharp';",
-    '',
-    `const session = await ort.InferenceSession.create('${file}');`,
-    "const { data, info } = await sharp('image.png').removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });",
-    `const C = ${card.input.channels}, M = ${card.input.sizeMultiple};`,
-    'const H = Math.ceil(info.height / M) * M, W = Math.ceil(info.width / M) * M;',
-    'const input = new Float32Array(C * H * W); // zeros pad the bottom and right',
-    'for (let y = 0; y < info.height; y++)',
-    '  for (let x = 0; x < info.width; x++) {',
-    '    const p = (y * info.width + x) * 3;',
-    '    const [r, g, b] = [data[p] / 255, data[p + 1] / 255, data[p + 2] / 255];',
-    grey
-      ? '    input[y * W + x] = 0.299 * r + 0.587 * g + 0.114 * b; // luma'
-      : '    [r, g, b].forEach((v, c) => (input[(c * H + y) * W + x] = v));',
-    '  }',
-    `const { ${output} } = await session.run({ image: new ort.Tensor('float32', input, [1, C, H, W]) });`,
-    `// ${output}.data[(c * H + y) * W + x] for channel c at pixel (x, y); crop to info.width x info.height.`,
+    ...nodeSnippet(facts),
     '```',
   ];
 }
 
 function tfjsUsage(card: ModelCard): string[] {
   return [
-    'TensorFlow.js (browser: serve the folder and load `model.json` by URL; Node with @tensorflow/tfjs-node: `file://` + path):',
+    'TensorFlow.js (`npm install @tensorflow/tfjs`; save as a `.mjs` file in this folder). It loads the model with plain TensorFlow.js and runs it on a blank image; prepare real images as the ONNX export\'s model card shows, in NHWC order:',
     '',
     '```js',
-    "import * as tf from '@tensorflow/tfjs';",
-    '',
-    "const model = await tf.loadLayersModel('https://example.org/model/model.json');",
-    `// input: Float32Array of normalised intensities, [1, H, W, ${card.input.channels}] with H and W multiples of ${card.input.sizeMultiple}`,
-    `const logits = model.predict(tf.tensor4d(input, [1, H, W, ${card.input.channels}]));`,
-    card.output.channels === 1 ? 'const mask = tf.sigmoid(logits).greater(0.5); // [1, H, W, 1]' : 'const mask = logits.argMax(-1); // [1, H, W] class ids',
+    ...tfjsSnippet(card.input.channels, card.input.sizeMultiple, card.output.channels),
     '```',
   ];
 }

@@ -1,7 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { describeReadError, describeWriteError } from './file-errors.js';
+import { describeWriteError } from './file-errors.js';
+import { DATA_FILE, readRegularFile } from './regular-file.js';
+import { temporaryFile } from './temp-files.js';
 
 export interface AtomicWriteOptions {
   /** Keep the previous version beside the file as `<file>.bak`. */
@@ -15,7 +16,7 @@ export interface AtomicWriteOptions {
  */
 export async function writeFileAtomic(file: string, data: Uint8Array | string, options: AtomicWriteOptions = {}): Promise<void> {
   const dir = path.dirname(file);
-  const temp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const temp = temporaryFile(file);
   try {
     const handle = await fs.open(temp, 'wx');
     try {
@@ -35,19 +36,13 @@ export async function writeFileAtomic(file: string, data: Uint8Array | string, o
 
 /** Copies a file atomically (the copy appears whole or not at all). */
 export async function copyFileAtomic(source: string, target: string): Promise<void> {
-  let data: Buffer;
-  try {
-    data = await fs.readFile(source);
-  } catch (err) {
-    throw describeReadError(source, err);
-  }
-  await writeFileAtomic(target, data);
+  await writeFileAtomic(target, await readRegularFile(source, DATA_FILE));
 }
 
 async function backUp(file: string): Promise<void> {
   const backup = `${file}.bak`;
   // Hidden like the main temp file, so a killed writer's leftover never looks like project data.
-  const staging = path.join(path.dirname(file), `.${path.basename(backup)}.${randomBytes(4).toString('hex')}.tmp`);
+  const staging = temporaryFile(backup);
   try {
     // A hard link costs no copy and leaves the original in place until the final rename.
     await fs.link(file, staging);

@@ -1,7 +1,9 @@
-import { open, stat } from 'node:fs/promises';
-import sharp, { type Metadata, type OutputInfo } from 'sharp';
+import { open } from 'node:fs/promises';
+import sharp, { type Metadata, type OutputInfo, type SharpOptions } from 'sharp';
 import { AppError } from '../contract/errors.js';
-import { describeReadError } from '../files/file-errors.js';
+import { fsPath, hasEscapedBytes } from '../files/file-name.js';
+import { DATA_FILE, checkRegularFile, readRegularFile } from '../files/regular-file.js';
+import { imageDecodes } from './decode-gate.js';
 import type { ImageInfo } from './image-info.js';
 import { assertWithinPixelLimit } from './pixel-limit.js';
 
@@ -26,19 +28,38 @@ export interface ReadImageOptions {
 const SUPPORTED_FORMATS = new Set(['png', 'jpeg', 'tiff', 'gif', 'webp']);
 const SUPPORTED_LIST = 'PNG, JPEG, TIFF, GIF, WebP';
 
-/** Reads the header only: format, size, channels, bit depth and page count. */
-export async function probeImage(file: string, opts: ReadImageOptions): Promise<ImageInfo> {
-  await assertNonEmptyFile(file);
+const IMAGE_FILE = { ...DATA_FILE, errorCode: 'invalid_image' } as const;
+
+/**
+ * Reads the header only: format, size, channels, bit depth and page count. The size, channels and
+ * depth are those of `page` (default 0): the pages of a TIFF may differ (a grey page, then an RGB one).
+ */
+export async function probeImage(file: string, opts: ReadImageOptions & { page?: number }): Promise<ImageInfo> {
+  const input = await sharpInput(file);
+  const page = opts.page ?? 0;
+  // The pixel limit is checked below with a clearer message than sharp's; a header read is cheap.
+  const header = (options: SharpOptions) => imageDecodes.run(() => sharp(input, { limitInputPixels: false, ...options }).metadata());
   let metadata: Metadata;
   try {
-    // The pixel limit is checked below with a clearer message than sharp's; a header read is cheap.
-    metadata = await sharp(file, { limitInputPixels: false }).metadata();
+    metadata = await header({});
+    const pages = metadata.pages ?? 1;
+    if (!Number.isInteger(page) || page < 0 || page >= pages) {
+      throw new AppError('invalid_image', `${file}: has ${pages} page(s), so page ${page} does not exist`, { file, page, pages });
+    }
+    if (page > 0) metadata = { ...(await header({ page })), pages };
   } catch (err) {
     throw await headerError(file, err);
   }
   const info = toImageInfo(file, metadata);
   assertWithinPixelLimit(file, info.width, info.height, opts.maxPixels);
   return info;
+}
+
+/** What sharp reads: the path, or the file's bytes when its name is not valid UTF-8 (libvips could not open it by name). */
+async function sharpInput(file: string): Promise<string | Buffer> {
+  if (hasEscapedBytes(file)) return readRegularFile(file, IMAGE_FILE);
+  await checkRegularFile(file, IMAGE_FILE);
+  return file;
 }
 
 /**
@@ -48,13 +69,7 @@ export async function probeImage(file: string, opts: ReadImageOptions): Promise<
 export async function readRaster(file: string, opts: ReadImageOptions & { page?: number }): Promise<RasterImage> {
   const info = await probeImage(file, opts);
   const page = opts.page ?? 0;
-  if (!Number.isInteger(page) || page < 0 || page >= info.pages) {
-    throw new AppError('invalid_image', `${file}: has ${info.pages} page(s), so page ${page} does not exist`, {
-      file,
-      page,
-      pages: info.pages,
-    });
-  }
+  const input = await sharpInput(file);
 
   const is16Bit = info.bitDepth === 16;
   // sharp's raw output of an 8-bit greyscale image keeps band 0 only, dropping alpha, so grey+alpha
@@ -64,10 +79,12 @@ export async function readRaster(file: string, opts: ReadImageOptions & { page?:
 
   let decoded: { data: Buffer; info: OutputInfo };
   try {
-    decoded = await sharp(file, { failOn: 'warning', limitInputPixels: opts.maxPixels, page, ignoreIcc: true })
-      .toColourspace(colourspace)
-      .raw({ depth: is16Bit ? 'ushort' : 'uchar' })
-      .toBuffer({ resolveWithObject: true });
+    decoded = await imageDecodes.run(() =>
+      sharp(input, { failOn: 'warning', limitInputPixels: opts.maxPixels, page, ignoreIcc: true })
+        .toColourspace(colourspace)
+        .raw({ depth: is16Bit ? 'ushort' : 'uchar' })
+        .toBuffer({ resolveWithObject: true }),
+    );
   } catch (err) {
     throw new AppError(
       'invalid_image',
@@ -115,15 +132,8 @@ function toImageInfo(file: string, metadata: Metadata): ImageInfo {
   };
 }
 
-async function assertNonEmptyFile(file: string): Promise<void> {
-  const stats = await stat(file).catch((err: unknown) => {
-    throw describeReadError(file, err);
-  });
-  if (!stats.isFile()) throw new AppError('invalid_image', `${file}: is not a file`, { file });
-  if (stats.size === 0) throw new AppError('invalid_image', `${file}: empty file (0 bytes)`, { file });
-}
-
 async function headerError(file: string, err: unknown): Promise<AppError> {
+  if (err instanceof AppError) return err;
   const message = sharpMessage(err);
   if (/unsupported image format/i.test(message)) {
     if (await startsWithBmpMagic(file)) {
@@ -140,7 +150,7 @@ async function headerError(file: string, err: unknown): Promise<AppError> {
 
 /** The prebuilt libvips in sharp has no BMP loader, so BMP is named explicitly rather than "unknown". */
 async function startsWithBmpMagic(file: string): Promise<boolean> {
-  const handle = await open(file, 'r');
+  const handle = await open(fsPath(file), 'r');
   try {
     const { buffer, bytesRead } = await handle.read(Buffer.alloc(2), 0, 2, 0);
     return bytesRead === 2 && buffer.toString('latin1') === 'BM';

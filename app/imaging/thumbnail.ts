@@ -1,10 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { rename, rm } from 'node:fs/promises';
-import path from 'node:path';
 import sharp from 'sharp';
 import { AppError } from '../contract/errors.js';
 import { toDisplay8 } from './normalise.js';
 import { colourChannelCount, type RasterImage } from './read-image.js';
+import { temporaryFile } from '../files/temp-files.js';
 
 /**
  * Writes a WebP preview no larger than maxSide on either side (never upscaled, aspect kept), using
@@ -14,7 +13,7 @@ import { colourChannelCount, type RasterImage } from './read-image.js';
 export async function writeThumbnail(raster: RasterImage, outFile: string, maxSide = 256): Promise<void> {
   const display = withoutAlpha(toDisplay8(raster), raster.channels);
   const channels = colourChannelCount(raster.channels);
-  const tempFile = path.join(path.dirname(outFile), `.${path.basename(outFile)}.${randomUUID()}.tmp`);
+  const tempFile = temporaryFile(outFile);
   try {
     await sharp(display, { raw: { width: raster.width, height: raster.height, channels } })
       .resize({ width: maxSide, height: maxSide, fit: 'inside', withoutEnlargement: true })

@@ -5,6 +5,7 @@ import type { FileProblem } from '../contract/schemas.js';
 import type { SegmentRequest } from '../contract/segmentation.js';
 import { listImageFiles } from '../dataset/list-files.js';
 import { globFilter } from './glob-filter.js';
+import { isInside, realPathOfExisting } from '../files/inside-folder.js';
 
 export interface PlannedImage {
   file: string;
@@ -25,14 +26,14 @@ export interface BatchPlan {
  */
 export async function planBatch(request: Pick<SegmentRequest, 'inputs' | 'output' | 'recursive' | 'glob'>, signal?: AbortSignal): Promise<BatchPlan> {
   const output = path.resolve(request.output);
-  const realOutput = await realPath(output);
+  const realOutput = await realPathOfExisting(output);
   const matches = request.glob ? globFilter(request.glob) : () => true;
   const images: { file: string; relative: string }[] = [];
   const problems: FileProblem[] = [];
   for (const input of request.inputs) {
     const absolute = path.resolve(input);
     const isFolder = await fs.stat(absolute).then((stats) => stats.isDirectory(), () => false);
-    if (isFolder && isInside(realOutput, await realPath(absolute))) {
+    if (isFolder && isInside(realOutput, await realPathOfExisting(absolute))) {
       throw new AppError('invalid_input', `The output folder ${output} is inside the input folder ${absolute}; choose an output folder outside the inputs, so outputs are never read as inputs or written over them.`, { output, input: absolute });
     }
     const root = isFolder ? absolute : path.dirname(absolute);
@@ -59,20 +60,10 @@ export async function planBatch(request: Pick<SegmentRequest, 'inputs' | 'output
 
 /** Refuses a plan in which an output file would be one of the inputs (e.g. an input named x_labels.png in the output folder). */
 export async function assertNoInputOverwritten(images: readonly PlannedImage[], outputsOf: (image: PlannedImage) => string[]): Promise<void> {
-  const inputs = new Set(await Promise.all(images.map((image) => realPath(image.file))));
+  const inputs = new Set(await Promise.all(images.map((image) => realPathOfExisting(image.file))));
   for (const image of images) {
     for (const file of outputsOf(image)) {
-      if (inputs.has(await realPath(file))) throw new AppError('invalid_input', `Segmenting ${image.file} would overwrite the input ${file}; choose another output folder.`, { file });
+      if (inputs.has(await realPathOfExisting(file))) throw new AppError('invalid_input', `Segmenting ${image.file} would overwrite the input ${file}; choose another output folder.`, { file });
     }
   }
-}
-
-function isInside(candidate: string, folder: string): boolean {
-  const relative = path.relative(folder, candidate);
-  return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
-}
-
-/** The real path where it exists (links resolved), else the absolute path as given. */
-async function realPath(file: string): Promise<string> {
-  return fs.realpath(file).catch(() => path.resolve(file));
 }

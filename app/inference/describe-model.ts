@@ -1,15 +1,14 @@
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import ort from 'onnxruntime-node';
 import { z } from 'zod';
 import { AppError } from '../contract/errors.js';
 import { ClassDef } from '../contract/schemas.js';
-import { type ModelDescription, Normalisation } from '../contract/segmentation.js';
+import { type ModelDescription, Normalisation, type ResizeRule } from '../contract/segmentation.js';
 import { InputSizing } from '../contract/training.js';
 import { decodeOnnxModel } from '../export/onnx/onnx-schema.js';
-import { describeReadError } from '../files/file-errors.js';
 import { NORMALISATION_RULE } from '../imaging/normalise.js';
 import { defaultClassColour } from '../project/class-colours.js';
+import { DATA_FILE, readRegularFile } from '../files/regular-file.js';
 
 /** What the user (or a sidecar file) says about a model that its own metadata may not. */
 export interface ModelHints {
@@ -19,6 +18,7 @@ export interface ModelHints {
   classes?: readonly string[] | readonly ClassDef[];
   normalisation?: Normalisation;
   sizing?: InputSizing;
+  resize?: ResizeRule;
 }
 
 /** U-Net Studio's exporter writes classes with `colour`; other tools may write `color`. */
@@ -27,11 +27,19 @@ const MetadataClasses = z.array(z.object({ id: z.number().int(), name: z.string(
 const DUMMY_SIZE = 64;
 
 /**
+ * Size multiples a model with dynamic height and width is tried at, smallest first, each on an image
+ * whose sides are odd multiples of it (so a model that needs twice the multiple fails there).
+ */
+const PROBED_MULTIPLES = [1, 2, 4, 8, 16, 32];
+
+/**
  * Reads an ONNX segmentation model's facts: input/output names and shapes from onnxruntime, U-Net
- * Studio's metadata_props (classes, input_channels, normalisation, sizing) from the file, then checks
- * it with a dummy image (the right channels, a multiple-of-16 size or the model's fixed size) to learn
- * whether it gives 1 logit (binary) or K. What is still unknown must come from `hints`; otherwise the
- * error lists every missing fact and the flag that supplies it.
+ * Studio's metadata_props (classes, input_channels, normalisation, sizing, size_multiple) from the
+ * file, then checks it with a dummy image (the right channels, 64x64 or the model's fixed size) to
+ * learn whether it gives 1 logit (binary) or K. A model with dynamic size and no size_multiple is
+ * probed for the smallest multiple it takes, so images are padded only as far as it needs. What is
+ * still unknown must come from `hints`; otherwise the error lists every missing fact and the flag
+ * that supplies it.
  */
 export async function describeOnnxModel(file: string, session: ort.InferenceSession, hints: ModelHints = {}): Promise<ModelDescription> {
   const metadata = await readMetadataProps(file);
@@ -49,7 +57,11 @@ export async function describeOnnxModel(file: string, session: ort.InferenceSess
   }
   const [height, width] = [input.shape[2], input.shape[3]];
   const fixedSize = typeof height === 'number' && typeof width === 'number' ? { width, height } : null;
+  if (fixedSize && !InputSizing.safeParse({ mode: 'size', ...fixedSize }).success) {
+    throw new AppError('invalid_input', `${file}: its input is fixed at ${width}x${height} pixels; U-Net Studio runs models whose inputs are 16x16 to 8192x8192 pixels (or of any size).`, { file, ...fixedSize });
+  }
   const outputChannels = await dummyRun(file, session, input.name, outputName, inputChannels, fixedSize);
+  const sizeMultiple = fixedSize ? 1 : metadata.size_multiple ? Number(metadata.size_multiple) : await probeSizeMultiple(session, input.name, outputName, inputChannels);
 
   const missing: string[] = [];
   const classes = resolveClasses(metadata, hints, outputChannels, file, missing);
@@ -70,15 +82,15 @@ export async function describeOnnxModel(file: string, session: ort.InferenceSess
     classes,
     normalisation: normalisation!,
     sizing,
+    resize: hints.resize ?? 'studio',
     fixedSize,
+    sizeMultiple,
   };
 }
 
 /** metadata_props of an .onnx file (onnxruntime-node does not expose them), read with the exporter's ONNX schema. */
 export async function readMetadataProps(file: string): Promise<Record<string, string>> {
-  const bytes = await fs.readFile(file).catch((err) => {
-    throw describeReadError(file, err);
-  });
+  const bytes = await readRegularFile(file, DATA_FILE);
   let props: { key: string; value: string }[];
   try {
     props = decodeOnnxModel(bytes).metadata_props ?? [];
@@ -103,6 +115,25 @@ async function dummyRun(file: string, session: ort.InferenceSession, inputName: 
     throw new AppError('invalid_input', `${file}: output "${outputName}" is [${dims.join(', ')}] for a [1, ${channels}, ${height}, ${width}] input; a segmentation model must keep the size ([1, classes, ${height}, ${width}]).`);
   }
   return dims[1]!;
+}
+
+/** The smallest of PROBED_MULTIPLES at which the model runs and keeps the size; 64 (the dummy run's size) if none. */
+async function probeSizeMultiple(session: ort.InferenceSession, inputName: string, outputName: string, channels: number): Promise<number> {
+  for (const multiple of PROBED_MULTIPLES) {
+    // Odd multiples of `multiple`, near 48 pixels and different from each other (so rows and columns are not confused).
+    const odd = Math.max(1, Math.ceil(48 / multiple) | 1);
+    const [height, width] = [multiple * odd, multiple * (odd + 2)];
+    const fits = await session
+      .run({ [inputName]: new ort.Tensor('float32', new Float32Array(channels * height * width), [1, channels, height, width]) }, [outputName])
+      .then((results) => {
+        const dims = results[outputName]!.dims;
+        return dims[2] === height && dims[3] === width;
+      })
+      // A failed run is this probe's answer (the model needs a larger multiple), not an error.
+      .catch(() => false);
+    if (fits) return multiple;
+  }
+  return DUMMY_SIZE;
 }
 
 function resolveClasses(metadata: Record<string, string>, hints: ModelHints, outputChannels: number, file: string, missing: string[]): ClassDef[] {

@@ -1,9 +1,10 @@
-import type { ModelDescription } from '../contract/segmentation.js';
+import type { ModelDescription, ResizeRule } from '../contract/segmentation.js';
 import type { InputSizing } from '../contract/training.js';
-import { prepareImage, sizedDimensions } from '../engine/data/load-samples.js';
+import { prepareImage } from '../engine/data/load-samples.js';
 import { normaliserFor } from '../imaging/normalise.js';
 import { colourChannelCount, type RasterImage } from '../imaging/read-image.js';
 import { applyModelNormalisation } from './model-normalisation.js';
+import { modelInputSize, prepareResized } from './resize-rule.js';
 
 /** An image ready for the model, read region by region at model resolution. */
 export interface ImageSource {
@@ -23,15 +24,16 @@ export interface ImageSource {
 /**
  * Wraps a decoded raster (8/16-bit, decoded once). At scale 1 regions are prepared on demand with
  * `prepareImage` and the normalisation fitted on the whole image, so no float copy of the whole image
- * is ever made; with a resize the sized image is prepared once (it is smaller than the original).
+ * is ever made; with a resize the sized image is prepared once, on first use (it is smaller than the
+ * original), by the model's resize rule.
  */
-export function imageSource(raster: RasterImage, model: Pick<ModelDescription, 'inputChannels' | 'normalisation'>, sizing: InputSizing): ImageSource {
+export function imageSource(raster: RasterImage, model: Pick<ModelDescription, 'inputChannels' | 'normalisation'>, sizing: InputSizing, rule: ResizeRule): ImageSource {
   const channels = model.inputChannels;
   const normalise = normaliserFor(raster);
-  const sized = sizedDimensions(raster.width, raster.height, sizing);
+  const sized = modelInputSize(raster.width, raster.height, sizing, rule);
   const identity = sized.width === raster.width && sized.height === raster.height;
   const unitSizing: InputSizing = { mode: 'scale', scale: 1 };
-  const prepared = identity ? null : prepareImage(raster, channels, sizing, normalise).image;
+  let resized: Float32Array | null = null;
 
   return {
     width: raster.width,
@@ -40,8 +42,9 @@ export function imageSource(raster: RasterImage, model: Pick<ModelDescription, '
     sizedHeight: sized.height,
     channels,
     region(x, y, width, height) {
-      const values = prepared
-        ? cropInterleaved(prepared, sized.width, channels, x, y, width, height)
+      if (!identity) resized ??= prepareResized(raster, channels, sizing, rule, normalise);
+      const values = resized
+        ? cropInterleaved(resized, sized.width, channels, x, y, width, height)
         : prepareImage(cropRaster(raster, x, y, width, height), channels, unitSizing, normalise).image;
       return applyModelNormalisation(values, channels, model.normalisation);
     },

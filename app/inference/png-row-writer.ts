@@ -1,8 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { crc32, createDeflate, type Deflate } from 'node:zlib';
 import { describeWriteError } from '../files/file-errors.js';
+import { makeFolder } from '../files/make-folder.js';
+import { temporaryFile } from '../files/temp-files.js';
 
 export interface PngFormat {
   width: number;
@@ -57,10 +58,10 @@ export class PngRowWriter {
   }
 
   static async create(file: string, format: PngFormat): Promise<PngRowWriter> {
-    const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+    const temp = temporaryFile(file);
     let handle: fs.FileHandle;
+    await makeFolder(path.dirname(file));
     try {
-      await fs.mkdir(path.dirname(file), { recursive: true });
       handle = await fs.open(temp, 'wx');
     } catch (err) {
       throw describeWriteError(file, err);

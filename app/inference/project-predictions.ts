@@ -1,5 +1,5 @@
 import { AppError, isAbortError, throwIfCancelled, toContractError } from '../contract/errors.js';
-import type { FileProblem, ImageEntry } from '../contract/schemas.js';
+import type { FileProblem, ImageEntry, ImagePrediction } from '../contract/schemas.js';
 import type { PredictionsReport, PredictionsRequest } from '../contract/segmentation.js';
 import { readRaster } from '../imaging/read-image.js';
 import type { Project } from '../project/project.js';
@@ -12,17 +12,19 @@ import { writeLabelPng } from './segment-outputs.js';
 export interface PredictCallbacks {
   signal?: AbortSignal;
   onProgress?(done: number, total: number, message: string): void;
+  /** Records a written prediction on the image's entry (the host owns project.json: see predictor-host.ts). */
+  onPredicted(id: string, prediction: ImagePrediction): Promise<void>;
 }
 
 /**
- * Segments the project's images that have no human mask (unlabelled, or predicted before) with a run's
- * best model or an imported one, writes predictions/<id>.png and records the mean confidence on the
- * image entry, so the browser can list the least confident first. Human masks are never touched.
+ * Segments the project's images that have no human mask (unlabelled, or predicted before) with the
+ * model asked for (else the model in use, else the newest run's), writes predictions/<id>.png and
+ * has the mean confidence recorded on the image entry, so the browser can list the least confident
+ * first. Human masks are never touched. Runs in the predictor process, under the host's write lock.
  */
-export async function predictProject(project: Project, request: Omit<PredictionsRequest, 'project'>, callbacks: PredictCallbacks = {}): Promise<PredictionsReport> {
+export async function predictProject(project: Project, request: Omit<PredictionsRequest, 'project'>, callbacks: PredictCallbacks): Promise<PredictionsReport> {
   const started = performance.now();
   const { signal } = callbacks;
-  await project.claimWrites();
   const loaded = await loadProjectModel(project, request.model ?? request.runId);
   const model = loaded.description;
   try {
@@ -38,11 +40,11 @@ export async function predictProject(project: Project, request: Omit<Predictions
     for (const [index, image] of targets.entries()) {
       throwIfCancelled(signal);
       try {
-        const raster = await readRaster(project.resolve(image.file), { maxPixels: project.settings.maxImagePixels, page: image.page });
+        const raster = await readRaster(await project.resolve(image.file), { maxPixels: project.settings.maxImagePixels, page: image.page });
         const { map, meanConfidence } = await segmentImage(loaded.session, model, raster, { settings: request, ...(signal ? { signal } : {}) });
         const file = predictionRelativePath(image.id);
-        await writeLabelPng(map, project.resolve(file));
-        await project.recordPrediction(image.id, { file, meanConfidence, runId: model.runId ?? model.name, at: new Date().toISOString() });
+        await writeLabelPng(map, await project.resolve(file));
+        await callbacks.onPredicted(image.id, { file, meanConfidence, runId: model.runId ?? model.name, at: new Date().toISOString() });
         predicted += 1;
       } catch (err) {
         if (signal?.aborted || isAbortError(err) || err instanceof InferenceThreadStopped) throw err;

@@ -1,4 +1,4 @@
-import type { ModelDescription, SegmentSettings } from '../contract/segmentation.js';
+import type { ModelDescription, ResizeRule, SegmentSettings } from '../contract/segmentation.js';
 import type { InputSizing } from '../contract/training.js';
 import type { RasterImage } from '../imaging/read-image.js';
 import type { LabelMap } from '../masks/label-map.js';
@@ -6,7 +6,7 @@ import { cleanUpLabels } from './clean-up.js';
 import { imageSource } from './image-source.js';
 import { resampleRows } from './row-resampler.js';
 import type { TileSession } from './session-thread.js';
-import { inferTiled } from './tiled-inference.js';
+import { inferTiled, toProbabilities } from './tiled-inference.js';
 
 export interface SegmentedImage {
   map: LabelMap;
@@ -15,25 +15,35 @@ export interface SegmentedImage {
 }
 
 export interface SegmentImageOptions {
-  settings: Pick<SegmentSettings, 'threshold' | 'tile' | 'overlap' | 'fillHoles' | 'minObjectPixels' | 'connectivity' | 'scale'>;
+  settings: Pick<SegmentSettings, 'threshold' | 'tile' | 'overlap' | 'fillHoles' | 'minObjectPixels' | 'connectivity' | 'scale' | 'resize'>;
   /** Receives each image row's per-class probabilities (planar, one channel per class), e.g. to write maps. */
   onProbabilityRow?(y: number, perClass: Float32Array): Promise<void>;
   signal?: AbortSignal;
 }
 
+/** What segmenting needs to know of a model (an ONNX session's description, or the model in training). */
+export type SegmentableModel = Pick<ModelDescription, 'inputChannels' | 'outputChannels' | 'outputName' | 'normalisation' | 'sizing' | 'resize' | 'fixedSize' | 'sizeMultiple'>;
+
 /** The sizing the model is run at: the model's own, or the caller's resize factor. */
-export function effectiveSizing(model: ModelDescription, scale: number | undefined): InputSizing {
+export function effectiveSizing(model: Pick<ModelDescription, 'sizing'>, scale: number | undefined): InputSizing {
   return scale === undefined ? model.sizing : { mode: 'scale', scale };
+}
+
+/** The resize rule the model is run with: the model's own, or the caller's. */
+export function effectiveResize(model: Pick<ModelDescription, 'resize'>, resize: ResizeRule | undefined): ResizeRule {
+  return resize ?? model.resize;
 }
 
 /**
  * Segments one decoded image: tiled inference at the model's resolution, probabilities brought back
- * to the image size row by row, then threshold (binary: foreground probability > threshold) or argmax,
- * and the optional clean-up. Only the label map (one byte per pixel) is held for the whole image.
+ * to the image size row by row (the reference rule brings back logits and activates them after),
+ * then threshold (binary: foreground probability > threshold) or argmax, and the optional clean-up.
+ * Only the label map (one byte per pixel) is held for the whole image.
  */
-export async function segmentImage(session: TileSession, model: ModelDescription, raster: RasterImage, options: SegmentImageOptions): Promise<SegmentedImage> {
+export async function segmentImage(session: TileSession, model: SegmentableModel, raster: RasterImage, options: SegmentImageOptions): Promise<SegmentedImage> {
   const { settings } = options;
-  const source = imageSource(raster, model, effectiveSizing(model, settings.scale));
+  const rule = effectiveResize(model, settings.resize);
+  const source = imageSource(raster, model, effectiveSizing(model, settings.scale), rule);
   const { width, height } = source;
   const labels = new Uint8Array(width * height);
   const channels = model.outputChannels;
@@ -66,8 +76,10 @@ export async function segmentImage(session: TileSession, model: ModelDescription
     return options.onProbabilityRow?.(y, row);
   };
   const decide = binary ? decideBinary : decideArgmax;
-  const sink = resampleRows({ width: source.sizedWidth, height: source.sizedHeight }, { width, height }, channels, decide);
-  await inferTiled(session, model, source, settings, sink, options.signal);
+  const upsampleLogits = rule === 'reference';
+  const activated = upsampleLogits ? (y: number, row: Float32Array) => decide(y, toProbabilities(row, 1, channels, width)) : decide;
+  const sink = resampleRows({ width: source.sizedWidth, height: source.sizedHeight }, { width, height }, channels, activated);
+  await inferTiled(session, model, source, { ...settings, logits: upsampleLogits }, sink, options.signal);
 
   const map = { width, height, labels };
   if (settings.fillHoles || settings.minObjectPixels > 0) cleanUpLabels(map, settings);

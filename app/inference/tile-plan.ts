@@ -1,20 +1,20 @@
-import { paddedSize } from '../engine/data/batch.js';
-
 /** Where tiles start along one axis and how large they are (the model input extent). */
 export interface AxisPlan {
   starts: number[];
-  /** Tile extent fed to the model (a multiple of 16, or the model's fixed size). */
+  /** Tile extent fed to the model (a multiple of the model's size multiple, or its fixed size). */
   extent: number;
   /** Overlap each tile blends over with its neighbours. */
   overlap: number;
 }
 
 /**
- * Tiles of `tile` pixels overlapping by at least `overlap`, the last one flush with the far edge. An
- * axis shorter than one tile gets a single tile padded (with zeros, as in training) to a multiple of 16.
+ * Tiles of `tile` pixels (rounded down to the model's `multiple`) overlapping by at least `overlap`, the
+ * last one flush with the far edge. An axis shorter than one tile gets a single tile padded (with
+ * zeros, as in training) up to the next multiple, so a model that takes any size sees the image as it is.
  */
-export function planAxis(length: number, tile: number, overlap: number, fixedExtent: number | null = null): AxisPlan {
-  const extent = fixedExtent ?? Math.min(tile, paddedSize(length));
+export function planAxis(length: number, tile: number, overlap: number, fixedExtent: number | null, multiple: number): AxisPlan {
+  const roundUp = Math.ceil(length / multiple) * multiple;
+  const extent = fixedExtent ?? Math.min(Math.max(multiple, Math.floor(tile / multiple) * multiple), roundUp);
   if (length <= extent) return { starts: [0], extent, overlap: 0 };
   const blend = Math.min(overlap, Math.floor(extent / 2));
   const stride = extent - blend;

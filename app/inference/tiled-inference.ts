@@ -4,11 +4,16 @@ import type { ImageSource } from './image-source.js';
 import type { TileSession } from './session-thread.js';
 import { blendRamp, planAxis } from './tile-plan.js';
 
+/** What tiling needs to know of a model. */
+export type TiledModel = Pick<ModelDescription, 'fixedSize' | 'outputChannels' | 'outputName' | 'sizeMultiple'>;
+
 export interface TileSettings {
   tile: number;
   overlap: number;
   /** Tiles per session.run. */
   batch?: number;
+  /** Blend and hand on logits instead of probabilities (the reference rule activates after up-sampling). */
+  logits?: boolean;
 }
 
 /**
@@ -25,14 +30,19 @@ export type ProbabilityRowSink = (y: number, row: Float32Array) => void | Promis
  * band-high accumulator, and rows no later band touches are handed to `sink` and dropped. Memory
  * stays at a few bands whatever the image height.
  */
-export async function inferTiled(session: TileSession, model: ModelDescription, source: ImageSource, settings: TileSettings, sink: ProbabilityRowSink, signal?: AbortSignal): Promise<void> {
+export async function inferTiled(session: TileSession, model: TiledModel, source: ImageSource, settings: TileSettings, sink: ProbabilityRowSink, signal?: AbortSignal): Promise<void> {
   const width = source.sizedWidth;
   const height = source.sizedHeight;
-  const xs = planAxis(width, settings.tile, settings.overlap, model.fixedSize?.width ?? null);
-  const ys = planAxis(height, settings.tile, settings.overlap, model.fixedSize?.height ?? null);
+  const xs = planAxis(width, settings.tile, settings.overlap, model.fixedSize?.width ?? null, model.sizeMultiple);
+  const ys = planAxis(height, settings.tile, settings.overlap, model.fixedSize?.height ?? null, model.sizeMultiple);
   const channels = model.outputChannels; // 1 (the foreground) for a binary model, K for K classes
+  const tileValues = async (xStarts: readonly number[], y0: number): Promise<Float32Array> => {
+    const logits = await runTiles(session, model, source, xStarts, y0, xs.extent, ys.extent);
+    return settings.logits ? logits : toProbabilities(logits, xStarts.length, channels, xs.extent * ys.extent);
+  };
   if (xs.starts.length === 1 && ys.starts.length === 1) {
-    await inferSingleTile(session, model, source, xs.extent, ys.extent, sink, signal);
+    throwIfCancelled(signal);
+    await handOnSingleTile(await tileValues([0], 0), channels, source, xs.extent * ys.extent, xs.extent, sink);
     return;
   }
   const batch = Math.max(1, settings.batch ?? 4);
@@ -75,7 +85,7 @@ export async function inferTiled(session: TileSession, model: ModelDescription, 
     for (let wave = 0; wave < groups.length; wave += session.parallelism) {
       throwIfCancelled(signal);
       const waveGroups = groups.slice(wave, wave + session.parallelism);
-      const results = await Promise.all(waveGroups.map((group) => runTiles(session, model, source, group.map((i) => xs.starts[i]!), y0, xs.extent, ys.extent)));
+      const results = await Promise.all(waveGroups.map((group) => tileValues(group.map((i) => xs.starts[i]!), y0)));
       waveGroups.forEach((group, g) => group.forEach((i, k) => addTile(results[g]!, k, xs.starts[i]!, y0, rampsX[i]!, rampY)));
     }
     // Rows above the next band's top are final.
@@ -105,12 +115,8 @@ export async function inferTiled(session: TileSession, model: ModelDescription, 
 }
 
 /** An image within one tile: nothing to blend, so its rows come straight from the tile. */
-async function inferSingleTile(session: TileSession, model: ModelDescription, source: ImageSource, tileWidth: number, tileHeight: number, sink: ProbabilityRowSink, signal?: AbortSignal): Promise<void> {
-  throwIfCancelled(signal);
+async function handOnSingleTile(probabilities: Float32Array, channels: number, source: ImageSource, plane: number, tileWidth: number, sink: ProbabilityRowSink): Promise<void> {
   const { sizedWidth: width, sizedHeight: height } = source;
-  const channels = model.outputChannels;
-  const probabilities = await runTiles(session, model, source, [0], 0, tileWidth, tileHeight);
-  const plane = tileWidth * tileHeight;
   for (let y = 0; y < height; y++) {
     // One channel: the row is a view of the tile (the tile array is not reused).
     let row: Float32Array;
@@ -126,8 +132,8 @@ async function inferSingleTile(session: TileSession, model: ModelDescription, so
   }
 }
 
-/** Runs a row of tiles as one batch; returns probabilities [tile][channel][y][x]. */
-async function runTiles(session: TileSession, model: ModelDescription, source: ImageSource, xStarts: readonly number[], y0: number, tileWidth: number, tileHeight: number): Promise<Float32Array> {
+/** Runs a row of tiles as one batch; returns logits [tile][channel][y][x]. */
+async function runTiles(session: TileSession, model: TiledModel, source: ImageSource, xStarts: readonly number[], y0: number, tileWidth: number, tileHeight: number): Promise<Float32Array> {
   const inChannels = source.channels;
   const tilePixels = tileWidth * tileHeight;
   const input = new Float32Array(xStarts.length * inChannels * tilePixels); // zero padding, as in training
@@ -150,8 +156,7 @@ async function runTiles(session: TileSession, model: ModelDescription, source: I
   if (logits.dims.join() !== expected.join()) {
     throw new Error(`model output "${model.outputName}" has shape [${logits.dims.join(', ')}], expected [${expected.join(', ')}]`);
   }
-  const values = logits.data;
-  return toProbabilities(values, xStarts.length, model.outputChannels, tilePixels);
+  return logits.data;
 }
 
 /** Sigmoid for one logit, softmax over the channels otherwise; in place. */

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { type Envelope, fail, ok } from '../contract/envelope.js';
 import { toContractError } from '../contract/errors.js';
 import type { EventBus } from '../contract/event-bus.js';
+import type { JobFinished, JobResult } from '../contract/job-results.js';
+import { describeFileError } from '../files/file-errors.js';
 import type { JobInfo, JobKind, JobProgress } from '../contract/schemas.js';
 import { ProgressThrottle } from './progress-throttle.js';
 
@@ -25,9 +27,9 @@ interface JobRecord {
 const KEEP_FINISHED = 50;
 
 /**
- * Runs long work (imports, exports, later training and batch segmentation) as cancellable jobs that
- * report throttled progress and finish with an envelope on the event bus. A failing job never throws
- * into its host.
+ * Runs long work (imports, exports, training, batch segmentation, predictions) as cancellable jobs
+ * that report throttled progress and finish with an envelope of their kind's result (see
+ * job-results.ts) on the event bus. A failing job never throws into its host.
  */
 export class JobManager {
   private readonly jobs = new Map<string, JobRecord>();
@@ -37,7 +39,7 @@ export class JobManager {
     private readonly progressIntervalMs = 250,
   ) {}
 
-  start<T>(kind: JobKind, label: string, run: (job: JobContext) => Promise<T>): StartedJob<T> {
+  start<K extends JobKind>(kind: K, label: string, run: (job: JobContext) => Promise<JobResult<K>>): StartedJob<JobResult<K>> {
     const id = randomUUID();
     const controller = new AbortController();
     const info: JobInfo = { id, kind, label, state: 'running', startedAt: new Date().toISOString(), progress: null };
@@ -53,16 +55,17 @@ export class JobManager {
       progress: (done, total, message) => throttle.report({ jobId: id, kind, done, total, message }),
     };
 
-    const finished = (async (): Promise<Envelope<T>> => {
-      let result: Envelope<T>;
+    const finished = (async (): Promise<Envelope<JobResult<K>>> => {
+      let result: Envelope<JobResult<K>>;
       try {
         result = ok(await run(context));
       } catch (err) {
-        result = fail(toContractError(err));
+        result = fail(toContractError(describeFileError(err)));
       }
       throttle.flush();
       info.state = result.ok ? 'succeeded' : result.error.code === 'cancelled' ? 'cancelled' : 'failed';
-      this.events.emit('job.finished', { jobId: id, kind, result });
+      // TypeScript cannot pair a generic kind with its result in the event's union; `run`'s type did.
+      this.events.emit('job.finished', { jobId: id, kind, result } as JobFinished);
       return result;
     })();
     return { id, finished };

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { fail, ok } from '../contract/envelope.js';
 import { toContractError } from '../contract/errors.js';
 import { SequencedPort } from '../contract/sequenced-port.js';
+import { describeFileError } from '../files/file-errors.js';
 
 const seq = z.number().int().min(1);
 
@@ -30,6 +31,9 @@ export function serveWorkerJob<Shape extends z.ZodRawShape>(
   const port = new SequencedPort<Message, Message>(
     incoming as unknown as z.ZodType<Message>,
     (message) => process.send!(message),
+    'the host (worker side)',
+    // stderr: the host quotes its end when the worker fails.
+    ({ channel, problem }) => console.error(`Dropped a message from ${channel}: ${problem}`),
   );
   const controller = new AbortController();
   let started = false;
@@ -49,7 +53,7 @@ export function serveWorkerJob<Shape extends z.ZodRawShape>(
     try {
       result = ok(await run(start, { signal: controller.signal, post: (message) => port.send(message) }));
     } catch (err) {
-      result = fail(toContractError(err));
+      result = fail(toContractError(describeFileError(err)));
     }
     port.send({ type: 'done', result });
     process.disconnect?.();

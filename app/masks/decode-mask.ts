@@ -17,9 +17,9 @@
  * colour and palette masks must be 8-bit.
  */
 import { AppError } from '../contract/errors.js';
-import type { ClassDef, MaskMode } from '../contract/schemas.js';
+import { type ClassDef, IGNORE_LABEL, type MaskMode } from '../contract/schemas.js';
 import { colourChannelCount, readRaster, type RasterImage } from '../imaging/read-image.js';
-import { IGNORE_LABEL, type LabelMap } from './label-map.js';
+import type { LabelMap } from './label-map.js';
 import { asMaskErrors } from './mask-errors.js';
 import { readPngPalette } from './png-palette.js';
 

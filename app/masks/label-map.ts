@@ -4,6 +4,3 @@ export interface LabelMap {
   height: number;
   labels: Uint8Array;
 }
-
-/** Pixels with this label are left out of the loss and the metrics (unknown, border or outside the region of interest). */
-export const IGNORE_LABEL = 255;

@@ -1,6 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import { AppError } from '../contract/errors.js';
-import { describeReadError } from '../files/file-errors.js';
+import { DATA_FILE, readRegularFile } from '../files/regular-file.js';
 
 export type PaletteColour = [r: number, g: number, b: number];
 
@@ -13,9 +12,7 @@ const INDEXED_COLOUR_TYPE = 3;
  * a suggested palette that says nothing about its pixels).
  */
 export async function readPngPalette(file: string): Promise<PaletteColour[] | null> {
-  const bytes = await readFile(file).catch((err: unknown) => {
-    throw describeReadError(file, err);
-  });
+  const bytes = await readRegularFile(file, DATA_FILE);
   if (bytes.length < PNG_SIGNATURE.length || !bytes.subarray(0, PNG_SIGNATURE.length).equals(PNG_SIGNATURE)) return null;
 
   let colourType: number | undefined;

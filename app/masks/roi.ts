@@ -1,6 +1,7 @@
 import { AppError } from '../contract/errors.js';
 import { colourChannelCount, readRaster } from '../imaging/read-image.js';
-import { IGNORE_LABEL, type LabelMap } from './label-map.js';
+import { IGNORE_LABEL } from '../contract/schemas.js';
+import type { LabelMap } from './label-map.js';
 import { asMaskErrors } from './mask-errors.js';
 
 /**

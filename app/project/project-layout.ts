@@ -1,4 +1,9 @@
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { AppError } from '../contract/errors.js';
+import { SAFE_NAME } from '../contract/schemas.js';
+import { describeReadError } from '../files/file-errors.js';
+import { isInside, realPathOfExisting } from '../files/inside-folder.js';
 
 /** The folders of a project, named so a user browsing it (or backing it up) understands them. */
 export const PROJECT_FILE = 'project.json';
@@ -9,8 +14,8 @@ export function projectFile(root: string): string {
   return path.join(root, PROJECT_FILE);
 }
 
-export function thumbnailFile(root: string, imageId: string): string {
-  return path.join(root, THUMBNAIL_FOLDER, `${imageId}.webp`);
+export function thumbnailRelativePath(imageId: string): string {
+  return `${THUMBNAIL_FOLDER}/${imageId}.webp`;
 }
 
 export function maskRelativePath(imageId: string): string {
@@ -22,7 +27,25 @@ export function predictionRelativePath(imageId: string): string {
   return `predictions/${imageId}.png`;
 }
 
-/** Resolves a stored project-relative path (always forward slashes) against the project folder. */
-export function resolveInProject(root: string, relative: string): string {
-  return path.join(root, ...relative.split('/'));
+/**
+ * The one way from a project-relative path (forward slashes, as stored) to a file on disk. Each part
+ * must be a safe name (the thumbnail folder's leading dot aside), and the deepest part that exists is
+ * resolved with its symbolic links: it must still lie inside the project folder. So neither a
+ * crafted project.json nor a link inside the project (images/ -> /elsewhere) reads or writes files
+ * outside it. Returns the real path (links resolved) with any parts that do not exist yet appended.
+ */
+export async function resolveInProject(root: string, relative: string): Promise<string> {
+  const segments = relative.split('/');
+  const unsafe = segments.find((segment, index) => !(SAFE_NAME.test(segment) || (index === 0 && segment === THUMBNAIL_FOLDER)));
+  if (unsafe !== undefined) {
+    throw new AppError('invalid_project', `"${relative}" is not a path inside the project ${root}: "${unsafe}" is not a plain name.`, { root, relative });
+  }
+  const realRoot = await fs.realpath(root).catch((err: unknown) => {
+    throw describeReadError(root, err);
+  });
+  const real = await realPathOfExisting(path.join(realRoot, ...segments));
+  if (!isInside(real, realRoot)) {
+    throw new AppError('invalid_project', `${path.join(root, ...segments)} leads outside the project folder ${root} (through a link, to ${real}); it is not read or written.`, { root, relative, real });
+  }
+  return real;
 }

@@ -2,6 +2,7 @@ import { promises as fs, unlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { AppError } from '../contract/errors.js';
+import { isProcessRunning } from '../files/temp-files.js';
 
 const LOCK_FILE = '.lock';
 
@@ -19,10 +20,11 @@ const held = new Map<string, Promise<void>>();
  * error instead of silently overwriting the first one's images, masks or index. A lock left by a
  * process that no longer runs on this machine is taken over.
  */
-export function claimProjectWrites(root: string): Promise<void> {
+export function claimProjectWrites(root: string, onFirstClaim?: () => Promise<void>): Promise<void> {
   let claim = held.get(root);
   if (!claim) {
-    claim = takeLock(root);
+    // Nothing else writes here once the lock is ours, and this process has not written yet: the moment to tidy up after killed writers.
+    claim = takeLock(root).then(onFirstClaim);
     held.set(root, claim);
     claim.catch(() => held.delete(root));
   }
@@ -79,10 +81,5 @@ async function readOwner(file: string): Promise<LockOwner | null> {
 function isAlive(owner: LockOwner): boolean {
   if (owner.hostname !== os.hostname()) return true; // another machine (shared drive): assume it is
   if (owner.pid === process.pid) return false;
-  try {
-    process.kill(owner.pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return isProcessRunning(owner.pid);
 }

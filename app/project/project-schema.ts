@@ -12,6 +12,8 @@ export const ProjectData = z
     createdAt: z.string(),
     classes: z.array(ClassDef).min(2),
     settings: ProjectSettings,
+    /** See ProjectSummary.modelInUse (absent in projects saved before it existed). */
+    modelInUse: z.string().nullable().default(null),
     images: z.array(ImageEntry),
   })
   .superRefine((data, ctx) => {

@@ -1,16 +1,19 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { AppError } from '../contract/errors.js';
-import type { ClassDef, ImageEntry, ImagePrediction, ImageStatus, ProjectSummary, StatusCounts } from '../contract/schemas.js';
+import { AppError, toContractError } from '../contract/errors.js';
+import { type ClassDef, type ImageEntry, type ImagePrediction, type ImageStatus, type ProjectSummary, type StatusCounts, toSafeName } from '../contract/schemas.js';
 import { encodeMaskPng } from '../masks/mask-png.js';
 import type { LabelMap } from '../masks/label-map.js';
 import { writeFileAtomic } from '../files/atomic-write.js';
-import { describeReadError } from '../files/file-errors.js';
+import { describeFileError } from '../files/file-errors.js';
+import { readRegularText } from '../files/regular-file.js';
 import { defaultClassColour } from './class-colours.js';
 import { migrateProjectData } from './migrations.js';
 import { claimProjectWrites } from './project-lock.js';
-import { PROJECT_FILE, PROJECT_FOLDERS, maskRelativePath, projectFile, resolveInProject } from './project-layout.js';
+import { PROJECT_FILE, PROJECT_FOLDERS, THUMBNAIL_FOLDER, maskRelativePath, projectFile, resolveInProject } from './project-layout.js';
 import { CURRENT_SCHEMA_VERSION, DEFAULT_SETTINGS, ProjectData, describeSchemaProblem } from './project-schema.js';
+import { makeFolder } from '../files/make-folder.js';
+import { removeStaleTemporaryFiles } from '../files/temp-files.js';
 
 export interface ImageQuery {
   offset?: number;
@@ -32,6 +35,7 @@ export class Project {
   private saving: Promise<void> = Promise.resolve();
   /** project.json as this instance last read or wrote it (mtime and size), to notice other writers. */
   private stamp: string | null = null;
+  private cleanupNotice: string | null = null;
 
   private constructor(
     readonly root: string,
@@ -48,18 +52,14 @@ export class Project {
     const names = ['background', ...options.classes];
     const duplicate = names.find((name, index) => names.indexOf(name) !== index);
     if (duplicate) throw new AppError('invalid_input', `Class "${duplicate}" is listed twice.`);
-    try {
-      await fs.mkdir(absolute, { recursive: true });
-      for (const folder of PROJECT_FOLDERS) await fs.mkdir(path.join(absolute, folder), { recursive: true });
-    } catch (err) {
-      throw describeReadError(absolute, err);
-    }
+    for (const folder of PROJECT_FOLDERS) await makeFolder(path.join(absolute, folder));
     const data: ProjectData = {
       schemaVersion: CURRENT_SCHEMA_VERSION,
       name: options.name ?? path.basename(absolute),
       createdAt: new Date().toISOString(),
       classes: names.map((name, id) => ({ id, name, color: defaultClassColour(id) })),
       settings: { ...DEFAULT_SETTINGS },
+      modelInUse: null,
       images: [],
     };
     const project = new Project(absolute, data, null);
@@ -107,6 +107,17 @@ export class Project {
     return this.data.settings;
   }
 
+  /** The run id or imported model name chosen as the project's model, or null (the newest run's). */
+  get modelInUse(): string | null {
+    return this.data.modelInUse;
+  }
+
+  /** Records the model in use (the caller checks that it exists). */
+  async setModelInUse(name: string | null): Promise<void> {
+    this.data.modelInUse = name;
+    await this.save();
+  }
+
   get images(): readonly ImageEntry[] {
     return this.data.images;
   }
@@ -121,7 +132,8 @@ export class Project {
     return this.byId.has(id);
   }
 
-  resolve(relative: string): string {
+  /** The file a project-relative path names, refused when it would lead outside the project (see resolveInProject). */
+  resolve(relative: string): Promise<string> {
     return resolveInProject(this.root, relative);
   }
 
@@ -139,6 +151,7 @@ export class Project {
       classes: structuredClone(this.data.classes),
       settings: { ...this.data.settings },
       counts: this.counts(),
+      modelInUse: this.data.modelInUse,
       recovery: this.recovery,
     };
   }
@@ -156,7 +169,7 @@ export class Project {
 
   /** A new id from a file stem: safe in file names, unique in this project (and in `reserved`). */
   uniqueImageId(stem: string, reserved: ReadonlySet<string> = new Set()): string {
-    const base = stem.normalize('NFC').replace(/[^\p{L}\p{N}._-]+/gu, '_').replace(/^[._]+/, '').slice(0, 100) || 'image';
+    const base = toSafeName(stem, 'image');
     let id = base;
     for (let n = 2; this.byId.has(id) || reserved.has(id); n++) id = `${base}-${n}`;
     return id;
@@ -212,7 +225,7 @@ export class Project {
     }
     const relative = maskRelativePath(id);
     await this.claimWrites();
-    await writeFileAtomic(this.resolve(relative), await encodeMaskPng(map), { keepBackup: true });
+    await writeFileAtomic(await this.resolve(relative), await encodeMaskPng(map), { keepBackup: true });
     entry.mask = relative;
     entry.status = status;
     await this.save();
@@ -226,7 +239,24 @@ export class Project {
 
   /** Takes the project's one-writer lock; call before writing anything into the project folder. */
   claimWrites(): Promise<void> {
-    return claimProjectWrites(this.root);
+    return claimProjectWrites(this.root, async () => {
+      try {
+        const removed = await removeLeftovers(this.root);
+        if (removed.temporary + removed.copies > 0) {
+          this.cleanupNotice = `Removed ${removed.temporary + removed.copies} files left by an interrupted earlier run: ${removed.temporary} unfinished temporary files and ${removed.copies} image copies no entry refers to.`;
+        }
+      } catch (err) {
+        // Leftovers only take disk space: failing to remove them must not stop the write that was asked for.
+        this.cleanupNotice = `Could not remove the files left by an interrupted earlier run (${toContractError(describeFileError(err)).message}).`;
+      }
+    });
+  }
+
+  /** What taking the lock tidied up (see removeLeftovers), once: the caller that reports it takes it. */
+  takeCleanupNotice(): string | null {
+    const notice = this.cleanupNotice;
+    this.cleanupNotice = null;
+    return notice;
   }
 
   /** Queues a write of project.json after any write already under way. */
@@ -246,6 +276,25 @@ export class Project {
   }
 }
 
+/**
+ * After a writer was killed: its temporary files (the writer's pid is gone) and image copies that an
+ * import wrote but never entered into project.json. The index is read from disk, not from memory, so
+ * entries another process added are never taken for orphans.
+ */
+async function removeLeftovers(root: string): Promise<{ temporary: number; copies: number }> {
+  const runs = await fs.readdir(path.join(root, 'runs')).catch(() => []);
+  const folders = [root, ...[...PROJECT_FOLDERS, THUMBNAIL_FOLDER].map((folder) => path.join(root, folder)), ...runs.flatMap((run) => ['', 'model', 'samples'].map((sub) => path.join(root, 'runs', run, sub)))];
+  let temporary = 0;
+  for (const folder of folders) temporary += (await removeStaleTemporaryFiles(folder)).length;
+  const index = await readProjectData(projectFile(root));
+  if (!index.ok) return { temporary, copies: 0 };
+  const referenced = new Set(index.data.images.map((image) => image.file));
+  const stored = await fs.readdir(path.join(root, 'images')).catch(() => []);
+  const orphans = stored.filter((name) => !name.startsWith('.') && !referenced.has(`images/${name}`));
+  for (const name of orphans) await fs.rm(path.join(root, 'images', name), { force: true });
+  return { temporary, copies: orphans.length };
+}
+
 async function fileStamp(file: string): Promise<string | null> {
   const stat = await fs.stat(file).catch(() => null);
   return stat ? `${stat.mtimeMs}:${stat.size}` : null;
@@ -260,10 +309,11 @@ type ReadResult = { ok: true; data: ProjectData } | { ok: false; missing: boolea
 async function readProjectData(file: string): Promise<ReadResult> {
   let text: string;
   try {
-    text = await fs.readFile(file, 'utf8');
+    text = await readRegularText(file);
   } catch (err) {
-    const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
-    return { ok: false, missing, problem: missing ? 'missing' : describeReadError(file, err).message };
+    const error = toContractError(err);
+    const missing = error.code === 'not_found';
+    return { ok: false, missing, problem: missing ? 'missing' : error.message };
   }
   if (text.trim() === '') return { ok: false, missing: false, problem: 'the file is empty' };
   let raw: unknown;

@@ -1,9 +1,9 @@
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { AppError } from '../contract/errors.js';
 import type { FolderEntry, FolderListing } from '../contract/studio.js';
 import { describeReadError } from '../files/file-errors.js';
+import { isInside } from '../files/inside-folder.js';
 
 /** A listing stops here; a folder with more entries is marked truncated (pick a sub-folder or type the path). */
 const MAX_ENTRIES = 5000;
@@ -15,14 +15,16 @@ export interface BrowseRoot {
 
 /**
  * The browser-mode folder picker's host side: lists folders inside the allowed roots only (the
- * user's home and the open project). Containment is checked on real paths, so neither `..` nor a
- * symbolic link leads out of them.
+ * granted folders: in browser mode the user's home, and the open project). Containment is checked on
+ * real paths, so neither `..` nor a symbolic link leads out of them.
  */
 export class FolderBrowser {
-  constructor(private readonly home: string = os.homedir()) {}
+  constructor(private readonly granted: () => readonly BrowseRoot[]) {}
 
   async browse(request: { path?: string | undefined; hidden: boolean }, extraRoots: readonly BrowseRoot[] = []): Promise<FolderListing> {
-    const { real, root, roots } = await this.resolveInside(request.path ?? this.home, extraRoots);
+    const start = request.path ?? [...this.granted(), ...extraRoots][0]?.path;
+    if (!start) throw new AppError('unauthorized', 'No folder has been granted to this window yet; pick one with Browse….');
+    const { real, root, roots } = await this.resolveInside(start, extraRoots);
     let dirents: import('node:fs').Dirent[];
     try {
       dirents = await fs.readdir(real, { withFileTypes: true });
@@ -64,7 +66,7 @@ export class FolderBrowser {
 
   private async realRoots(extra: readonly BrowseRoot[]): Promise<BrowseRoot[]> {
     const roots: BrowseRoot[] = [];
-    for (const root of [{ label: 'Home', path: this.home }, ...extra]) {
+    for (const root of [...this.granted(), ...extra]) {
       const real = await fs.realpath(root.path).catch(() => null);
       if (real && !roots.some((known) => known.path === real)) roots.push({ label: root.label, path: real });
     }
@@ -72,10 +74,6 @@ export class FolderBrowser {
   }
 }
 
-function isInside(child: string, parent: string): boolean {
-  const relative = path.relative(parent, child);
-  return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
-}
 
 /** Folders and files; a symbolic link counts as what it points to (containment is checked on open). */
 async function entryKind(folder: string, dirent: import('node:fs').Dirent): Promise<FolderEntry['kind'] | null> {

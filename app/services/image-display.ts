@@ -12,7 +12,7 @@ import type { Project } from '../project/project.js';
  */
 export async function displayImage(project: Project, id: string): Promise<DisplayImage> {
   const entry = project.image(id);
-  const raster = await readRaster(project.resolve(entry.file), { maxPixels: project.settings.maxImagePixels, page: entry.page });
+  const raster = await readRaster(await project.resolve(entry.file), { maxPixels: project.settings.maxImagePixels, page: entry.page });
   const display = toDisplay8(raster);
   const channels = colourChannelCount(raster.channels);
   const png = await encode(display, raster.width, raster.height, raster.channels, channels);

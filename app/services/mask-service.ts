@@ -2,9 +2,9 @@ import { stat } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { deflate, inflate } from 'node:zlib';
 import { AppError } from '../contract/errors.js';
-import type { ImageEntry } from '../contract/schemas.js';
+import { IGNORE_LABEL, type ImageEntry } from '../contract/schemas.js';
 import type { LabelMapPayload, TilePatch } from '../contract/studio.js';
-import { IGNORE_LABEL, type LabelMap } from '../masks/label-map.js';
+import type { LabelMap } from '../masks/label-map.js';
 import { readMaskPng } from '../masks/mask-png.js';
 import type { Project } from '../project/project.js';
 import { predictionRelativePath } from '../project/project-layout.js';
@@ -29,7 +29,7 @@ export class MaskService {
 
   async prediction(project: Project, id: string): Promise<LabelMapPayload> {
     const entry = project.image(id);
-    const map = await readMaskPng(project.resolve(predictionRelativePath(id))).catch((err: unknown) => {
+    const map = await readMaskPng(await project.resolve(predictionRelativePath(id))).catch((err: unknown) => {
       if (err instanceof AppError && err.code === 'not_found') return null;
       throw err;
     });
@@ -55,7 +55,7 @@ export class MaskService {
       }
       // A reviewed mask stays reviewed when corrected; anything else becomes labelled.
       await project.writeMask(id, map, entry.status === 'reviewed' ? 'reviewed' : 'labelled');
-      this.recent = { key, map, modified: await modifiedTime(project.resolve(project.image(id).mask!)) };
+      this.recent = { key, map, modified: await modifiedTime(await project.resolve(project.image(id).mask!)) };
       return structuredClone(project.image(id));
     });
   }
@@ -63,7 +63,7 @@ export class MaskService {
   /** The stored mask, from the cache when the file is still the one this service wrote. */
   private async storedMask(project: Project, entry: ImageEntry): Promise<LabelMap | null> {
     if (!entry.mask) return null;
-    const file = project.resolve(entry.mask);
+    const file = await project.resolve(entry.mask);
     const key = cacheKey(project, entry.id);
     if (this.recent?.key === key && this.recent.modified === (await modifiedTime(file))) return this.recent.map;
     return readMaskPng(file);

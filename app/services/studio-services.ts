@@ -1,8 +1,8 @@
 import path from 'node:path';
-import { promises as fs } from 'node:fs';
 import type { EventBus } from '../contract/event-bus.js';
 import type { HandlerRegistry } from '../contract/registry.js';
 import { AppError } from '../contract/errors.js';
+import { folderEntries } from '../files/folder-entries.js';
 import { PresetName } from '../contract/training.js';
 import { createDemoProject } from '../dataset/demo-project.js';
 import { PRESETS } from '../engine/model/presets.js';
@@ -11,33 +11,36 @@ import type { OpenProjects } from '../project/open-projects.js';
 import { FolderBrowser } from './folder-browser.js';
 import { displayImage, previewImage } from './image-display.js';
 import { MaskService } from './mask-service.js';
+import { DATA_FILE, readRegularFile } from '../files/regular-file.js';
+import type { PathGrants } from './path-grants.js';
 
 export interface StudioServiceDeps {
   registry: HandlerRegistry;
   events: EventBus;
   projects: OpenProjects;
-  /** The folder-browser's home root (tests pass a temp folder). */
-  home?: string;
+  /** The folders paths from the page may name (the folder browser shows them too). */
+  grants: PathGrants;
 }
 
 /** Binds the channels behind the studio UI (folder browser, demo, dataset edits, editor, training form). */
-export function registerStudioChannels({ registry, events, projects, home }: StudioServiceDeps): void {
-  const folders = new FolderBrowser(home);
+export function registerStudioChannels({ registry, events, projects, grants }: StudioServiceDeps): void {
+  const folders = new FolderBrowser(() => grants.list());
   const masks = new MaskService();
+  const browseRoots = async (project: string | undefined) => (project ? [{ label: 'Project', path: (await projects.get(project)).root }] : []);
 
   registry
-    .register('fs.browse', async ({ path: folder, project, hidden }) => {
-      const extra = project ? [{ label: 'Project', path: (await projects.get(project)).root }] : [];
-      return folders.browse({ path: folder, hidden }, extra);
-    })
+    .register('fs.browse', async ({ path: folder, project, hidden }) => folders.browse({ path: folder, hidden }, await browseRoots(project)))
     .register('fs.preview', async ({ path: file, project, maxSide }) => {
-      const extra = project ? [{ label: 'Project', path: (await projects.get(project)).root }] : [];
-      const { real } = await folders.resolveInside(file, extra);
+      const { real } = await folders.resolveInside(file, await browseRoots(project));
       return { mime: 'image/webp', base64: (await previewImage(real, maxSide)).toString('base64') };
     })
-    .register('demo.create', async ({ folder, ...options }, { signal }) => {
+    // Browser mode has no host-side dialog: a typed path is granted only when it already lies in the roots the host was started with.
+    .register('fs.grant', async ({ path: requested }) => ({ path: await grants.check(requested) }))
+    .register('demo.create', async ({ folder: requested, ...options }, { signal }) => {
+      const folder = requested ? await grants.check(requested) : undefined;
       if (folder) await assertEmptyOrMissing(folder);
       const demo = await createDemoProject({ ...(folder ? { folder } : {}), ...options }, { signal });
+      grants.allow(demo.folder, 'Demo');
       return { folder: demo.folder, project: demo.project.root, newImages: demo.newImagesDir, labelled: demo.report.labelled };
     })
     .register('images.update', async ({ project: root, ids, split, addTags, removeTags }) => {
@@ -64,14 +67,14 @@ export function registerStudioChannels({ registry, events, projects, home }: Stu
     .register('runs.sample', async ({ project: root, runId, epoch }) => {
       const run = await RunFolder.open(await projects.get(root), runId);
       const file = run.sampleFile(epoch);
-      const bytes = await fs.readFile(file).catch(() => {
-        throw new AppError('not_found', `Run ${runId} has no validation picture for epoch ${epoch} (${file}).`, { file });
+      const bytes = await readRegularFile(file, DATA_FILE).catch((err: unknown) => {
+        throw err instanceof AppError && err.code === 'not_found' ? new AppError('not_found', `Run ${runId} has no validation picture for epoch ${epoch} (${file}).`, { file }) : err;
       });
       return { mime: 'image/png', base64: bytes.toString('base64') };
     });
 }
 
 async function assertEmptyOrMissing(folder: string): Promise<void> {
-  const entries = await fs.readdir(path.resolve(folder)).catch(() => []);
+  const entries = await folderEntries(path.resolve(folder));
   if (entries.length > 0) throw new AppError('conflict', `${path.resolve(folder)} is not empty; choose a new or empty folder for the demo.`);
 }

@@ -1,7 +1,7 @@
 """Train (briefly) a reference PyTorch U-Net, export it to ONNX and write PyTorch's own predictions.
 
   /usr/bin/python3 bench/pytorch/export_onnx.py --images imgs.npy --masks masks.npy --out model.onnx \
-      [--classes 1] [--base 4] [--bilinear] [--epochs 30] [--predict imgs.npy --predictions preds.npy]
+      [--classes 1] [--base 4] [--bilinear] [--epochs 30] [--predict imgs.npy --predictions preds.npy [--scale 0.5]]...
 
 Images are uint8 arrays (N,H,W) grey or (N,H,W,C); masks uint8 class ids (N,H,W); `--classes` is the
 number of output channels (1 = binary with a sigmoid, K = softmax over K classes). A folder of PNG
@@ -43,8 +43,9 @@ def main() -> None:
     parser.add_argument('--learning-rate', type=float, default=3e-3)
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--opset', type=int, default=13)
-    parser.add_argument('--predict', help='images to predict with PyTorch after training')
-    parser.add_argument('--predictions', help='where PyTorch writes its predicted labels (.npy, N,H,W uint8)')
+    parser.add_argument('--predict', action='append', default=[], help='images to predict with PyTorch after training (repeatable)')
+    parser.add_argument('--predictions', action='append', default=[], help='where PyTorch writes its predicted labels (.npy, N,H,W uint8), one per --predict')
+    parser.add_argument('--scale', type=float, action='append', default=[], help='the reference predict.py --scale, one per --predict (default 1)')
     parser.add_argument('--threshold', type=float, default=0.5)
     args = parser.parse_args()
 
@@ -69,13 +70,13 @@ def main() -> None:
                       dynamic_axes={'image': dynamic, 'logits': dynamic}, do_constant_folding=True)
     log(f'wrote {args.out} ({os.path.getsize(args.out)} bytes, {sum(p.numel() for p in model.parameters())} parameters)')
 
-    if args.predict:
-        if not args.predictions:
-            parser.error('--predict needs --predictions')
-        inputs = load_stack(args.predict)
-        labels = np.stack([predict(model, image, threshold=args.threshold) for image in inputs])
-        np.save(args.predictions, labels)
-        log(f'wrote {args.predictions} {labels.shape}')
+    if len(args.predictions) != len(args.predict) or len(args.scale) not in (0, len(args.predict)):
+        parser.error('give one --predictions (and, if any, one --scale) per --predict')
+    for index, (source, target) in enumerate(zip(args.predict, args.predictions)):
+        scale = args.scale[index] if args.scale else 1.0
+        labels = np.stack([predict(model, image, scale=scale, threshold=args.threshold) for image in load_stack(source)])
+        np.save(target, labels)
+        log(f'wrote {target} {labels.shape} (scale {scale})')
 
 
 if __name__ == '__main__':

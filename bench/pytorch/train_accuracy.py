@@ -2,7 +2,9 @@
 
 Images 00-19 train, 20-29 validate; both resized by --scale (bilinear images, nearest masks);
 Adam, 1 warm-up epoch then poly decay (power 0.9), BCE-with-logits + Dice, flips and 90-degree
-turns; metrics on the validation images at training resolution. Prints one JSON line.
+turns; metrics on the validation images at their full size, as U-Net Studio's validation scores
+them (probabilities resized bilinearly to the mask's size, then thresholded at 0.5). Prints one
+JSON line.
 """
 import argparse
 import json
@@ -57,6 +59,7 @@ def main() -> None:
               for split, split_names in (('train', train_names), ('val', val_names))}
     masks = {split: (load(os.path.join(args.data, 'masks'), split_names, args.scale, Image.NEAREST) > 127).astype(np.int64)
              for split, split_names in (('train', train_names), ('val', val_names))}
+    val_truth = (load(os.path.join(args.data, 'masks'), val_names, 1.0, Image.NEAREST) > 127).astype(np.int64)
 
     model = UNet(n_channels=1, n_classes=1, base=args.base)
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
@@ -96,8 +99,10 @@ def main() -> None:
             step += 1
         model.eval()
         with torch.no_grad():
-            predicted = (model(to_input(images['val']))[:, 0] > 0).numpy().astype(np.int64)
-        history.append({'epoch': epoch + 1, **metrics(predicted, masks['val'])})
+            probabilities = torch.sigmoid(model(to_input(images['val'])))
+            full = F.interpolate(probabilities, size=val_truth.shape[1:], mode='bilinear', align_corners=False)
+            predicted = (full[:, 0] > 0.5).numpy().astype(np.int64)
+        history.append({'epoch': epoch + 1, **metrics(predicted, val_truth)})
     best = max(history, key=lambda record: record['dice1'])
     print(json.dumps({'final': history[-1], 'best': best, 'torch': torch.__version__}))
 

@@ -6,8 +6,9 @@ bilinear x2 upsampling (then the bottom stage has 8b channels); the upsampled ma
 skip map's size and concatenated as [skip, up]; a 1x1 head gives one logit (binary, sigmoid) or one
 per class (softmax). Padded convolutions, so output size = input size.
 
-Also a small train loop (BCE/CE + Dice) and a predict loop like the reference `predict.py`
-(scale, /255 normalisation, upsample the logits to the image size, threshold or argmax).
+Also a small train loop (BCE/CE + Dice) and the reference `predict.py`'s prediction (Pillow bicubic
+resize by int(scale * size), /255 normalisation, logits up-sampled to the image size, threshold or
+argmax).
 Used by bench/pytorch/export_onnx.py and the PyTorch benchmarks.
 """
 from __future__ import annotations
@@ -151,15 +152,21 @@ def train(model: UNet, images: np.ndarray, masks: np.ndarray, epochs: int = 20, 
 
 @torch.no_grad()
 def predict(model: UNet, image: np.ndarray, scale: float = 1.0, threshold: float = 0.5) -> np.ndarray:
-    """One uint8 image (H,W) or (H,W,C) -> uint8 class labels (H,W), as the reference predict.py."""
+    """One uint8 image (H,W) or (H,W,C) -> uint8 class labels (H,W), exactly as the reference predict.py:
+    BasicDataset.preprocess (size int(scale * w) x int(scale * h), Pillow bicubic, /255 when any value
+    exceeds 1), the network, the logits up-sampled to the image size (bilinear, align_corners=False),
+    then sigmoid > threshold or argmax."""
+    from PIL import Image
+
     model.eval()
     height, width = image.shape[:2]
-    x = to_input(image[None])
-    if scale != 1.0:
-        size = (max(1, round(height * scale)), max(1, round(width * scale)))
-        x = F.interpolate(x, size=size, mode='bilinear', align_corners=False)
-    logits = model(x)
-    logits = F.interpolate(logits, size=(height, width), mode='bilinear', align_corners=False)
+    pil_image = Image.fromarray(image)
+    resized = np.asarray(pil_image.resize((int(scale * width), int(scale * height)), resample=Image.BICUBIC))
+    array = resized[np.newaxis, ...] if resized.ndim == 2 else resized.transpose((2, 0, 1))
+    if (array > 1).any():
+        array = array / 255.0
+    x = torch.as_tensor(array.copy()).float().unsqueeze(0)
+    logits = F.interpolate(model(x), (height, width), mode='bilinear')
     if model.n_classes == 1:
         return (torch.sigmoid(logits[0, 0]) > threshold).numpy().astype(np.uint8)
     return logits[0].argmax(dim=0).numpy().astype(np.uint8)

@@ -1,6 +1,8 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
+import { encodeNpy } from '../../app/files/npy.js';
+import { decodeNpy } from './npy.js';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -22,70 +24,72 @@ export async function pytorchUnavailable(): Promise<string | null> {
   }
 }
 
-/** N synthetic cell images as one uint8 stack (N,H,W) and their labels. */
-export function syntheticStack(count: number, size: number, seed: number, classes: 2 | 3 = 2): { images: Uint8Array; labels: Uint8Array; count: number; size: number } {
-  const images = new Uint8Array(count * size * size);
-  const labels = new Uint8Array(count * size * size);
-  for (let index = 0; index < count; index++) {
-    const sample = renderSyntheticSample(deriveSeed(seed, index), size, size, classes);
-    for (let p = 0; p < size * size; p++) images[index * size * size + p] = Math.round(255 * sample.image[p]!);
-    labels.set(sample.labels, index * size * size);
+/** Why Pillow (Debian's python3-pil, which the reference tools resize with) cannot be used, or null. */
+export async function pillowUnavailable(): Promise<string | null> {
+  if (!existsSync(SYSTEM_PYTHON)) return `${SYSTEM_PYTHON} not found (install python3-pil)`;
+  try {
+    await promisify(execFile)(SYSTEM_PYTHON, ['-c', 'import PIL']);
+    return null;
+  } catch {
+    return `${SYSTEM_PYTHON} cannot import PIL (apt-get install python3-pil)`;
   }
-  return { images, labels, count, size };
 }
 
-/** Writes a C-order uint8 array in NumPy's .npy format (version 1.0). */
-export async function writeNpyUint8(file: string, data: Uint8Array, shape: readonly number[]): Promise<void> {
-  let header = `{'descr': '|u1', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
-  const unpadded = 10 + header.length + 1;
-  header += ' '.repeat((64 - (unpadded % 64)) % 64) + '\n';
-  const prefix = Buffer.alloc(10);
-  prefix.write('\x93NUMPY', 0, 'latin1');
-  prefix[6] = 1;
-  prefix[7] = 0;
-  prefix.writeUInt16LE(header.length, 8);
-  await writeFile(file, Buffer.concat([prefix, Buffer.from(header, 'latin1'), data]));
-}
-
-/** Reads a uint8 .npy file written by NumPy (C order). */
-export async function readNpyUint8(file: string): Promise<{ data: Uint8Array; shape: number[] }> {
-  const bytes = await readFile(file);
-  const major = bytes[6]!;
-  const headerLength = major === 1 ? bytes.readUInt16LE(8) : bytes.readUInt32LE(8);
-  const start = major === 1 ? 10 : 12;
-  const header = bytes.toString('latin1', start, start + headerLength);
-  if (!/'descr': '\|u1'/.test(header) || /'fortran_order': True/.test(header)) throw new Error(`${file}: expected a C-order uint8 array, header ${header}`);
-  const shape = /'shape': \(([^)]*)\)/.exec(header)![1]!.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
-  return { data: new Uint8Array(bytes.buffer, bytes.byteOffset + start + headerLength, bytes.length - start - headerLength), shape };
+/** N synthetic cell images (square, or width x height) as one uint8 stack (N,H,W) and their labels. */
+export function syntheticStack(count: number, size: number | { width: number; height: number }, seed: number, classes: 2 | 3 = 2): { images: Uint8Array; labels: Uint8Array; shape: [number, number, number] } {
+  const { width, height } = typeof size === 'number' ? { width: size, height: size } : size;
+  const pixels = width * height;
+  const images = new Uint8Array(count * pixels);
+  const labels = new Uint8Array(count * pixels);
+  for (let index = 0; index < count; index++) {
+    const sample = renderSyntheticSample(deriveSeed(seed, index), width, height, classes);
+    for (let p = 0; p < pixels; p++) images[index * pixels + p] = Math.round(255 * sample.image[p]!);
+    labels.set(sample.labels, index * pixels);
+  }
+  return { images, labels, shape: [count, height, width] };
 }
 
 export interface PytorchExport {
   model: string;
-  /** PyTorch's own predicted labels for `predict` (N,H,W), or null when nothing was to predict. */
-  predictions: { data: Uint8Array; shape: number[] } | null;
+  /** PyTorch's own predicted labels (N,H,W) for each of `predict`, in order. */
+  predictions: { data: Uint8Array; shape: number[] }[];
+}
+
+/** A stack of images for the reference predict.py, at its --scale (default 1). */
+export interface PredictSet {
+  images: Uint8Array;
+  shape: readonly number[];
+  scale?: number;
 }
 
 /** Trains a small reference U-Net on synthetic cells with bench/pytorch/export_onnx.py and exports it. */
 export async function exportPytorchUnet(
   dir: string,
-  options: { base: number; bilinear: boolean; classes: 2 | 3; epochs: number; trainCount: number; size: number; learningRate?: number; predict?: Uint8Array; predictShape?: number[]; out?: string },
+  options: { base: number; bilinear: boolean; classes: 2 | 3; epochs: number; trainCount: number; size: number; learningRate?: number; predict?: readonly PredictSet[]; out?: string },
 ): Promise<PytorchExport> {
   const train = syntheticStack(options.trainCount, options.size, 11, options.classes);
   const imagesFile = path.join(dir, 'train-images.npy');
   const masksFile = path.join(dir, 'train-masks.npy');
-  await writeNpyUint8(imagesFile, train.images, [train.count, train.size, train.size]);
-  await writeNpyUint8(masksFile, train.labels, [train.count, train.size, train.size]);
+  await writeFile(imagesFile, encodeNpy(train.images, train.shape));
+  await writeFile(masksFile, encodeNpy(train.labels, train.shape));
   const model = options.out ?? path.join(dir, 'model.onnx');
   const args = [EXPORT_SCRIPT, '--images', imagesFile, '--masks', masksFile, '--out', model, '--classes', String(options.classes === 2 ? 1 : 3), '--base', String(options.base), '--epochs', String(options.epochs)];
   if (options.bilinear) args.push('--bilinear');
   if (options.learningRate !== undefined) args.push('--learning-rate', String(options.learningRate));
-  let predictionsFile: string | null = null;
-  if (options.predict) {
-    const predictFile = path.join(dir, 'predict-images.npy');
-    predictionsFile = path.join(dir, 'predictions.npy');
-    await writeNpyUint8(predictFile, options.predict, options.predictShape!);
-    args.push('--predict', predictFile, '--predictions', predictionsFile);
+  const predictionFiles: string[] = [];
+  for (const [index, set] of (options.predict ?? []).entries()) {
+    const predictFile = path.join(dir, `predict-images-${index}.npy`);
+    predictionFiles.push(path.join(dir, `predictions-${index}.npy`));
+    await writeFile(predictFile, encodeNpy(set.images, set.shape));
+    args.push('--predict', predictFile, '--predictions', predictionFiles[index]!, '--scale', String(set.scale ?? 1));
   }
   await promisify(execFile)(SYSTEM_PYTHON, args, { maxBuffer: 16 * 2 ** 20 });
-  return { model, predictions: predictionsFile ? await readNpyUint8(predictionsFile) : null };
+  const predictions = await Promise.all(
+    predictionFiles.map(async (file) => {
+      const { data, shape } = decodeNpy(await readFile(file));
+      if (!(data instanceof Uint8Array)) throw new Error(`${file}: expected uint8 labels`);
+      return { data, shape };
+    }),
+  );
+  return { model, predictions };
 }

@@ -1,9 +1,12 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
 /** SwiftShader's Vulkan driver as Debian's chromium ships it. */
 export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+
+/** Why the tests that need a software GPU are skipped here, or false when they run. */
+export const noSoftwareGpu: string | false = existsSync(SWIFTSHADER_ICD) ? false : `${SWIFTSHADER_ICD} is absent (SwiftShader comes with Debian's chromium: apt-get install chromium)`;
 
 /**
  * The environment under which Dawn finds SwiftShader as its only adapter: the Vulkan loader reads

@@ -67,7 +67,7 @@ async function trainDemo(project: Project, epochs: number, context: Parameters<C
       context.print(`  epoch ${record.epoch}/${epochs}: val Dice ${record.valDice?.toFixed(4) ?? '-'}`);
     },
   }).finally(() => bar.finish());
-  context.print(`Validation Dice ${summary.bestValDice?.toFixed(4) ?? '-'} (best epoch ${summary.bestEpoch}) on ${summary.backend?.name}; model in ${project.resolve(summary.modelPath ?? '')}`);
+  context.print(`Validation Dice ${summary.bestValDice?.toFixed(4) ?? '-'} (best epoch ${summary.bestEpoch}) on ${summary.backend?.name}; model in ${await project.resolve(summary.modelPath ?? '')}`);
   return { runId: summary.id, bestValDice: summary.bestValDice, bestEpoch: summary.bestEpoch, backend: summary.backend, modelPath: summary.modelPath };
 }
 

@@ -16,7 +16,7 @@ export const trainCommand: Command = {
   usage: [
     'unet-studio train <project> [--preset fast|standard|paper] [--epochs N] [--batch-size N] [--learning-rate X]',
     '    [--scale X | --size WxH] [--patch N] [--validation PERCENT] [--base 8|16|32|64] [--bilinear]',
-    '    [--optimizer adam|adamw|rmsprop] [--patience N] [--class-weights 1,2] [--seed N]',
+    '    [--optimizer adam|adamw|rmsprop] [--patience N] [--class-weights 1,2] [--seed N] [--cache-mib N]',
     `    [--backend ${BackendChoice.options.join('|')}] [--resume RUN | --from RUN] [--classes N] [--json]`,
   ].join('\n'),
   options: {
@@ -34,6 +34,7 @@ export const trainCommand: Command = {
     patience: { type: 'string' },
     'class-weights': { type: 'string' },
     seed: { type: 'string' },
+    'cache-mib': { type: 'string' },
     backend: { type: 'string' },
     resume: { type: 'string' },
     from: { type: 'string' },
@@ -63,7 +64,7 @@ export const trainCommand: Command = {
           announcedBackend = true;
           context.print(`Backend: ${describeBackend(current.backend)}`);
         }
-        const dice = record.valDice === null ? 'no validation images' : `val Dice ${record.valDice.toFixed(4)} IoU ${record.valIou!.toFixed(4)}`;
+        const dice = record.valDice === null ? (current.valImages > 0 ? 'no labelled pixels in the validation images (all ignore)' : 'no validation images') : `val Dice ${record.valDice.toFixed(4)} IoU ${record.valIou!.toFixed(4)}`;
         context.print(`epoch ${record.epoch}/${config.settings.epochs}  train loss ${record.trainLoss.toFixed(4)}  ${dice}  lr ${record.learningRate.toExponential(2)}  ${record.imagesPerSecond.toFixed(1)} img/s`);
       },
     }).finally(() => bar.finish());
@@ -71,8 +72,9 @@ export const trainCommand: Command = {
     const metrics = await (await RunFolder.open(project, run.id)).readMetrics();
     const best = metrics.find((record) => record.epoch === summary.bestEpoch) ?? null;
     context.print(`Run ${summary.id} ${summary.state}: best epoch ${summary.bestEpoch ?? '-'}${summary.bestValDice !== null ? `, val Dice ${summary.bestValDice.toFixed(4)}` : ''}`);
-    if (summary.modelPath) context.print(`Model: ${project.resolve(summary.modelPath)}`);
-    return { exitCode: EXIT.ok, json: { run: summary, best, modelPath: summary.modelPath ? project.resolve(summary.modelPath) : null } };
+    const modelPath = summary.modelPath ? await project.resolve(summary.modelPath) : null;
+    if (modelPath) context.print(`Model: ${modelPath}`);
+    return { exitCode: EXIT.ok, json: { run: summary, best, modelPath } };
   },
 };
 
@@ -83,15 +85,10 @@ function formatDuration(seconds: number): string {
 }
 
 function parseRequest(project: string, values: Record<string, unknown>): TrainRequest {
-  const { text, number, choice } = optionReader(values);
-  if (text('scale') !== undefined && text('size') !== undefined) throw new UsageError('Use either --scale or --size, not both.');
+  const { text, number, choice, sizing } = optionReader(values);
   if (text('resume') !== undefined && text('from') !== undefined) throw new UsageError('Use either --resume (continue a run) or --from (fine-tune from a run), not both.');
-  const size = text('size');
-  const sizeMatch = size === undefined ? null : /^(\d+)x(\d+)$/.exec(size);
-  if (size !== undefined && !sizeMatch) throw new UsageError('--size must be WIDTHxHEIGHT, e.g. 256x256.');
   const weights = text('class-weights')?.split(',').map(Number);
   if (weights?.some((weight) => !Number.isFinite(weight))) throw new UsageError('--class-weights must be numbers separated by commas, e.g. 1,2.');
-  const scale = number('scale');
   const settings = Object.fromEntries(
     Object.entries({
       epochs: number('epochs'),
@@ -102,9 +99,10 @@ function parseRequest(project: string, values: Record<string, unknown>): TrainRe
       optimizer: choice('optimizer', OptimizerName.options),
       patience: number('patience'),
       seed: number('seed'),
+      cacheMiB: number('cache-mib'),
       backend: choice('backend', BackendChoice.options),
       classWeights: weights,
-      sizing: sizeMatch ? { mode: 'size', width: Number(sizeMatch[1]), height: Number(sizeMatch[2]) } : scale !== undefined ? { mode: 'scale', scale } : undefined,
+      sizing: sizing(),
     }).filter(([, value]) => value !== undefined),
   );
   const model = Object.fromEntries(

@@ -1,5 +1,5 @@
 import type { Augmentation } from '../../contract/training.js';
-import { IGNORE_LABEL } from '../../masks/label-map.js';
+import { IGNORE_LABEL } from '../../contract/schemas.js';
 import type { Random } from '../../random/prng.js';
 import type { TrainingSample } from './training-sample.js';
 

@@ -1,7 +1,10 @@
 import { Worker } from 'node:worker_threads';
+// The worker decodes with sharp; loaded here first, its libraries stay loaded for the process's
+// life instead of being unloaded when a worker ends (sharp's advice for worker threads).
+import 'sharp';
 import { AppError } from '../../contract/errors.js';
+import type { AugmentWorkerReply, AugmentWorkerRequest, SampleSource } from './augment-messages.js';
 import type { Batch } from './batch.js';
-import type { TrainingSample } from './training-sample.js';
 import type { BatchRequest } from './view-request.js';
 
 const WORKER_FILE = new URL('./augment-worker.js', import.meta.url);
@@ -10,7 +13,8 @@ const DEPTH = 2;
 
 /**
  * Cuts training batches on a worker thread, keeping the next ones in flight while the training
- * thread runs a step, so augmentation never starves the (synchronous) backend.
+ * thread runs a step, so augmentation never starves the (synchronous) backend. The worker reads the
+ * images from disk itself (see SampleStream), so the training thread never holds the dataset.
  */
 export class BatchPrefetcher {
   private readonly worker: Worker;
@@ -18,22 +22,29 @@ export class BatchPrefetcher {
   private readonly ready = new Map<number, Promise<Batch>>();
   private queue: BatchRequest[] = [];
   private failure: Error | null = null;
+  private readonly exited: Promise<void>;
 
-  constructor(samples: readonly TrainingSample[]) {
+  constructor(source: SampleSource) {
     this.worker = new Worker(WORKER_FILE);
-    this.worker.on('message', ({ id, batch }: { id: number; batch: Batch }) => {
-      this.waiting.get(id)?.resolve(batch);
-      this.waiting.delete(id);
+    this.worker.on('message', (reply: AugmentWorkerReply) => {
+      const waiting = this.waiting.get(reply.id);
+      this.waiting.delete(reply.id);
+      if (reply.ok) waiting?.resolve(reply.batch);
+      else waiting?.reject(new AppError(reply.error.code, reply.error.message, reply.error.details));
     });
     this.worker.on('error', (error) => this.fail(error));
-    this.worker.on('exit', (code) => {
-      if (code !== 0) this.fail(new AppError('internal', `The augmentation worker stopped (exit code ${code}).`));
+    this.exited = new Promise((resolve) => {
+      this.worker.on('exit', (code) => {
+        if (code !== 0) this.fail(new AppError('internal', `The augmentation worker stopped (exit code ${code}).`));
+        resolve();
+      });
     });
-    this.worker.postMessage({ type: 'samples', samples });
+    this.post({ type: 'source', ...source });
   }
 
   /** Sets the batches of the coming epoch, in order, and starts preparing the first ones. */
   plan(requests: BatchRequest[]): void {
+    this.post({ type: 'plan', order: requests.flatMap((request) => request.indices) });
     this.queue = [...requests];
     this.ready.clear();
     this.fill();
@@ -49,8 +60,14 @@ export class BatchPrefetcher {
     return batch;
   }
 
+  /** Lets the worker finish the reads in progress and end. */
   async close(): Promise<void> {
-    await this.worker.terminate();
+    this.post({ type: 'close' });
+    await this.exited;
+  }
+
+  private post(message: AugmentWorkerRequest): void {
+    this.worker.postMessage(message);
   }
 
   private fill(): void {
@@ -60,7 +77,7 @@ export class BatchPrefetcher {
         ? Promise.reject(this.failure)
         : new Promise<Batch>((resolve, reject) => {
             this.waiting.set(request.id, { resolve, reject });
-            this.worker.postMessage({ type: 'batch', ...request });
+            this.post({ type: 'batch', ...request });
           });
       // A failure is reported when the batch is awaited, not as an unhandled rejection before.
       batch.catch(() => undefined);

@@ -1,4 +1,4 @@
-import { IGNORE_LABEL } from '../../masks/label-map.js';
+import { IGNORE_LABEL } from '../../contract/schemas.js';
 import { UNET_SIZE_MULTIPLE } from '../model/build-unet.js';
 import type { TrainingSample } from './training-sample.js';
 

@@ -1,7 +1,9 @@
+import { AppError } from '../../contract/errors.js';
 import type { ImageEntry } from '../../contract/schemas.js';
 import type { InputSizing } from '../../contract/training.js';
 import { normalisedFloat } from '../../imaging/normalise.js';
 import { colourChannelCount, readRaster, type RasterImage } from '../../imaging/read-image.js';
+import type { LabelMap } from '../../masks/label-map.js';
 import { readMaskPng } from '../../masks/mask-png.js';
 import type { Project } from '../../project/project.js';
 import { resizeBilinear, resizeNearest } from './resize.js';
@@ -29,18 +31,41 @@ export function prepareImage(
   return { image: resizeBilinear(normalised, raster.width, raster.height, channels, size.width, size.height), ...size };
 }
 
-/** Loads labelled project images with their masks, at training resolution. */
-export async function loadSamples(project: Project, entries: readonly ImageEntry[], channels: 1 | 3, sizing: InputSizing, signal?: AbortSignal): Promise<TrainingSample[]> {
-  const samples: TrainingSample[] = [];
-  for (const entry of entries) {
-    signal?.throwIfAborted();
-    if (!entry.mask) continue;
-    const raster = await readRaster(project.resolve(entry.file), { maxPixels: project.settings.maxImagePixels, page: entry.page });
-    const mask = await readMaskPng(project.resolve(entry.mask));
-    const { image, width, height } = prepareImage(raster, channels, sizing);
-    samples.push({ id: entry.id, width, height, channels, image, labels: resizeNearest(mask.labels, mask.width, mask.height, width, height) });
+/** Where one labelled image and its mask are on disk: all a thread needs to read it. */
+export interface SampleFile {
+  id: string;
+  image: string;
+  mask: string;
+  page: number;
+}
+
+/** How training images are prepared: the model's channels, the run's sizing, the project's pixel limit. */
+export interface SampleFormat {
+  channels: 1 | 3;
+  sizing: InputSizing;
+  maxPixels: number;
+}
+
+/** The files of labelled project images (entries without a mask are left out). */
+export async function sampleFiles(project: Project, entries: readonly ImageEntry[]): Promise<SampleFile[]> {
+  const labelled = entries.filter((entry) => entry.mask !== null);
+  return Promise.all(labelled.map(async (entry) => ({ id: entry.id, image: await project.resolve(entry.file), mask: await project.resolve(entry.mask!), page: entry.page })));
+}
+
+/** Decodes an image and its mask at their own size; a mask of another size is refused, naming both files. */
+export async function readLabelledImage(file: SampleFile, maxPixels: number): Promise<{ raster: RasterImage; mask: LabelMap }> {
+  const [raster, mask] = await Promise.all([readRaster(file.image, { maxPixels, page: file.page }), readMaskPng(file.mask)]);
+  if (mask.width !== raster.width || mask.height !== raster.height) {
+    throw new AppError('invalid_mask', `${file.mask}: the mask is ${mask.width}x${mask.height} but its image ${file.image} is ${raster.width}x${raster.height}.`, { file: file.mask });
   }
-  return samples;
+  return { raster, mask };
+}
+
+/** Reads one labelled image at training resolution. */
+export async function readTrainingSample(file: SampleFile, format: SampleFormat): Promise<TrainingSample> {
+  const { raster, mask } = await readLabelledImage(file, format.maxPixels);
+  const { image, width, height } = prepareImage(raster, format.channels, format.sizing);
+  return { id: file.id, width, height, channels: format.channels, image, labels: resizeNearest(mask.labels, mask.width, mask.height, width, height) };
 }
 
 /** Grey models take the luma of colour images; colour models repeat a grey channel. Alpha is dropped. */

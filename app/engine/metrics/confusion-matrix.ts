@@ -1,4 +1,4 @@
-import { IGNORE_LABEL } from '../../masks/label-map.js';
+import { IGNORE_LABEL } from '../../contract/schemas.js';
 
 /**
  * Per-pixel counts of (true class, predicted class), ignoring pixels labelled 255. Every
@@ -48,6 +48,11 @@ export class ConfusionMatrix {
     const overlap = this.count(classId, classId);
     const union = this.rowSum(classId) + this.columnSum(classId) - overlap;
     return union === 0 ? 1 : overlap / union;
+  }
+
+  /** Pixels counted (labelled, i.e. not 255 = ignore); with none, no metric means anything. */
+  labelledPixels(): number {
+    return this.counts.reduce((sum, count) => sum + count, 0);
   }
 
   pixelAccuracy(): number {

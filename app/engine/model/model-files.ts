@@ -1,9 +1,9 @@
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { AppError } from '../../contract/errors.js';
 import { writeFileAtomic } from '../../files/atomic-write.js';
-import { describeReadError } from '../../files/file-errors.js';
+import { makeFolder } from '../../files/make-folder.js';
+import { DATA_FILE, readRegularFile, readRegularText } from '../../files/regular-file.js';
 
 const MODEL_JSON = 'model.json';
 const WEIGHTS_BIN = 'weights.bin';
@@ -14,7 +14,7 @@ const WEIGHTS_BIN = 'weights.bin';
  * written before the model.json that points at them, each atomically.
  */
 export async function saveLayersModel(model: tf.LayersModel, dir: string, metadata: Record<string, unknown>): Promise<void> {
-  await fs.mkdir(dir, { recursive: true });
+  await makeFolder(dir);
   await model.save(
     tf.io.withSaveHandler(async (artifacts) => {
       const weightData = artifacts.weightData;
@@ -47,9 +47,7 @@ interface ModelJson {
 
 async function readModelJson(dir: string): Promise<ModelJson> {
   const jsonFile = path.join(dir, MODEL_JSON);
-  const text = await fs.readFile(jsonFile, 'utf8').catch((err) => {
-    throw describeReadError(jsonFile, err);
-  });
+  const text = await readRegularText(jsonFile);
   try {
     return JSON.parse(text) as ModelJson;
   } catch {
@@ -64,9 +62,7 @@ export async function readModelMetadata(dir: string): Promise<Record<string, unk
 
 export async function loadLayersModel(dir: string): Promise<LoadedModel> {
   const json = await readModelJson(dir);
-  const weights = await fs.readFile(path.join(dir, WEIGHTS_BIN)).catch((err) => {
-    throw describeReadError(path.join(dir, WEIGHTS_BIN), err);
-  });
+  const weights = await readRegularFile(path.join(dir, WEIGHTS_BIN), DATA_FILE);
   const model = await tf.loadLayersModel(
     tf.io.fromMemory({
       modelTopology: json.modelTopology,

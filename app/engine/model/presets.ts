@@ -3,7 +3,7 @@ import type { ModelConfig, PresetName, TrainSettings } from '../../contract/trai
 export interface Preset {
   description: string;
   model: Pick<ModelConfig, 'base' | 'upsampling'>;
-  settings: Omit<TrainSettings, 'seed' | 'backend' | 'validationPercent' | 'classWeights'>;
+  settings: Omit<TrainSettings, 'seed' | 'backend' | 'validationPercent' | 'classWeights' | 'cacheMiB'>;
 }
 
 const STANDARD_AUGMENTATION = { flips: true, rotate90: true, scale: [0.8, 1.25] as [number, number], rotateDegrees: 15, brightness: 0.1, contrast: 0.1, noise: 0.02 };

@@ -1,9 +1,8 @@
-import { promises as fs } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { AppError } from '../../contract/errors.js';
 import { writeFileAtomic } from '../../files/atomic-write.js';
-import { describeReadError } from '../../files/file-errors.js';
 import type { ScheduleState } from '../training/lr-schedule.js';
+import { DATA_FILE, readRegularFile } from '../../files/regular-file.js';
 
 export interface NamedTensor {
   name: string;
@@ -67,9 +66,7 @@ export async function saveCheckpoint(file: string, checkpoint: Checkpoint): Prom
 
 /** Reads a checkpoint; the caller owns (and disposes) the returned tensors. */
 export async function loadCheckpoint(file: string): Promise<Checkpoint> {
-  const bytes = await fs.readFile(file).catch((err) => {
-    throw describeReadError(file, err);
-  });
+  const bytes = await readRegularFile(file, DATA_FILE);
   const corrupt = (problem: string) => new AppError('invalid_project', `${file}: damaged checkpoint (${problem}).`, { file });
   if (bytes.length < 8 || bytes.toString('ascii', 0, 4) !== MAGIC) throw corrupt('not a U-Net Studio checkpoint');
   const headerLength = bytes.readUInt32LE(4);

@@ -1,11 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { AppError } from '../../contract/errors.js';
-import { EpochRecord, RunSummary, type TrainConfig } from '../../contract/training.js';
+import { AppError, toContractError } from '../../contract/errors.js';
+import { SAFE_NAME } from '../../contract/schemas.js';
+import { EpochRecord, type RunListing, RunSummary, type TrainConfig } from '../../contract/training.js';
 import { writeFileAtomic } from '../../files/atomic-write.js';
-import { describeReadError, describeWriteError } from '../../files/file-errors.js';
+import { describeWriteError } from '../../files/file-errors.js';
+import { folderEntries } from '../../files/folder-entries.js';
 import type { Project } from '../../project/project.js';
+import { makeFolder } from '../../files/make-folder.js';
+import { readRegularText } from '../../files/regular-file.js';
 
 export const RUNS_FOLDER = 'runs';
 
@@ -17,6 +21,8 @@ export class RunFolder {
   private constructor(
     readonly project: Project,
     readonly id: string,
+    /** runs/<id>, resolved inside the project (see Project.resolve). */
+    readonly dir: string,
     private current: RunSummary,
   ) {}
 
@@ -28,41 +34,44 @@ export class RunFolder {
       id, state: 'running', config, backend: null, epochsDone: 0, bestEpoch: null, bestValDice: null, modelPath: null,
       trainImages: 0, valImages: 0, error: null, startedAt: now, updatedAt: now,
     };
-    const run = new RunFolder(project, id, summary);
-    try {
-      await fs.mkdir(path.join(run.dir, 'samples'), { recursive: true });
-      await fs.mkdir(path.join(run.dir, 'model'), { recursive: true });
-    } catch (err) {
-      throw describeWriteError(run.dir, err);
-    }
+    const run = new RunFolder(project, id, await project.resolve(`${RUNS_FOLDER}/${id}`), summary);
+    await makeFolder(path.join(run.dir, 'samples'));
+    await makeFolder(path.join(run.dir, 'model'));
     await run.update({});
     return run;
   }
 
   static async open(project: Project, id: string): Promise<RunFolder> {
-    if (!/^[\w.-]+$/.test(id)) throw new AppError('invalid_input', `"${id}" is not a run id.`);
-    const file = path.join(project.resolve(RUNS_FOLDER), id, 'run.json');
-    const text = await fs.readFile(file, 'utf8').catch((err) => {
-      throw describeReadError(file, err);
-    });
+    if (!SAFE_NAME.test(id)) throw new AppError('invalid_input', `"${id}" is not a run id.`);
+    const dir = await project.resolve(`${RUNS_FOLDER}/${id}`);
+    const file = path.join(dir, 'run.json');
+    const text = await readRegularText(file);
     const parsed = RunSummary.safeParse(safeJson(text));
     if (!parsed.success) throw new AppError('invalid_project', `${file}: not a valid run summary.`, { file });
-    return new RunFolder(project, id, parsed.data);
+    return new RunFolder(project, id, dir, parsed.data);
   }
 
-  static async list(project: Project): Promise<RunSummary[]> {
-    const folder = project.resolve(RUNS_FOLDER);
-    const names = await fs.readdir(folder).catch(() => []);
-    const runs: RunSummary[] = [];
+  /** Every run, oldest first; a run folder whose run.json cannot be read is listed as unreadable, with why. */
+  static async list(project: Project): Promise<RunListing> {
+    const folder = await project.resolve(RUNS_FOLDER);
+    const names = await folderEntries(folder);
+    const listing: RunListing = { runs: [], unreadable: [] };
     for (const name of names.sort()) {
-      const run = await RunFolder.open(project, name).catch(() => null);
-      if (run) runs.push(run.summary);
+      try {
+        listing.runs.push((await RunFolder.open(project, name)).summary);
+      } catch (err) {
+        const error = toContractError(err);
+        listing.unreadable.push({ file: path.join(folder, name, 'run.json'), code: error.code, message: error.message });
+      }
     }
-    return runs;
+    return listing;
   }
 
-  get dir(): string {
-    return path.join(this.project.resolve(RUNS_FOLDER), this.id);
+  /** The newest run that has a trained model (run ids start with their start time, so the list is oldest first). */
+  static async latestWithModel(project: Project): Promise<RunFolder> {
+    const latest = (await RunFolder.list(project)).runs.filter((summary) => summary.modelPath !== null).at(-1);
+    if (!latest) throw new AppError('not_found', `Project ${project.name} has no trained model yet; train one first (unet-studio train ${project.root}).`);
+    return RunFolder.open(project, latest.id);
   }
 
   get summary(): RunSummary {
@@ -101,9 +110,12 @@ export class RunFolder {
     }
   }
 
-  /** The epochs recorded so far; a line torn by a crash is left out. */
+  /** The epochs recorded so far (none before the first); a line torn by a crash is left out. */
   async readMetrics(): Promise<EpochRecord[]> {
-    const text = await fs.readFile(path.join(this.dir, 'metrics.jsonl'), 'utf8').catch(() => '');
+    const text = await readRegularText(path.join(this.dir, 'metrics.jsonl')).catch((err: unknown) => {
+      if (err instanceof AppError && err.code === 'not_found') return ''; // no epoch finished yet
+      throw err;
+    });
     return text
       .split('\n')
       .map((line) => EpochRecord.safeParse(safeJson(line)))

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { IGNORE_LABEL } from '../../masks/label-map.js';
+import { IGNORE_LABEL } from '../../contract/schemas.js';
 
 export interface LossOptions {
   /** Classes including background; 2 = binary (one logit). */
@@ -11,6 +11,28 @@ export interface LossOptions {
 const DICE_SMOOTH = 1;
 
 /**
+ * The sums the loss is made of, over the valid pixels of some images: cross-entropy (weighted) and
+ * its weight, and per foreground channel the soft-Dice intersection, predicted and true mass. The
+ * sums over two sets of pixels add up to the sums over both, so an image too large for one tensor
+ * is scored piece by piece (validation at full resolution).
+ */
+export interface LossSums {
+  crossEntropy: number;
+  weight: number;
+  intersection: number[];
+  predicted: number[];
+  truth: number[];
+}
+
+interface LossSumTensors {
+  crossEntropy: tf.Scalar;
+  weight: tf.Scalar;
+  intersection: tf.Tensor1D;
+  predicted: tf.Tensor1D;
+  truth: tf.Tensor1D;
+}
+
+/**
  * Cross-entropy (BCE with logits for binary) + soft Dice loss, the reference recipe. Pixels labelled
  * 255 are excluded from both terms: every sum runs over valid pixels only and is normalised by
  * their count, so an image with ignored regions scores exactly like the same image with those
@@ -18,35 +40,90 @@ const DICE_SMOOTH = 1;
  * `logits` is [B,H,W,1|K], `labels` int32 [B,H,W].
  */
 export function segmentationLoss(logits: tf.Tensor4D, labels: tf.Tensor3D, options: LossOptions): tf.Scalar {
-  return tf.tidy(() => {
-    const valid = tf.cast(tf.notEqual(labels, IGNORE_LABEL), 'float32');
-    const safeLabels = tf.where(tf.cast(valid, 'bool'), labels, tf.zerosLike(labels));
-    const pixelWeights = options.classWeights
-      ? tf.mul(tf.gather(tf.tensor1d([...options.classWeights]), tf.reshape(safeLabels, [-1])).reshape(labels.shape), valid)
-      : valid;
-    const weightSum = tf.maximum(tf.sum(pixelWeights), 1e-6);
-    if (options.classes === 2) {
-      const z = tf.squeeze(logits, [3]);
-      const target = tf.cast(tf.equal(safeLabels, 1), 'float32');
-      // Numerically stable BCE with logits: max(z,0) - z*t + log(1 + exp(-|z|)).
-      const bce = tf.add(tf.sub(tf.relu(z), tf.mul(z, target)), tf.log1p(tf.exp(tf.neg(tf.abs(z)))));
-      const crossEntropy = tf.div(tf.sum(tf.mul(bce, pixelWeights)), weightSum);
-      const probability = tf.mul(tf.sigmoid(z), valid);
-      const truth = tf.mul(target, valid);
-      const dice = softDice(tf.sum(tf.mul(probability, truth)), tf.sum(probability), tf.sum(truth));
-      return tf.add(crossEntropy, tf.sub(1, dice)) as tf.Scalar;
-    }
-    const flatLabels = tf.cast(tf.reshape(safeLabels, [-1]), 'int32');
-    const oneHot = tf.mul(tf.reshape(tf.oneHot(flatLabels, options.classes), logits.shape), tf.expandDims(valid, 3));
-    const crossEntropyPerPixel = tf.neg(tf.sum(tf.mul(oneHot, tf.logSoftmax(logits)), 3));
-    const crossEntropy = tf.div(tf.sum(tf.mul(crossEntropyPerPixel, pixelWeights)), weightSum);
-    const probability = tf.mul(tf.softmax(logits), tf.expandDims(valid, 3));
-    const axes = [0, 1, 2];
-    const dicePerClass = softDice(tf.sum(tf.mul(probability, oneHot), axes), tf.sum(probability, axes), tf.sum(oneHot, axes));
-    return tf.add(crossEntropy, tf.sub(1, tf.mean(dicePerClass))) as tf.Scalar;
-  });
+  return tf.tidy(() => lossOfSumTensors(lossSumTensors(logits, labels, options)));
 }
 
-function softDice(intersection: tf.Tensor, predicted: tf.Tensor, truth: tf.Tensor): tf.Tensor {
-  return tf.div(tf.add(tf.mul(intersection, 2), DICE_SMOOTH), tf.add(tf.add(predicted, truth), DICE_SMOOTH));
+/**
+ * The loss's sums over these pixels, as numbers to add up over the pieces of an image. Read
+ * asynchronously: the webgpu backend has no synchronous reads in Node.
+ */
+export async function segmentationLossSums(logits: tf.Tensor4D, labels: tf.Tensor3D, options: LossOptions): Promise<LossSums> {
+  const packed = tf.tidy(() => {
+    const sums = lossSumTensors(logits, labels, options);
+    return tf.concat([tf.stack([sums.crossEntropy, sums.weight]), sums.intersection, sums.predicted, sums.truth]);
+  });
+  let values: Float32Array;
+  try {
+    values = (await packed.data()) as Float32Array;
+  } finally {
+    packed.dispose();
+  }
+  const channels = (values.length - 2) / 3;
+  const part = (index: number) => Array.from(values.subarray(2 + index * channels, 2 + (index + 1) * channels));
+  return { crossEntropy: values[0]!, weight: values[1]!, intersection: part(0), predicted: part(1), truth: part(2) };
+}
+
+export function addLossSums(a: LossSums, b: LossSums): LossSums {
+  const add = (x: number[], y: number[]) => x.map((value, index) => value + y[index]!);
+  return { crossEntropy: a.crossEntropy + b.crossEntropy, weight: a.weight + b.weight, intersection: add(a.intersection, b.intersection), predicted: add(a.predicted, b.predicted), truth: add(a.truth, b.truth) };
+}
+
+/** The loss of the pixels these sums were added up over (the same value segmentationLoss gives). */
+export async function lossOfSums(sums: LossSums): Promise<number> {
+  const loss = tf.tidy(() =>
+    lossOfSumTensors({
+      crossEntropy: tf.scalar(sums.crossEntropy),
+      weight: tf.scalar(sums.weight),
+      intersection: tf.tensor1d(sums.intersection),
+      predicted: tf.tensor1d(sums.predicted),
+      truth: tf.tensor1d(sums.truth),
+    }),
+  );
+  try {
+    return (await loss.data())[0]!;
+  } finally {
+    loss.dispose();
+  }
+}
+
+function lossOfSumTensors(sums: LossSumTensors): tf.Scalar {
+  const crossEntropy = tf.div(sums.crossEntropy, tf.maximum(sums.weight, 1e-6));
+  const dice = tf.div(tf.add(tf.mul(sums.intersection, 2), DICE_SMOOTH), tf.add(tf.add(sums.predicted, sums.truth), DICE_SMOOTH));
+  return tf.add(crossEntropy, tf.sub(1, tf.mean(dice))) as tf.Scalar;
+}
+
+function lossSumTensors(logits: tf.Tensor4D, labels: tf.Tensor3D, options: LossOptions): LossSumTensors {
+  const valid = tf.cast(tf.notEqual(labels, IGNORE_LABEL), 'float32');
+  const safeLabels = tf.where(tf.cast(valid, 'bool'), labels, tf.zerosLike(labels));
+  const pixelWeights = options.classWeights
+    ? tf.mul(tf.gather(tf.tensor1d([...options.classWeights]), tf.reshape(safeLabels, [-1])).reshape(labels.shape), valid)
+    : valid;
+  const weight = tf.sum(pixelWeights) as tf.Scalar;
+  if (options.classes === 2) {
+    const z = tf.squeeze(logits, [3]);
+    const target = tf.cast(tf.equal(safeLabels, 1), 'float32');
+    // Numerically stable BCE with logits: max(z,0) - z*t + log(1 + exp(-|z|)).
+    const bce = tf.add(tf.sub(tf.relu(z), tf.mul(z, target)), tf.log1p(tf.exp(tf.neg(tf.abs(z)))));
+    const probability = tf.mul(tf.sigmoid(z), valid);
+    const truth = tf.mul(target, valid);
+    return {
+      crossEntropy: tf.sum(tf.mul(bce, pixelWeights)) as tf.Scalar,
+      weight,
+      intersection: tf.reshape(tf.sum(tf.mul(probability, truth)), [1]) as tf.Tensor1D,
+      predicted: tf.reshape(tf.sum(probability), [1]) as tf.Tensor1D,
+      truth: tf.reshape(tf.sum(truth), [1]) as tf.Tensor1D,
+    };
+  }
+  const flatLabels = tf.cast(tf.reshape(safeLabels, [-1]), 'int32');
+  const oneHot = tf.mul(tf.reshape(tf.oneHot(flatLabels, options.classes), logits.shape), tf.expandDims(valid, 3));
+  const crossEntropyPerPixel = tf.neg(tf.sum(tf.mul(oneHot, tf.logSoftmax(logits)), 3));
+  const probability = tf.mul(tf.softmax(logits), tf.expandDims(valid, 3));
+  const axes = [0, 1, 2];
+  return {
+    crossEntropy: tf.sum(tf.mul(crossEntropyPerPixel, pixelWeights)) as tf.Scalar,
+    weight,
+    intersection: tf.sum(tf.mul(probability, oneHot), axes) as tf.Tensor1D,
+    predicted: tf.sum(probability, axes) as tf.Tensor1D,
+    truth: tf.sum(oneHot, axes) as tf.Tensor1D,
+  };
 }

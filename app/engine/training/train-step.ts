@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Batch } from '../data/batch.js';
 import { type LossOptions, segmentationLoss } from './loss.js';
+import { leanVariableGrads } from './lean-gradients.js';
 import type { SteppableOptimizer } from './optimizer.js';
 
 export function trainableVariables(model: tf.LayersModel): tf.Variable[] {
@@ -36,7 +37,7 @@ export async function trainStep(
   const value = tf.tidy(() => {
     const { images, labels } = batchTensors(batch);
     const variables = trainableVariables(model);
-    const { value: lossValue, grads } = tf.variableGrads(() => {
+    const { value: lossValue, grads } = leanVariableGrads(() => {
       const logits = model.apply(images, { training: true }) as tf.Tensor4D;
       return segmentationLoss(logits, labels, loss);
     }, variables);

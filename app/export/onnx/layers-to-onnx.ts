@@ -15,6 +15,8 @@ const ONNX_PROBABILITIES = 'probabilities';
 export interface OnnxConversionOptions {
   /** Adds a `probabilities` output: sigmoid for one channel, softmax over the channels otherwise. */
   probabilities: boolean;
+  /** Leaves `logits` out of the graph's outputs (with `probabilities`, for tools that take the first output). */
+  probabilitiesOnly?: boolean;
   graphName: string;
   producerVersion: string;
   docString: string;
@@ -65,8 +67,8 @@ export function layersModelToOnnx(model: tf.LayersModel, options: OnnxConversion
   const logits = produced.get(outputLayer)!;
   if (logits !== ONNX_LOGITS) graph.node('Identity', ONNX_LOGITS, [logits], ONNX_LOGITS);
   const outputChannels = outputShape[3]!;
-  const outputs = [valueInfo(ONNX_LOGITS, outputShape, 'one logit per output channel')];
-  if (options.probabilities) {
+  const outputs = options.probabilitiesOnly ? [] : [valueInfo(ONNX_LOGITS, outputShape, 'one logit per output channel')];
+  if (options.probabilities || options.probabilitiesOnly) {
     if (outputChannels === 1) graph.node('Sigmoid', ONNX_PROBABILITIES, [ONNX_LOGITS], ONNX_PROBABILITIES);
     else graph.node('Softmax', ONNX_PROBABILITIES, [ONNX_LOGITS], ONNX_PROBABILITIES, { axis: 1 });
     outputs.push(valueInfo(ONNX_PROBABILITIES, outputShape, outputChannels === 1 ? 'sigmoid of the logit' : 'softmax over the channels'));

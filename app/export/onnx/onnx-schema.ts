@@ -13,6 +13,10 @@ export interface OnnxTensor {
   data_type: number;
   /** Little-endian values in row-major order. */
   raw_data: Uint8Array;
+  /** Models made elsewhere may keep values in a file beside the model: `location`, `offset`, `length`. */
+  external_data?: { key: string; value: string }[];
+  /** 1 = EXTERNAL (values in `external_data`'s file). */
+  data_location?: number;
 }
 
 export interface OnnxAttribute {

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { unwrap } from '../../contract/envelope.js';
-import { SegmentReport, type SegmentRequest } from '../../contract/segmentation.js';
+import type { SegmentReport, SegmentRequest } from '../../contract/segmentation.js';
 import { superviseWorker, type WorkerLauncher } from '../../jobs/worker-process.js';
 import { SegmenterToHost } from './segmenter-messages.js';
 
@@ -20,5 +20,5 @@ export async function runSegmenter(
       if (message.type === 'progress') callbacks.onProgress?.(message.done, message.total, message.message);
     },
   });
-  return SegmentReport.parse(unwrap(result));
+  return unwrap(result);
 }

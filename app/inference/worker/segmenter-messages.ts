@@ -1,14 +1,9 @@
 import { z } from 'zod';
-import { EnvelopeSchema } from '../../contract/envelope.js';
-
-/** Messages of the segmentation worker (numbered, validated on receipt, like the trainer's). */
-const seq = z.number().int().min(1);
+import { SegmentReport } from '../../contract/segmentation.js';
+import { WorkerProgress, type WorkerProtocol } from '../../jobs/worker-process.js';
 
 /** The fields of the host's start message: the SegmentRequest, validated again in the worker. */
 export const SegmenterStart = { request: z.unknown() };
 
-export const SegmenterToHost = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('progress'), seq, done: z.number(), total: z.number(), message: z.string() }),
-  z.object({ type: z.literal('done'), seq, result: EnvelopeSchema }),
-]);
-export type SegmenterToHost = z.infer<typeof SegmenterToHost>;
+/** What the segmenter sends: progress as it goes, then its report (numbered, validated on receipt, like the trainer's). */
+export const SegmenterToHost: WorkerProtocol<WorkerProgress, SegmentReport> = { messages: WorkerProgress, result: SegmentReport };

@@ -12,10 +12,6 @@ export function formatMetric(value: number | null | undefined, digits = 3): stri
   return value === null || value === undefined || !Number.isFinite(value) ? '–' : value.toFixed(digits);
 }
 
-export function formatPercent(value: number): string {
-  return `${Math.round(value * 100)} %`;
-}
-
 export function formatDate(iso: string): string {
   const date = new Date(iso);
   return Number.isNaN(date.getTime()) ? iso : date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });

@@ -3,7 +3,6 @@ import type { ContractClient } from '../../../app/contract/client.js';
 import type { ImageEntry, ProjectSummary } from '../../../app/contract/schemas.js';
 import type { Platform } from './connection.js';
 import { JobTracker } from './jobs.svelte.js';
-import { rememberProject } from './recent-projects.js';
 
 export type ViewName = 'dataset' | 'editor' | 'train' | 'segment' | 'export';
 
@@ -47,7 +46,6 @@ export class Session {
     this.view = 'dataset';
     this.imageId = null;
     this.revision++;
-    rememberProject(project.path, project.name);
   }
 
   close(): void {

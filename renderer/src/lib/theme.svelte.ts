@@ -31,10 +31,4 @@ function apply(choice: ThemeChoice): void {
   else document.documentElement.dataset.theme = choice;
 }
 
-/** True when dark colours are showing (for canvases that cannot use CSS variables). */
-export function isDark(): boolean {
-  const forced = document.documentElement.dataset.theme;
-  return forced ? forced === 'dark' : matchMedia('(prefers-color-scheme: dark)').matches;
-}
-
 export const theme = new Theme();

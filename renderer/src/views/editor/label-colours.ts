@@ -1,7 +1,6 @@
-import type { ClassDef } from '../../../../app/contract/schemas.js';
+import { type ClassDef, IGNORE_LABEL } from '../../../../app/contract/schemas.js';
 
-/** Label 255: left out of training; drawn as a neutral grey so it reads as "not decided". */
-export const IGNORE_LABEL = 255;
+/** The ignore label is drawn as a neutral grey so it reads as "not decided". */
 const IGNORE_RGBA: [number, number, number, number] = [150, 150, 160, 200];
 
 /**

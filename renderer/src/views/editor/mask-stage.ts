@@ -1,16 +1,15 @@
 import Konva from 'konva';
+import type { EditorSession, Viewport } from '../../../../app/editor/editor-session.js';
 import type { MaskEditor } from '../../../../app/editor/mask-editor.js';
 import type { Point, Rect } from '../../../../app/editor/rect.js';
-import type { TiledLabelMap } from '../../../../app/editor/tiled-label-map.js';
 import { TileRenderer } from './tile-renderer.js';
 
 export interface StageOptions {
   container: HTMLDivElement;
-  image: ImageBitmap;
-  editor: MaskEditor;
+  /** The session whose shown image this stage draws (one stage per image). */
+  session: EditorSession<ImageBitmap>;
   maskColours: Uint32Array;
   predictionColours: Uint32Array;
-  onZoom: (scale: number) => void;
 }
 
 const MIN_SCALE = 0.02;
@@ -21,9 +20,10 @@ const CLOSE_RADIUS_PX = 8;
 /**
  * The editor's canvas: image, prediction and mask layers plus an overlay (brush cursor, polygon
  * outline) in one Konva stage. Pointer input goes to the MaskEditor in image coordinates; each mask
- * change recolours only its dirty rectangle and redraws the mask layer once per frame.
+ * change recolours only its dirty rectangle and redraws the mask layer once per frame. It follows
+ * the session's display settings and tool state, and is the session's viewport for zoom commands.
  */
-export class MaskStage {
+export class MaskStage implements Viewport {
   private readonly stage: Konva.Stage;
   private readonly imageLayer: Konva.Layer;
   private readonly maskLayer: Konva.Layer;
@@ -32,9 +32,12 @@ export class MaskStage {
   private readonly cursor: Konva.Circle;
   private readonly outline: Konva.Line;
   private readonly maskTiles: TileRenderer;
-  private predictionTiles: TileRenderer | null = null;
+  private readonly maskShape: Konva.Shape;
   private readonly resize: ResizeObserver;
-  private readonly stopChanges: () => void;
+  private readonly stops: Array<() => void> = [];
+  private readonly image: ImageBitmap;
+  private readonly editor: MaskEditor;
+  private readonly predictionTiles: TileRenderer | null;
   private readonly cleanups: Array<() => void> = [];
   private pan: { pointerId: number; from: Point; origin: Point } | null = null;
   private drawingPointer: number | null = null;
@@ -47,7 +50,13 @@ export class MaskStage {
   private drawStart = 0;
 
   constructor(private readonly options: StageOptions) {
-    const { container, image, editor } = options;
+    const { container, session } = options;
+    const document = session.document;
+    if (!document) throw new Error('MaskStage needs a session with an image shown.');
+    const { editor } = document;
+    const image = document.image.picture;
+    this.image = image;
+    this.editor = editor;
     this.stage = new Konva.Stage({ container, width: container.clientWidth || 1, height: container.clientHeight || 1 });
     this.imageLayer = new Konva.Layer({ listening: false });
     this.predictionLayer = new Konva.Layer({ listening: false, imageSmoothingEnabled: false, visible: false });
@@ -56,13 +65,14 @@ export class MaskStage {
     this.imageLayer.add(new Konva.Image({ image, x: 0, y: 0, width: image.width, height: image.height, listening: false }));
 
     this.maskTiles = new TileRenderer(editor.map, options.maskColours);
-    const maskShape = new Konva.Shape({
+    this.predictionTiles = editor.prediction ? new TileRenderer(editor.prediction, options.predictionColours, true) : null;
+    this.maskShape = new Konva.Shape({
       listening: false,
       perfectDrawEnabled: false,
       opacity: 0.55,
       sceneFunc: (context) => this.maskTiles.draw(context._context, this.visibleImageRect()),
     });
-    this.maskLayer.add(maskShape);
+    this.maskLayer.add(this.maskShape);
     this.predictionLayer.add(
       new Konva.Shape({
         listening: false,
@@ -84,29 +94,34 @@ export class MaskStage {
       performance.measure('editor-frame', { start: end - duration, end });
     });
 
-    this.stopChanges = editor.onChange((change) => {
-      this.maskTiles.refresh(change.dirty);
-      this.maskLayer.batchDraw();
-    });
+    this.stops.push(
+      editor.onChange((change) => {
+        this.maskTiles.refresh(change.dirty);
+        this.maskLayer.batchDraw();
+      }),
+      // Tool and brush changes resize the cursor; a cancelled polygon drops its outline.
+      editor.subscribe(() => this.updateOverlay()),
+      session.subscribe(() => this.showDisplay()),
+      session.attachViewport(this),
+    );
+    this.showDisplay();
     this.resize = new ResizeObserver(() => this.fitContainer());
     this.resize.observe(container);
     this.listen(container);
     this.fit();
   }
 
-  set maskOpacity(value: number) {
-    (this.maskLayer.getChildren()[0] as Konva.Shape).opacity(value);
-    this.maskLayer.batchDraw();
-  }
-
-  setPrediction(prediction: TiledLabelMap | null): void {
-    this.predictionTiles = prediction ? new TileRenderer(prediction, this.options.predictionColours, true) : null;
-    this.predictionLayer.batchDraw();
-  }
-
-  set predictionVisible(visible: boolean) {
-    this.predictionLayer.visible(visible);
-    this.predictionLayer.batchDraw();
+  /** Mask opacity and prediction visibility, as the session's display settings say. */
+  private showDisplay(): void {
+    const { maskOpacity, showPrediction } = this.options.session.state.display;
+    if (this.maskShape.opacity() !== maskOpacity) {
+      this.maskShape.opacity(maskOpacity);
+      this.maskLayer.batchDraw();
+    }
+    if (this.predictionLayer.visible() !== showPrediction) {
+      this.predictionLayer.visible(showPrediction);
+      this.predictionLayer.batchDraw();
+    }
   }
 
   get scale(): number {
@@ -115,7 +130,7 @@ export class MaskStage {
 
   /** Whole image in view, centred. */
   fit(): void {
-    const { width, height } = this.options.image;
+    const { width, height } = this.image;
     const scale = Math.min(this.stage.width() / width, this.stage.height() / height) * 0.96;
     this.fitted = true;
     this.setView(scale, { x: (this.stage.width() - width * scale) / 2, y: (this.stage.height() - height * scale) / 2 });
@@ -130,13 +145,8 @@ export class MaskStage {
     this.zoomAt({ x: this.stage.width() / 2, y: this.stage.height() / 2 }, this.scale * factor);
   }
 
-  /** Redraws the overlay after a tool or brush change (cursor size, polygon outline). */
-  refreshOverlay(): void {
-    this.updateOverlay();
-  }
-
   destroy(): void {
-    this.stopChanges();
+    for (const stop of this.stops) stop();
     this.resize.disconnect();
     for (const cleanup of this.cleanups) cleanup();
     this.maskTiles.dispose();
@@ -164,10 +174,10 @@ export class MaskStage {
     this.stage.position(position);
     // Up close, show the image's pixels as squares; zoomed out, keep it smooth.
     this.imageLayer.imageSmoothingEnabled(scale < 2);
-    this.options.editor.closeDistance = CLOSE_RADIUS_PX / scale;
+    this.editor.closeDistance = CLOSE_RADIUS_PX / scale;
     this.updateOverlay();
     this.stage.batchDraw();
-    this.options.onZoom(scale);
+    this.options.session.zoomed(scale);
   }
 
   /** The part of the image in view, in image pixels (for drawing only visible tiles). */
@@ -190,7 +200,7 @@ export class MaskStage {
   }
 
   private listen(container: HTMLDivElement): void {
-    const { editor } = this.options;
+    const { editor } = this;
     const on = <K extends keyof HTMLElementEventMap>(target: HTMLElement | Window, type: K, handler: (event: HTMLElementEventMap[K]) => void, options?: AddEventListenerOptions) => {
       target.addEventListener(type, handler as EventListener, options);
       this.cleanups.push(() => target.removeEventListener(type, handler as EventListener, options));
@@ -280,7 +290,7 @@ export class MaskStage {
   }
 
   private updateOverlay(): void {
-    const { editor } = this.options;
+    const { editor } = this;
     const scale = this.scale;
     const brushLike = editor.tool === 'brush' || editor.tool === 'eraser';
     if (this.cursorPoint && brushLike) {
