@@ -9,6 +9,12 @@ import { importImages } from '../app/dataset/import-images.js';
 import { RunFolder } from '../app/engine/runs/run-store.js';
 import { prepareRun } from '../app/engine/training/prepare-run.js';
 import { runTrainer } from '../app/engine/worker/trainer-host.js';
+import { ConfusionMatrix } from '../app/engine/metrics/confusion-matrix.js';
+import { readRaster } from '../app/imaging/read-image.js';
+import { loadProjectModel } from '../app/inference/model-files.js';
+import { segmentImage } from '../app/inference/segment-image.js';
+import { readMaskPng } from '../app/masks/mask-png.js';
+import { SegmentSettings } from '../app/contract/segmentation.js';
 import { forkWorker } from '../app/jobs/worker-process.js';
 import { Project } from '../app/project/project.js';
 import type { BenchResult } from './bench-result.js';
@@ -34,7 +40,8 @@ interface Scores {
  * ISBI 2012 membranes (../shared/datasets): images 00-19 train, 20-29 validate, the same epochs,
  * batch, augmentation (flips, 90-degree turns) and schedule (1 warm-up epoch, poly decay) in
  * U-Net Studio and the PyTorch reference. Goal: validation Dice within 0.02 of PyTorch's.
- * Class 1 is cell interior (label 255), class 0 the membranes.
+ * Class 1 is cell interior (label 255), class 0 the membranes. Our final model then segments the
+ * validation images as `segment` does (exported to ONNX), with and without test-time augmentation.
  */
 export async function benchAccuracy(): Promise<BenchResult> {
   if (!existsSync(ISBI)) throw new Error(`The ISBI 2012 data is not at ${ISBI}; this bench needs the shared datasets.`);
@@ -54,6 +61,8 @@ export async function benchAccuracy(): Promise<BenchResult> {
         pytorchDiceCell: round(torch.final.dice1), pytorchDiceMembrane: round(torch.final.dice0), pytorchIouCell: round(torch.final.iou1), pytorchIouMembrane: round(torch.final.iou0), pytorchPixelError: round(torch.final.pixelError),
         oursBestDiceCell: round(ours.best.dice1), pytorchBestDiceCell: round(torch.best.dice1),
         diceGap: round(gap),
+        segmentDiceCell: round(ours.segmented.plain.dice1), segmentDiceMembrane: round(ours.segmented.plain.dice0),
+        ttaDiceCell: round(ours.segmented.tta.dice1), ttaDiceMembrane: round(ours.segmented.tta.dice0),
       },
       goals: { diceWithin: 0.02, met: Math.abs(gap) <= 0.02 || gap > 0 },
     };
@@ -62,7 +71,7 @@ export async function benchAccuracy(): Promise<BenchResult> {
   }
 }
 
-async function trainOurs(root: string): Promise<{ final: Scores; best: Scores }> {
+async function trainOurs(root: string): Promise<{ final: Scores; best: Scores; segmented: { plain: Scores; tta: Scores } }> {
   const project = await Project.create(root, { classes: ['cell'] });
   await importImages(project, ImportRequest.parse({ project: root, images: [path.join(ISBI, 'images')], masks: path.join(ISBI, 'masks') }));
   const sorted = [...project.images].sort((a, b) => a.originalName.localeCompare(b.originalName));
@@ -89,7 +98,26 @@ async function trainOurs(root: string): Promise<{ final: Scores; best: Scores }>
     iou1: record.perClass[1]!.iou,
   });
   const best = records.reduce((a, b) => ((b.valDice ?? 0) > (a.valDice ?? 0) ? b : a));
-  return { final: scores(records.at(-1)!), best: scores(best) };
+  const validation = sorted.slice(20, 30).map((image) => project.image(image.id));
+  const segmented = { plain: await segmentValidation(project, run.id, validation, false), tta: await segmentValidation(project, run.id, validation, true) };
+  return { final: scores(records.at(-1)!), best: scores(best), segmented };
+}
+
+/** Scores the run's model on the validation images at full size, through the same path as `segment`. */
+async function segmentValidation(project: Project, runId: string, images: ReadonlyArray<Project['images'][number]>, tta: boolean): Promise<Scores> {
+  const model = await loadProjectModel(project, runId);
+  const matrix = new ConfusionMatrix(2);
+  try {
+    const settings = SegmentSettings.parse({ tta });
+    for (const image of images) {
+      const raster = await readRaster(await project.resolve(image.file), { maxPixels: project.settings.maxImagePixels, page: image.page });
+      const { map } = await segmentImage(model.session, model.description, raster, { settings });
+      matrix.add((await readMaskPng(await project.resolve(image.mask!))).labels, map.labels);
+    }
+  } finally {
+    await model.session.release();
+  }
+  return { pixelError: 1 - matrix.pixelAccuracy(), dice0: matrix.dice(0), dice1: matrix.dice(1), iou0: matrix.iou(0), iou1: matrix.iou(1) };
 }
 
 function round(value: number): number {

@@ -7,6 +7,8 @@ export interface BenchResult {
   name: string;
   figures: Record<string, number | string>;
   goals: Record<string, number | boolean>;
+  /** Figures over time, where a bench records them (e.g. Dice per prediction). */
+  series?: Record<string, unknown>;
 }
 
 const RESULTS_DIR = fileURLToPath(new URL('../../bench/results/', import.meta.url));

@@ -2,10 +2,13 @@ import { benchAccuracy } from './accuracy.js';
 import { type BenchResult, saveBenchResult } from './bench-result.js';
 import { benchConvGrad } from './conv-grad.js';
 import { benchEditor } from './editor.js';
+import { benchLiveAssist } from './live-assist.js';
 import { benchOnnxCheck } from './onnx-check.js';
 import { benchScale } from './scale.js';
 import { benchSegmentScale } from './segment-scale.js';
 import { benchSegmentSpeed } from './segment-speed.js';
+import { benchStepMemory } from './step-memory.js';
+import { benchTrainGrid } from './train-grid.js';
 import { benchTrainMemory } from './train-memory.js';
 import { benchTrainSpeed } from './train-speed.js';
 
@@ -19,6 +22,9 @@ const BENCHES: Record<string, () => Promise<BenchResult>> = {
   'train-memory': benchTrainMemory,
   'segment-speed': benchSegmentSpeed,
   accuracy: benchAccuracy,
+  'step-memory': benchStepMemory,
+  'train-grid': benchTrainGrid,
+  'live-assist': benchLiveAssist,
 };
 
 /** `npm run bench` runs every bench; `npm run bench -- <name>` runs one. */

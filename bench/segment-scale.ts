@@ -59,7 +59,7 @@ async function tiledVersusWhole(dir: string): Promise<{ fraction: number; wholeS
   const raster = await readRaster(file, { maxPixels: 1e9 });
   const model = await loadOnnxModel(MODEL, { classes: ['cell'], normalisation: 'unit' });
   try {
-    const settings = { threshold: 0.5, fillHoles: false, minObjectPixels: 0, connectivity: 8 as const };
+    const settings = { threshold: 0.5, fillHoles: false, minObjectPixels: 0, connectivity: 8 as const, tta: false };
     let started = performance.now();
     const whole = await segmentImage(model.session, model.description, raster, { settings: { ...settings, tile: 4096, overlap: 0 } });
     const wholeSeconds = (performance.now() - started) / 1000;

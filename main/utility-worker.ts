@@ -6,6 +6,8 @@ import type { WorkerChild, WorkerLauncher } from '../app/jobs/worker-process.js'
 export interface UtilityChild {
   postMessage(message: unknown): void;
   kill(): boolean;
+  /** Undefined until the process has started (and in stand-ins). */
+  readonly pid?: number | undefined;
   readonly stderr: NodeJS.ReadableStream | null;
   on(event: 'message', listener: (message: unknown) => void): unknown;
   on(event: 'exit', listener: (code: number) => void): unknown;
@@ -54,6 +56,7 @@ export function utilityWorkerLauncher(fork: ForkUtility, entry: string = UTILITY
       kill: () => {
         if (!exited) child.kill();
       },
+      pid: () => child.pid ?? null,
       stderrTail: () => [fatal, stderr.trim()].filter(Boolean).join('\n'),
     };
   };

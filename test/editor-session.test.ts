@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type EditorHost, type EditorImage, EditorSession } from '../app/editor/editor-session.js';
 import { commandForKey, commandForMenu } from '../app/editor/keymap.js';
+import { TiledLabelMap } from '../app/editor/tiled-label-map.js';
 
 interface Picture {
   id: string;
@@ -49,6 +50,21 @@ async function sessionOn(ids: string[]) {
 }
 
 describe('editor session', () => {
+  it('takes a newer prediction of the shown image (live assist) for the overlay and the accept tool, and ignores one of another image', async () => {
+    const { session } = await sessionOn(['a', 'b']);
+    assert.equal(session.state.image?.hasPrediction, false);
+    const prediction = TiledLabelMap.fromLabels(300, 200, new Uint8Array(300 * 200).fill(1, 0, 300 * 10));
+    session.setPrediction('b', prediction);
+    assert.equal(session.state.image?.hasPrediction, false, 'not the shown image');
+    session.setPrediction('a', prediction);
+    assert.equal(session.state.image?.hasPrediction, true);
+    assert.equal(session.document?.editor.prediction, prediction);
+    session.execute({ kind: 'accept-prediction' });
+    assert.equal(session.document?.editor.map.get(5, 5), 1);
+    assert.equal(session.document?.editor.map.get(5, 150), 0);
+  });
+
+
   it('two quick "next image" presses end two images on, whatever order the loads finish in', async () => {
     for (const finishFirst of ['c', 'b']) {
       const { session, loads, arrive, pictures } = await sessionOn(['a', 'b', 'c', 'd']);

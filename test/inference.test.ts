@@ -20,7 +20,7 @@ import { CELLS_MODEL, loadCellsModel } from './support/segment-fixture.js';
 import { tempDir } from './support/temp-dir.js';
 import { tinyProject } from './support/tiny-project.js';
 
-const SETTINGS = { threshold: 0.5, fillHoles: false, minObjectPixels: 0, connectivity: 8 as const };
+const SETTINGS = { threshold: 0.5, fillHoles: false, minObjectPixels: 0, connectivity: 8 as const, tta: false };
 
 test('tiles cover the axis, overlap as asked, and blend weights sum smoothly', () => {
   const plan = planAxis(1000, 256, 64, null, 16);

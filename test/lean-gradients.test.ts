@@ -8,29 +8,17 @@ import { buildUnet } from '../app/engine/model/build-unet.js';
 import { leanVariableGrads } from '../app/engine/training/lean-gradients.js';
 import { segmentationLoss } from '../app/engine/training/loss.js';
 import { createOptimizer } from '../app/engine/training/optimizer.js';
-import { trainableVariables, trainStep } from '../app/engine/training/train-step.js';
-import { createRandom } from '../app/random/prng.js';
+import { trainableVariables } from '../app/engine/training/batch-gradients.js';
+import { trainStep } from '../app/engine/training/train-step.js';
+import { randomBatch } from './support/random-batch.js';
 
 before(async () => {
   await initialiseBackend('wasm');
 });
 
-function syntheticBatch(size: number, batch: number, channels: number, seed: number) {
-  const random = createRandom(seed);
-  const pixels = size * size * batch;
-  return {
-    size: batch,
-    height: size,
-    width: size,
-    channels,
-    images: Float32Array.from({ length: pixels * channels }, () => random.next()),
-    labels: Int32Array.from({ length: pixels }, () => (random.next() < 0.4 ? 1 : 0)),
-  };
-}
-
 describe('leanVariableGrads', () => {
   let model: tf.LayersModel;
-  const batch = syntheticBatch(64, 2, 1, 5);
+  const batch = randomBatch({ size: 2, height: 64, width: 64, channels: 1, seed: 5 });
   before(() => {
     model = buildUnet({ base: 8, upsampling: 'transpose', inputChannels: 1, classes: 2 }, 3);
   });
@@ -75,7 +63,7 @@ describe('one training step at the size users train at', () => {
       const model = buildUnet({ base: 16, upsampling: 'transpose', inputChannels: channels, classes: 2 }, 1);
       const optimizer = createOptimizer({ optimizer: 'adam', learningRate: 1e-3, weightDecay: 0 });
       const before = tf.memory().numTensors;
-      const loss = await trainStep(model, optimizer, syntheticBatch(512, 4, channels, channels), { classes: 2, classWeights: null }, 1, 1e-3);
+      const loss = await trainStep(model, optimizer, randomBatch({ size: 4, height: 512, width: 512, channels, seed: channels }), { classes: 2, classWeights: null }, 1, 1e-3);
       assert.ok(Number.isFinite(loss), `loss ${loss}`);
       // Adam's two moments per variable are all the first step adds.
       assert.equal(tf.memory().numTensors - before, 2 * model.trainableWeights.length);

@@ -17,6 +17,7 @@ import type { TrainingContext } from '../app/engine/training/training-context.js
 import { type EpochBatches, runTrainingLoop } from '../app/engine/training/training-loop.js';
 import type { ValidationResult } from '../app/engine/training/validate.js';
 import { createRandom } from '../app/random/prng.js';
+import { randomBatch } from './support/random-batch.js';
 
 before(async () => {
   await initialiseBackend('wasm');
@@ -36,12 +37,6 @@ function fixedBatches(batches: readonly Batch[]): EpochBatches {
     startEpoch: () => ((next = 0), { steps: batches.length, images: batches.reduce((sum, batch) => sum + batch.size, 0) }),
     next: async () => batches[next++]!,
   };
-}
-
-function syntheticBatch(seed: number): Batch {
-  const random = createRandom(seed);
-  const pixels = 2 * 32 * 32;
-  return { size: 2, height: 32, width: 32, channels: 1, images: Float32Array.from({ length: pixels }, () => random.next()), labels: Int32Array.from({ length: pixels }, () => (random.next() < 0.5 ? 1 : 0)) };
 }
 
 /** A validation result whose foreground Dice is `dice` (2 of 2 truth pixels, `hits` found). */
@@ -90,7 +85,7 @@ describe('the training loop', () => {
     };
     // Dice 1, then 0.67 twice: epoch 1 stays the best and patience 2 ends training after epoch 3.
     const dice: Array<0 | 1 | 2> = [2, 1, 1, 1];
-    const ended = await runTrainingLoop(context, fixedBatches([syntheticBatch(1), syntheticBatch(2)]), async () => validationWithDice(dice[context.state.epoch]!), [learningRateSchedule(), recorder, earlyStopping()]);
+    const ended = await runTrainingLoop(context, fixedBatches([randomBatch({ size: 2, height: 32, width: 32, channels: 1, seed: 1 }), randomBatch({ size: 2, height: 32, width: 32, channels: 1, seed: 2 })]), async () => validationWithDice(dice[context.state.epoch]!), [learningRateSchedule(), recorder, earlyStopping()]);
     assert.equal(ended, 'stopped');
     assert.deepEqual(events, [
       'train begin',
@@ -108,7 +103,7 @@ describe('the training loop', () => {
     const steps: number[] = [];
     const cancelling = { ...context, signal: controller.signal, state: { ...context.state, epoch: 0 }, stopTraining: false };
     const stopAfterFirstStep: TrainingCallback = { onStepBegin: (_context, { step }) => (steps.push(step), step === 0 && controller.abort()) };
-    await assert.rejects(runTrainingLoop(cancelling, fixedBatches([syntheticBatch(3), syntheticBatch(4)]), async () => null, [stopAfterFirstStep]), { code: 'cancelled' });
+    await assert.rejects(runTrainingLoop(cancelling, fixedBatches([randomBatch({ size: 2, height: 32, width: 32, channels: 1, seed: 3 }), randomBatch({ size: 2, height: 32, width: 32, channels: 1, seed: 4 })]), async () => null, [stopAfterFirstStep]), { code: 'cancelled' });
     assert.deepEqual(steps, [0]);
   });
 });

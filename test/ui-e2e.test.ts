@@ -9,6 +9,7 @@ import { type Browser, type Page, chromium } from 'playwright-core';
 import { thumbnailsDecoded } from './support/page-waits.js';
 import { generateSynthetic, type SyntheticResult } from '../app/dataset/synthetic.js';
 import { type BrowserHost, startBrowserHost } from '../app/host/browser-host.js';
+import { processAlive } from '../app/jobs/process-alive.js';
 import { readMaskPng } from '../app/masks/mask-png.js';
 import { type AppServices, createAppServices } from '../app/services/app-services.js';
 
@@ -133,6 +134,42 @@ describe('studio UI end to end', { skip: !existsSync(CHROMIUM) && `${CHROMIUM} i
     await page.getByText(`2 of ${IMAGE_COUNT}`).waitFor();
   });
 
+  it('Live: a model trains while the user paints, its overlay appears within 30 s, frames stay under 50 ms, and switching off ends its process', async () => {
+    const canvas = page.getByRole('application', { name: 'Mask canvas' });
+    await canvas.locator('canvas').first().waitFor();
+    const acceptAll = page.getByRole('button', { name: 'Accept all' });
+    assert.equal(await acceptAll.count(), 0, 'this image has no prediction before Live');
+    await page.getByRole('button', { name: /^Live off$/ }).click();
+    const pid = Number(await page.locator('[data-live-pid]').getAttribute('data-live-pid'));
+    assert.ok(pid > 0 && processAlive(pid));
+    await page.getByText(/^Step [1-9]/).waitFor({ timeout: 60_000 }); // training is under way
+
+    const box = (await canvas.boundingBox())!;
+    const scale = Math.min(box.width / SIZE, box.height / SIZE) * 0.96;
+    const toScreen = (x: number, y: number) => [box.x + (box.width - SIZE * scale) / 2 + x * scale, box.y + (box.height - SIZE * scale) / 2 + y * scale] as const;
+    await page.evaluate(() => performance.clearMeasures('editor-frame'));
+    const strokesDone = Date.now();
+    for (const [label, y] of [[/cell/, 20], [/background/, 40], [/cell/, 52]] as const) {
+      await page.getByRole('radio', { name: label }).click();
+      await page.mouse.move(...toScreen(6, y));
+      await page.mouse.down();
+      for (let x = 8; x <= 58; x += 2) await page.mouse.move(...toScreen(x, y));
+      await page.mouse.up();
+    }
+    const frames = await page.evaluate(() => performance.getEntriesByName('editor-frame').map((entry) => entry.duration));
+    assert.ok(frames.length >= 10, `${frames.length} frames measured`);
+    assert.ok(Math.max(...frames) < 50, `painting frames while Live trains: longest ${Math.max(...frames).toFixed(1)} ms over ${frames.length} frames`);
+    await acceptAll.waitFor({ timeout: 30_000 });
+    assert.ok(Date.now() - strokesDone < 30_000 + 5_000);
+
+    await page.getByRole('button', { name: /^Live on$/ }).click();
+    await page.getByRole('button', { name: /^Live off$/ }).waitFor();
+    const deadline = Date.now() + 15_000;
+    while (processAlive(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(processAlive(pid), false, `live process ${pid} ended when Live was switched off`);
+    await page.locator('.save[data-state="saved"]').waitFor();
+  });
+
   it('refuses invalid training values with field errors, then trains and updates progress and charts', async () => {
     await page.getByRole('button', { name: 'Training' }).click();
     const epochs = page.locator('#epochs');
@@ -162,10 +199,11 @@ describe('studio UI end to end', { skip: !existsSync(CHROMIUM) && `${CHROMIUM} i
     await page.locator('.u-wrap canvas').nth(2).waitFor();
     await page.locator('table.data').getByText('completed').waitFor({ timeout: 150_000 });
     await page.getByText('Validation predictions · epoch 2').waitFor({ timeout: 15_000 });
-    assert.match(String(await page.locator('.backend').textContent()), /wasm|tfjs/);
+    assert.match(String(await page.locator('.backend.compute').textContent()), /wasm|tfjs/);
     // Every faster backend that was skipped is listed with its reason.
     const skipped = await page.getByRole('list', { name: 'Backends skipped' }).getByRole('listitem').allTextContents();
     assert.deepEqual(skipped.map((line) => /^skipped ([\w-]+): ./.exec(line)?.[1]), ['tfjs-node-gpu', 'webgpu', 'tfjs-node']);
+    assert.match(String(await page.locator('.batch-plan').textContent()), /batch \d+( as \d+ x \d+)? · \d+×\d+ px/);
   });
 
   it('segments a folder and shows the results in the gallery', async () => {

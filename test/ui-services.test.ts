@@ -6,24 +6,13 @@ import { deflateSync, inflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { ContractClient } from '../app/contract/client.js';
 import { unwrap } from '../app/contract/envelope.js';
-import { createMemoryTransportPair } from '../app/contract/memory-transport.js';
-import { serveContract } from '../app/contract/server.js';
 import { readMaskPng, encodeMaskPng } from '../app/masks/mask-png.js';
-import { createAppServices } from '../app/services/app-services.js';
 import { Project } from '../app/project/project.js';
+import { contractStudio } from './support/contract-studio.js';
 import { tempDir } from './support/temp-dir.js';
 
-/** The studio's channels through the real contract (validated both ways) against real files. */
 async function studio(t: TestContext, home: string): Promise<ContractClient> {
-  const services = createAppServices({ browseHome: home });
-  const [clientEnd, hostEnd] = createMemoryTransportPair();
-  serveContract(services.registry, hostEnd, services.events);
-  const client = new ContractClient(clientEnd);
-  t.after(async () => {
-    client.close();
-    await services.close();
-  });
-  return client;
+  return contractStudio(t, home).client;
 }
 
 async function demo(t: TestContext, count = 4) {

@@ -58,6 +58,9 @@ describe('the webgpu backend on SwiftShader', { skip: noSoftwareGpu }, () => {
     assert.equal(summary.state, 'completed');
     assert.equal(summary.backend?.name, 'webgpu');
     assert.equal(summary.backend?.adapter?.architecture, 'swiftshader');
+    // The batch planner was told the adapter's bound, and that WebGPU gives no total to plan against.
+    assert.equal(summary.batchPlan?.limitBytes, null);
+    assert.match(summary.batchPlan?.reason ?? '', /WebGPU does not report SwiftShader.*no one tensor may pass 1\.0 GiB/);
     assert.equal(counts.length, 3);
     assert.ok(counts.every((count) => count === counts[0]), `tensors per epoch: ${counts.join(', ')}`);
   });

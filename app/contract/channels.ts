@@ -13,6 +13,7 @@ import {
 } from './schemas.js';
 import { EpochRecord, RunListing, TrainEpochEvent, TrainProgress, TrainRequest } from './training.js';
 import { ModelExportRequest, ModelExportResult } from './model-export.js';
+import { LivePrediction, LiveSession, LiveSessionRef, LiveStartRequest, LiveStatus } from './live.js';
 import { ImportModelRequest, ModelDescription, PredictionsRequest, ProviderReport, SegmentRequest } from './segmentation.js';
 import {
   BrowseRequest,
@@ -83,6 +84,7 @@ export const requestChannels = {
     ProjectSummary,
   ),
   /** The model segmentation, predictions and export default to: a run id, an imported model's name, or null. */
+  'project.setScribble': request(z.object({ project: z.string().min(1), scribble: z.boolean() }), ProjectSummary),
   'project.setModelInUse': request(z.object({ project: z.string().min(1), model: z.string().min(1).nullable() }), ProjectSummary),
   /** Projects opened lately (on any start page or the desktop menu), newest first. */
   'recent.list': request(z.object({}), z.array(RecentProject)),
@@ -136,6 +138,13 @@ export const requestChannels = {
   'predictions.get': request(ImageRef, LabelMapPayload),
   'train.presets': request(z.object({}), z.array(PresetInfo)),
   'runs.sample': request(RunSampleRequest, z.object({ mime: z.string(), base64: z.string() })),
+  /** Live assist: starts training on the painted pixels in a process of its own (see app/live). */
+  'live.start': request(LiveStartRequest, LiveSession),
+  /** The editor shows another image: it is the one predicted from now on. */
+  'live.focus': request(LiveSessionRef.extend({ imageId: z.string().min(1) }), z.object({ ok: z.boolean() })),
+  'live.stop': request(LiveSessionRef, z.object({ stopped: z.boolean() })),
+  /** Saves the live model as a finished training run (usable for segmentation and export). */
+  'live.save': request(LiveSessionRef, z.object({ runId: z.string() })),
 } as const;
 
 export const eventChannels = {
@@ -144,6 +153,8 @@ export const eventChannels = {
   'project.changed': z.object({ project: z.string(), reason: z.string() }),
   'train.progress': TrainProgress,
   'train.epoch': TrainEpochEvent,
+  'live.status': LiveStatus,
+  'live.prediction': LivePrediction,
   /** Desktop: an application-menu command for the editor. */
   'menu.command': z.object({ command: MenuCommand }),
   /** Desktop: open this project (command line, second instance, recent-projects menu, File > Open). */

@@ -15,7 +15,8 @@ export const ClassDef = z.object({
 });
 export type ClassDef = z.infer<typeof ClassDef>;
 
-export const ImageStatus = z.enum(['unlabelled', 'labelled', 'predicted', 'reviewed']);
+/** `partial`: a scribble-mode mask, painted in places; its unpainted pixels are unlabelled (255), not background. */
+export const ImageStatus = z.enum(['unlabelled', 'partial', 'labelled', 'predicted', 'reviewed']);
 export type ImageStatus = z.infer<typeof ImageStatus>;
 
 export const Split = z.enum(['auto', 'train', 'val', 'test']);
@@ -80,6 +81,8 @@ export const ImageEntry = z.object({
   status: ImageStatus,
   split: Split,
   tags: z.array(z.string()),
+  /** Scribble mode for this image alone (absent: the project's setting, ProjectSettings.scribble). */
+  scribble: z.boolean().optional(),
   /** Path of the label-map PNG inside the project, or null while unlabelled. */
   mask: projectPath('masks').nullable(),
   addedAt: z.string(),
@@ -96,12 +99,18 @@ export const ProjectSettings = z.object({
   /** Share of auto-split images used for validation, in percent. */
   validationPercent: z.number().min(0).max(90),
   seed: z.number().int(),
+  /**
+   * Scribble mode: unpainted pixels are unlabelled (255, left out of training and metrics) rather
+   * than background, so a few strokes per class make a valid training image. Absent in older projects.
+   */
+  scribble: z.boolean().default(false),
 });
 export type ProjectSettings = z.infer<typeof ProjectSettings>;
 
 export const StatusCounts = z.object({
   images: z.number().int(),
   unlabelled: z.number().int(),
+  partial: z.number().int(),
   labelled: z.number().int(),
   predicted: z.number().int(),
   reviewed: z.number().int(),

@@ -75,6 +75,8 @@ export const SegmentSettings = z.object({
   minObjectPixels: z.number().int().min(0).default(0),
   /** Pixel connectivity of objects (holes use the other one). */
   connectivity: Connectivity.default(8),
+  /** Test-time augmentation: average the probabilities over the eight flips and quarter turns (8x the inference). */
+  tta: z.boolean().default(false),
 });
 export type SegmentSettings = z.output<typeof SegmentSettings>;
 

@@ -60,6 +60,8 @@ export const ImagesUpdateRequest = z.object({
   project: z.string().min(1),
   ids: z.array(z.string().min(1)).min(1).max(100_000),
   split: Split.optional(),
+  /** Scribble mode for these images (see ImageEntry.scribble). */
+  scribble: z.boolean().optional(),
   addTags: z.array(z.string().trim().min(1).max(64)).max(64).default([]),
   removeTags: z.array(z.string().trim().min(1).max(64)).max(64).default([]),
 });

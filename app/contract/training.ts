@@ -143,11 +143,41 @@ export type EpochRecord = z.infer<typeof EpochRecord>;
 
 export const RunState = z.enum(['running', 'completed', 'stopped', 'cancelled', 'failed']);
 
+/**
+ * How each step's batch runs: whole, or as micro-batches whose gradients add up to the whole
+ * batch's (the memory planner's choice when the whole batch does not fit the backend's memory).
+ */
+export const BatchPlan = z.object({
+  batchSize: z.number().int().min(1),
+  /** Images per forward and backward pass; the last one of a batch may hold fewer. */
+  microBatchSize: z.number().int().min(1),
+  /** Passes per batch: ceil(batchSize / microBatchSize). */
+  microBatches: z.number().int().min(1),
+  /** Height and width of the images a step trains on (patch, or resized image padded to 16). */
+  imageSize: z.object({ width: z.number().int(), height: z.number().int() }),
+  /** The planner's estimate of the step's peak memory, and the backend's memory it was held to (null: not known). */
+  estimatedBytes: z.number(),
+  limitBytes: z.number().nullable(),
+  /** One sentence: what was decided and why. */
+  reason: z.string(),
+});
+export type BatchPlan = z.infer<typeof BatchPlan>;
+
+/** "batch 8 as 4 x 2" (micro-batch size x passes; the last pass may hold fewer), or "batch 4" when whole. */
+export function describeBatchPlan({ batchSize, microBatchSize }: Pick<BatchPlan, 'batchSize' | 'microBatchSize'>): string {
+  if (microBatchSize >= batchSize) return `batch ${batchSize}`;
+  const passes = Math.ceil(batchSize / microBatchSize);
+  const last = batchSize - (passes - 1) * microBatchSize;
+  return `batch ${batchSize} as ${microBatchSize} x ${passes}${last !== microBatchSize ? ` (the last ${last})` : ''}`;
+}
+
 export const RunSummary = z.object({
   id: z.string(),
   state: RunState,
   config: TrainConfig,
   backend: BackendReport.nullable(),
+  /** Set when training starts (runs from before the planner have none). */
+  batchPlan: BatchPlan.nullable().default(null),
   epochsDone: z.number().int(),
   bestEpoch: z.number().int().nullable(),
   bestValDice: z.number().nullable(),

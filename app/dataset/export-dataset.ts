@@ -36,6 +36,12 @@ export async function exportDataset(project: Project, request: Omit<ExportDatase
   const present = new Set<number>();
   for (const [index, image] of chosen.entries()) {
     throwIfCancelled(callbacks.signal);
+    if (image.status === 'partial' && request.ignore === 'background') {
+      // Its unpainted pixels are unknown, not background: turning them into background would teach the wrong thing.
+      report.skipped.push({ file: image.file, code: 'partly_labelled', message: `${image.originalName} is partly labelled (scribble mode): its unpainted pixels are not background; export with --ignore keep to keep them as 255.` });
+      callbacks.onProgress?.(index + 1, chosen.length, image.id);
+      continue;
+    }
     try {
       // The image first: a pair whose image cannot be exported leaves no mask behind.
       await exportImage(project, image, imagesDir, request.channels);

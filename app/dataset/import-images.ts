@@ -1,3 +1,4 @@
+import { statusOfMask } from '../contract/scribble.js';
 import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
@@ -211,7 +212,8 @@ async function importPair(project: ImportTarget, request: ImportRequest, pair: I
       height: raster.height,
       channels: raster.channels,
       bitDepth: raster.bitDepth,
-      status: mask ? 'labelled' : 'unlabelled',
+      // In scribble mode a mask's 255 pixels are unlabelled: such an image comes in partly labelled.
+      status: labels ? statusOfMask({ status: 'unlabelled' }, labels.labels, project.settings.scribble) : 'unlabelled',
       split: 'auto',
       tags: [],
       mask,

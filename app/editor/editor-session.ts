@@ -171,6 +171,18 @@ export class EditorSession<Picture> {
     else this.run(command);
   }
 
+  /**
+   * A newer prediction of an image (live assist): shown as the overlay and taken by the accept tool
+   * when that image is shown; ignored otherwise.
+   */
+  setPrediction(id: string, prediction: TiledLabelMap): void {
+    const shown = this.shown;
+    if (!shown || shown.image.id !== id || prediction.width !== shown.image.width || prediction.height !== shown.image.height) return;
+    shown.image.prediction = prediction;
+    shown.editor.prediction = prediction;
+    this.update({ image: { ...this.current.image!, hasPrediction: true } });
+  }
+
   /** Ends a stroke in progress and saves now (tab hidden or closing); true when something was still unsaved. */
   saveNow(): boolean {
     const shown = this.shown;

@@ -6,6 +6,7 @@ import { cleanUpLabels } from './clean-up.js';
 import { imageSource } from './image-source.js';
 import { resampleRows } from './row-resampler.js';
 import type { TileSession } from './session-thread.js';
+import { testTimeAugmented } from './test-time-augmentation.js';
 import { inferTiled, toProbabilities } from './tiled-inference.js';
 
 export interface SegmentedImage {
@@ -15,7 +16,7 @@ export interface SegmentedImage {
 }
 
 export interface SegmentImageOptions {
-  settings: Pick<SegmentSettings, 'threshold' | 'tile' | 'overlap' | 'fillHoles' | 'minObjectPixels' | 'connectivity' | 'scale' | 'resize'>;
+  settings: Pick<SegmentSettings, 'threshold' | 'tile' | 'overlap' | 'fillHoles' | 'minObjectPixels' | 'connectivity' | 'scale' | 'resize' | 'tta'>;
   /** Receives each image row's per-class probabilities (planar, one channel per class), e.g. to write maps. */
   onProbabilityRow?(y: number, perClass: Float32Array): Promise<void>;
   signal?: AbortSignal;
@@ -38,6 +39,7 @@ export function effectiveResize(model: Pick<ModelDescription, 'resize'>, resize:
  * Segments one decoded image: tiled inference at the model's resolution, probabilities brought back
  * to the image size row by row (the reference rule brings back logits and activates them after),
  * then threshold (binary: foreground probability > threshold) or argmax, and the optional clean-up.
+ * With `tta` every tile's probabilities are the mean over its flips and quarter turns.
  * Only the label map (one byte per pixel) is held for the whole image.
  */
 export async function segmentImage(session: TileSession, model: SegmentableModel, raster: RasterImage, options: SegmentImageOptions): Promise<SegmentedImage> {
@@ -79,7 +81,8 @@ export async function segmentImage(session: TileSession, model: SegmentableModel
   const upsampleLogits = rule === 'reference';
   const activated = upsampleLogits ? (y: number, row: Float32Array) => decide(y, toProbabilities(row, 1, channels, width)) : decide;
   const sink = resampleRows({ width: source.sizedWidth, height: source.sizedHeight }, { width, height }, channels, activated);
-  await inferTiled(session, model, source, { ...settings, logits: upsampleLogits }, sink, options.signal);
+  const runner = settings.tta ? testTimeAugmented(session, { fixedInputShape: model.fixedSize !== null }) : session;
+  await inferTiled(runner, model, source, { ...settings, logits: upsampleLogits }, sink, options.signal);
 
   const map = { width, height, labels };
   if (settings.fillHoles || settings.minObjectPixels > 0) cleanUpLabels(map, settings);

@@ -11,6 +11,8 @@ export interface WorkerChild {
   onMessage(listener: (message: unknown) => void): void;
   onExit(listener: (code: number | null, signal: string | null) => void): void;
   kill(): void;
+  /** The process id (null where the launcher cannot tell), e.g. to check that a worker has ended. */
+  pid(): number | null;
   /** The end of what the process wrote to stderr, for crash reports. */
   stderrTail(): string;
 }
@@ -35,6 +37,7 @@ export const forkWorker: WorkerLauncher = (module) => {
     onMessage: (listener) => child.on('message', listener),
     onExit: (listener) => child.on('exit', listener),
     kill: () => child.kill('SIGKILL'),
+    pid: () => child.pid ?? null,
     stderrTail: () => stderr.trim(),
   };
 };
@@ -90,6 +93,11 @@ export function superviseWorker<Progress extends WorkerMessage, R>(
     crashHint: string;
     /** Where refused messages are reported (default: the console). */
     report?: ProblemReporter;
+    /**
+     * Called once the start message is sent, with the process's id and a way to send it more
+     * messages (a long-lived worker steered while it runs; numbered like every message).
+     */
+    connected?(worker: { pid: number | null; send(message: { type: string } & Record<string, unknown>): void }): void;
   },
 ): Promise<Envelope<R>> {
   return new Promise((resolve, reject) => {
@@ -126,6 +134,7 @@ export function superviseWorker<Progress extends WorkerMessage, R>(
       });
     });
     port.send({ type: 'start', ...start });
+    callbacks.connected?.({ pid: child.pid(), send: (message) => port.send(message) });
     if (callbacks.signal.aborted) onAbort();
   });
 }

@@ -35,6 +35,7 @@ export const DEFAULT_SETTINGS: z.infer<typeof ProjectSettings> = {
   tiffPages: 'first',
   validationPercent: 10,
   seed: 1,
+  scribble: false,
 };
 
 /** Describes the first schema problem in one line, for error messages that name file and problem. */

@@ -22,7 +22,7 @@ export interface ImageQuery {
   search?: string;
 }
 
-export type ImagePatch = Partial<Pick<ImageEntry, 'status' | 'split' | 'tags'>>;
+export type ImagePatch = Partial<Pick<ImageEntry, 'status' | 'split' | 'tags' | 'scribble'>>;
 
 type Recovery = ProjectSummary['recovery'];
 
@@ -118,6 +118,12 @@ export class Project {
     await this.save();
   }
 
+  /** Scribble mode for the whole project (images with their own setting keep it); see ProjectSettings.scribble. */
+  async setScribble(on: boolean): Promise<void> {
+    this.data.settings.scribble = on;
+    await this.save();
+  }
+
   get images(): readonly ImageEntry[] {
     return this.data.images;
   }
@@ -138,7 +144,7 @@ export class Project {
   }
 
   counts(): StatusCounts {
-    const counts: StatusCounts = { images: this.data.images.length, unlabelled: 0, labelled: 0, predicted: 0, reviewed: 0 };
+    const counts: StatusCounts = { images: this.data.images.length, unlabelled: 0, partial: 0, labelled: 0, predicted: 0, reviewed: 0 };
     for (const image of this.data.images) counts[image.status] += 1;
     return counts;
   }

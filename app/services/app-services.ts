@@ -8,6 +8,7 @@ import { registerInferenceChannels } from './inference-services.js';
 import { type NativeDialogs, registerDialogChannels } from './dialog-services.js';
 import { exportDataset } from '../dataset/export-dataset.js';
 import { TrainingService } from '../engine/training-service.js';
+import { LiveService } from '../live/live-service.js';
 import { forkWorker, type WorkerLauncher } from '../jobs/worker-process.js';
 import { planImport } from '../dataset/import-images.js';
 import { runImporter } from '../dataset/worker/importer-host.js';
@@ -65,6 +66,7 @@ export function createAppServices(options: AppServicesOptions = {}): AppServices
   const registry = new HandlerRegistry(describeFileError);
   const launchWorker = options.launchWorker ?? forkWorker;
   const training = new TrainingService(jobs, events, projects, launchWorker);
+  const live = new LiveService(events, projects, launchWorker);
   const changed = (project: Project, reason: string) => events.emit('project.changed', { project: project.root, reason });
 
   /** Opening or creating a project puts it first among the recent ones. */
@@ -81,6 +83,12 @@ export function createAppServices(options: AppServicesOptions = {}): AppServices
       const project = await projects.get(root);
       await project.setClasses(classes);
       changed(project, 'classes');
+      return project.summary();
+    })
+    .register('project.setScribble', async ({ project: root, scribble }) => {
+      const project = await projects.get(root);
+      await project.setScribble(scribble);
+      changed(project, 'settings');
       return project.summary();
     })
     .register('project.setModelInUse', async ({ project: root, model }) => {
@@ -128,10 +136,17 @@ export function createAppServices(options: AppServicesOptions = {}): AppServices
       const project = await projects.get(request.project);
       return runExporter(launchWorker, { ...request, project: project.root, out: await grants.check(request.out) }, signal);
     })
+    .register('live.start', async (request) => live.start(request))
+    .register('live.focus', async ({ sessionId, imageId }) => ({ ok: live.focus(sessionId, imageId) }))
+    .register('live.stop', async ({ sessionId }) => ({ stopped: await live.stop(sessionId) }))
+    .register('live.save', async ({ sessionId }) => {
+      const runId = await live.save(sessionId);
+      return { runId };
+    })
     .register('jobs.list', async () => jobs.list())
     .register('jobs.cancel', async ({ jobId }) => ({ cancelled: jobs.cancel(jobId) }));
   registerInferenceChannels({ registry, jobs, projects, grants, changed, launchWorker });
-  registerStudioChannels({ registry, events, projects, grants });
+  registerStudioChannels({ registry, events, projects, grants, maskSaved: (project, id) => live.maskSaved(project, id) });
   if (options.dialogs) registerDialogChannels(registry, options.dialogs, grants);
 
   return {
@@ -143,6 +158,7 @@ export function createAppServices(options: AppServicesOptions = {}): AppServices
     grants,
     async close() {
       jobs.cancelAll();
+      await live.close();
     },
   };
 }

@@ -6,6 +6,7 @@ import { IGNORE_LABEL, type ImageEntry } from '../contract/schemas.js';
 import type { LabelMapPayload, TilePatch } from '../contract/studio.js';
 import type { LabelMap } from '../masks/label-map.js';
 import { readMaskPng } from '../masks/mask-png.js';
+import { isScribbleImage, statusOfMask, unpaintedLabel } from '../contract/scribble.js';
 import type { Project } from '../project/project.js';
 import { predictionRelativePath } from '../project/project-layout.js';
 
@@ -39,22 +40,25 @@ export class MaskService {
     return payload(entry, map);
   }
 
-  /** Writes the patched mask atomically (creating it if absent) and marks the image labelled. */
+  /**
+   * Writes the patched mask atomically (creating it if absent: unpainted pixels are background, or
+   * unlabelled in scribble mode) and sets the image's status (statusOfMask).
+   */
   async patch(project: Project, id: string, tiles: readonly TilePatch[]): Promise<ImageEntry> {
     const entry = project.image(id);
     const key = cacheKey(project, id);
     return this.serialised(key, async () => {
       const decoded = await Promise.all(tiles.map((tile) => decodeTile(entry, tile, project.classes.length)));
       const current = await this.storedMask(project, entry);
-      const map: LabelMap = current ?? { width: entry.width, height: entry.height, labels: new Uint8Array(entry.width * entry.height) };
+      const scribble = isScribbleImage(project.settings, entry);
+      const map: LabelMap = current ?? { width: entry.width, height: entry.height, labels: new Uint8Array(entry.width * entry.height).fill(unpaintedLabel(scribble)) };
       this.recent = null; // patched in place below: only a saved map is kept
       for (const { tile, labels } of decoded) {
         for (let row = 0; row < tile.height; row++) {
           map.labels.set(labels.subarray(row * tile.width, (row + 1) * tile.width), (tile.y + row) * entry.width + tile.x);
         }
       }
-      // A reviewed mask stays reviewed when corrected; anything else becomes labelled.
-      await project.writeMask(id, map, entry.status === 'reviewed' ? 'reviewed' : 'labelled');
+      await project.writeMask(id, map, statusOfMask(entry, map.labels, scribble));
       this.recent = { key, map, modified: await modifiedTime(await project.resolve(project.image(id).mask!)) };
       return structuredClone(project.image(id));
     });

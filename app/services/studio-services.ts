@@ -20,10 +20,12 @@ export interface StudioServiceDeps {
   projects: OpenProjects;
   /** The folders paths from the page may name (the folder browser shows them too). */
   grants: PathGrants;
+  /** A mask was saved through the editor (live assist reads it again). */
+  maskSaved(project: string, imageId: string): void;
 }
 
 /** Binds the channels behind the studio UI (folder browser, demo, dataset edits, editor, training form). */
-export function registerStudioChannels({ registry, events, projects, grants }: StudioServiceDeps): void {
+export function registerStudioChannels({ registry, events, projects, grants, maskSaved }: StudioServiceDeps): void {
   const folders = new FolderBrowser(() => grants.list());
   const masks = new MaskService();
   const browseRoots = async (project: string | undefined) => (project ? [{ label: 'Project', path: (await projects.get(project)).root }] : []);
@@ -43,10 +45,11 @@ export function registerStudioChannels({ registry, events, projects, grants }: S
       grants.allow(demo.folder, 'Demo');
       return { folder: demo.folder, project: demo.project.root, newImages: demo.newImagesDir, labelled: demo.report.labelled };
     })
-    .register('images.update', async ({ project: root, ids, split, addTags, removeTags }) => {
+    .register('images.update', async ({ project: root, ids, split, scribble, addTags, removeTags }) => {
       const project = await projects.get(root);
       const updated = await project.updateImages(ids, (entry) => ({
         ...(split ? { split } : {}),
+        ...(scribble === undefined ? {} : { scribble }),
         tags: [...new Set([...entry.tags.filter((tag) => !removeTags.includes(tag)), ...addTags])],
       }));
       events.emit('project.changed', { project: project.root, reason: 'images' });
@@ -58,6 +61,7 @@ export function registerStudioChannels({ registry, events, projects, grants }: S
       const project = await projects.get(root);
       const image = await masks.patch(project, id, tiles);
       events.emit('project.changed', { project: project.root, reason: 'mask' });
+      maskSaved(project.root, id);
       return { image, tiles: tiles.length };
     })
     .register('predictions.get', async ({ project, id }) => masks.prediction(await projects.get(project), id))

@@ -18,7 +18,7 @@ export const infoCommand: Command = {
     const { counts } = summary;
     context.print(`${summary.name}  (${summary.path})`);
     context.print(`Classes:  ${summary.classes.map((cls) => `${cls.id}=${cls.name}`).join(', ')}  (255 = ignore)`);
-    context.print(`Images:   ${counts.images} (${counts.labelled} labelled, ${counts.unlabelled} unlabelled, ${counts.predicted} predicted, ${counts.reviewed} reviewed)`);
+    context.print(`Images:   ${counts.images} (${counts.labelled} labelled, ${counts.unlabelled} unlabelled, ${counts.partial} partly labelled, ${counts.predicted} predicted, ${counts.reviewed} reviewed)`);
     context.print(`Settings: validation ${summary.settings.validationPercent}%, seed ${summary.settings.seed}, TIFF pages: ${summary.settings.tiffPages}, pixel limit ${summary.settings.maxImagePixels}`);
     return { exitCode: EXIT.ok, json: summary };
   },

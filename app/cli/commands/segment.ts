@@ -12,11 +12,12 @@ export const segmentCommand: Command = {
   usage: [
     'unet-studio segment --model <file.onnx | project[:run]> --input <folder|file>... --output <folder>',
     '    [--threshold X | --mask-threshold X] [--scale X] [--resize studio|reference] [--tile N] [--overlap N] [--overlay] [--opacity X]',
-    '    [--probabilities] [--fill-holes] [--min-object N] [--connectivity 4|8] [--recursive] [--glob PATTERN]',
+    '    [--probabilities] [--fill-holes] [--min-object N] [--connectivity 4|8] [--tta] [--recursive] [--glob PATTERN]',
     '    [--overwrite] [--classes a,b] [--normalisation unit|imagenet|symmetric|raw255] [--shard I/N] [--json]',
     'unet-studio segment --merge-summaries <output folder> [--json]',
     '  Outputs per image: <name>_labels.png (class ids), <name>_colour.png, with --overlay <name>_overlay.png,',
     '  with --probabilities <name>_prob-<class>.png (16-bit); summary.csv. Existing outputs are kept unless --overwrite.',
+    '  --tta: average each tile over its 8 flips and quarter turns (test-time augmentation; 8x the inference).',
     '  --shard I/N: only shard I (1..N) of the images (by a hash of their output path), its summary in',
     '  summary-I-of-N.csv; --merge-summaries joins the N parts into summary.csv once every shard has finished.',
   ].join('\n'),
@@ -34,6 +35,7 @@ export const segmentCommand: Command = {
     opacity: { type: 'string' },
     probabilities: { type: 'boolean', default: false },
     'fill-holes': { type: 'boolean', default: false },
+    tta: { type: 'boolean', default: false },
     'min-object': { type: 'string' },
     connectivity: { type: 'string' },
     recursive: { type: 'boolean', default: false },
@@ -102,6 +104,7 @@ function parseRequest(values: Record<string, unknown>, positionals: string[]): S
     overlay: values.overlay,
     probabilities: values.probabilities,
     fillHoles: values['fill-holes'],
+    tta: values.tta,
     ...Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)),
   });
   if (!parsed.success) throw new UsageError(`Invalid option: ${parsed.error.issues.map((issue) => `${flagName(issue.path.join('.'))}: ${issue.message}`).join('; ')}`);

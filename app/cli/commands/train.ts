@@ -1,5 +1,5 @@
 import { describeBackend } from '../../contract/describe-backend.js';
-import { BackendChoice, OptimizerName, PresetName, TrainRequest } from '../../contract/training.js';
+import { BackendChoice, describeBatchPlan, OptimizerName, PresetName, TrainRequest } from '../../contract/training.js';
 import { RunFolder } from '../../engine/runs/run-store.js';
 import { prepareRun } from '../../engine/training/prepare-run.js';
 import { runTrainer } from '../../engine/worker/trainer-host.js';
@@ -52,18 +52,17 @@ export const trainCommand: Command = {
     context.print(`${resume ? 'Resuming' : 'Training'} run ${run.id}: U-Net base ${config.model.base} (${config.model.upsampling}), ${config.settings.epochs} epochs, batch ${config.settings.batchSize}, ${config.settings.optimizer} lr ${config.settings.learningRate}`);
 
     const bar = new ProgressBar('Training', process.stderr, !context.json && Boolean(process.stderr.isTTY));
-    let announcedBackend = false;
     const summary = await runTrainer(forkWorker, { project: project.root, runId: run.id, resume }, {
       signal: context.signal,
+      onStart: (current) => {
+        if (current.backend) context.print(`Backend: ${describeBackend(current.backend)}`);
+        if (current.batchPlan) context.print(`Batches: ${describeBatchPlan(current.batchPlan)} (${current.batchPlan.reason})`);
+      },
       onStep: (step) => {
         bar.update(step.step, step.steps, `epoch ${step.epoch}/${step.epochs} loss ${step.loss.toFixed(4)} ${step.imagesPerSecond.toFixed(1)} img/s ETA ${formatDuration(step.etaSeconds)}`);
       },
       onEpoch: (record, current) => {
         bar.finish();
-        if (!announcedBackend && current.backend) {
-          announcedBackend = true;
-          context.print(`Backend: ${describeBackend(current.backend)}`);
-        }
         const dice = record.valDice === null ? (current.valImages > 0 ? 'no labelled pixels in the validation images (all ignore)' : 'no validation images') : `val Dice ${record.valDice.toFixed(4)} IoU ${record.valIou!.toFixed(4)}`;
         context.print(`epoch ${record.epoch}/${config.settings.epochs}  train loss ${record.trainLoss.toFixed(4)}  ${dice}  lr ${record.learningRate.toExponential(2)}  ${record.imagesPerSecond.toFixed(1)} img/s`);
       },

@@ -1,5 +1,7 @@
 import { IGNORE_LABEL } from '../../contract/schemas.js';
+import type { InputSizing } from '../../contract/training.js';
 import { UNET_SIZE_MULTIPLE } from '../model/build-unet.js';
+import { sizedDimensions } from './load-samples.js';
 import type { TrainingSample } from './training-sample.js';
 
 /** A batch in the layout tensors are made from: NHWC intensities and NHW labels. */
@@ -14,6 +16,16 @@ export interface Batch {
 
 export function paddedSize(value: number): number {
   return Math.ceil(value / UNET_SIZE_MULTIPLE) * UNET_SIZE_MULTIPLE;
+}
+
+/**
+ * The largest height and width a training step sees: the patch when training on crops, else the
+ * largest resized image padded to a multiple of 16 (what assembleBatch makes of it).
+ */
+export function trainingImageSize(images: ReadonlyArray<{ width: number; height: number }>, sizing: InputSizing, patchSize: number | null): { width: number; height: number } {
+  if (patchSize !== null) return { width: patchSize, height: patchSize };
+  const sized = images.map((image) => sizedDimensions(image.width, image.height, sizing));
+  return { width: paddedSize(Math.max(...sized.map((size) => size.width))), height: paddedSize(Math.max(...sized.map((size) => size.height))) };
 }
 
 /**

@@ -31,7 +31,7 @@ export class RunFolder {
     const id = `${stamp}-${randomBytes(2).toString('hex')}`;
     const now = new Date().toISOString();
     const summary: RunSummary = {
-      id, state: 'running', config, backend: null, epochsDone: 0, bestEpoch: null, bestValDice: null, modelPath: null,
+      id, state: 'running', config, backend: null, batchPlan: null, epochsDone: 0, bestEpoch: null, bestValDice: null, modelPath: null,
       trainImages: 0, valImages: 0, error: null, startedAt: now, updatedAt: now,
     };
     const run = new RunFolder(project, id, await project.resolve(`${RUNS_FOLDER}/${id}`), summary);

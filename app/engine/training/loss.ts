@@ -24,13 +24,19 @@ export interface LossSums {
   truth: number[];
 }
 
-interface LossSumTensors {
+/**
+ * The same sums as tensors. Sums over parts of a batch add up to the whole batch's, which is what
+ * lets micro-batches reproduce the whole batch's loss and gradients (see batch-gradients.ts).
+ */
+export type LossSumTensors = {
   crossEntropy: tf.Scalar;
   weight: tf.Scalar;
   intersection: tf.Tensor1D;
   predicted: tf.Tensor1D;
   truth: tf.Tensor1D;
-}
+};
+
+export const LOSS_SUM_NAMES = ['crossEntropy', 'weight', 'intersection', 'predicted', 'truth'] as const satisfies readonly (keyof LossSumTensors)[];
 
 /**
  * Cross-entropy (BCE with logits for binary) + soft Dice loss, the reference recipe. Pixels labelled
@@ -86,13 +92,15 @@ export async function lossOfSums(sums: LossSums): Promise<number> {
   }
 }
 
-function lossOfSumTensors(sums: LossSumTensors): tf.Scalar {
+/** Mean cross-entropy + (1 - mean soft Dice over the foreground channels). */
+export function lossOfSumTensors(sums: LossSumTensors): tf.Scalar {
   const crossEntropy = tf.div(sums.crossEntropy, tf.maximum(sums.weight, 1e-6));
   const dice = tf.div(tf.add(tf.mul(sums.intersection, 2), DICE_SMOOTH), tf.add(tf.add(sums.predicted, sums.truth), DICE_SMOOTH));
   return tf.add(crossEntropy, tf.sub(1, tf.mean(dice))) as tf.Scalar;
 }
 
-function lossSumTensors(logits: tf.Tensor4D, labels: tf.Tensor3D, options: LossOptions): LossSumTensors {
+/** The loss's sums over the valid pixels of `logits` and `labels` (call inside a tidy). */
+export function lossSumTensors(logits: tf.Tensor4D, labels: tf.Tensor3D, options: LossOptions): LossSumTensors {
   const valid = tf.cast(tf.notEqual(labels, IGNORE_LABEL), 'float32');
   const safeLabels = tf.where(tf.cast(valid, 'bool'), labels, tf.zerosLike(labels));
   const pixelWeights = options.classWeights

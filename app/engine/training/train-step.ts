@@ -1,29 +1,18 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Batch } from '../data/batch.js';
-import { type LossOptions, segmentationLoss } from './loss.js';
-import { leanVariableGrads } from './lean-gradients.js';
+import { batchGradients } from './batch-gradients.js';
+import type { LossOptions } from './loss.js';
 import type { SteppableOptimizer } from './optimizer.js';
-
-export function trainableVariables(model: tf.LayersModel): tf.Variable[] {
-  return model.trainableWeights.map((weight) => weight.read() as tf.Variable);
-}
 
 /** Conv and transposed-conv kernels: the weights AdamW decays (never BatchNorm scales or biases). */
 export function decayableVariables(model: tf.LayersModel): tf.Variable[] {
   return model.trainableWeights.filter((weight) => weight.originalName.endsWith('/kernel')).map((weight) => weight.read() as tf.Variable);
 }
 
-export function batchTensors(batch: Batch): { images: tf.Tensor4D; labels: tf.Tensor3D } {
-  return {
-    images: tf.tensor4d(batch.images, [batch.size, batch.height, batch.width, batch.channels]),
-    labels: tf.tensor3d(batch.labels, [batch.size, batch.height, batch.width], 'int32'),
-  };
-}
-
 /**
- * One optimisation step: loss and gradients, clipping to a global norm, the update, and AdamW's
- * decoupled decay. Every intermediate tensor is released; only the loss value leaves. The loss is
- * read asynchronously: the webgpu backend cannot read GPU memory synchronously in Node.
+ * One optimisation step: loss and gradients (in micro-batches of `microBatchSize` when the batch is
+ * larger), clipping to a global norm, the update, and AdamW's decoupled decay. Every intermediate
+ * tensor is released; only the loss value leaves. The loss is read asynchronously: the webgpu backend cannot read GPU memory synchronously in Node.
  */
 export async function trainStep(
   model: tf.LayersModel,
@@ -32,15 +21,11 @@ export async function trainStep(
   loss: LossOptions,
   clipNorm: number | null,
   learningRate: number,
+  microBatchSize = batch.size,
 ): Promise<number> {
   optimizer.setLearningRate(learningRate);
   const value = tf.tidy(() => {
-    const { images, labels } = batchTensors(batch);
-    const variables = trainableVariables(model);
-    const { value: lossValue, grads } = leanVariableGrads(() => {
-      const logits = model.apply(images, { training: true }) as tf.Tensor4D;
-      return segmentationLoss(logits, labels, loss);
-    }, variables);
+    const { value: lossValue, grads } = batchGradients(model, batch, loss, { microBatchSize, training: true });
     optimizer.optimizer.applyGradients(clipNorm === null ? grads : clipByGlobalNorm(grads, clipNorm));
     return lossValue;
   });

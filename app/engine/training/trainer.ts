@@ -1,11 +1,14 @@
 import { AppError, cancelledError } from '../../contract/errors.js';
-import type { RunSummary, TrainConfig } from '../../contract/training.js';
+import type { BackendName, RunSummary, TrainConfig } from '../../contract/training.js';
 import { assignSplits } from '../../dataset/splits.js';
 import type { Project } from '../../project/project.js';
 import { createRandom } from '../../random/prng.js';
 import { initialiseBackend } from '../backend/select-backend.js';
+import { trainingImageSize } from '../data/batch.js';
 import { BatchPrefetcher } from '../data/batch-prefetcher.js';
 import { sampleFiles } from '../data/load-samples.js';
+import { backendMemory } from '../memory/backend-memory.js';
+import { planBatch } from '../memory/batch-plan.js';
 import { buildUnet } from '../model/build-unet.js';
 import type { RunFolder } from '../runs/run-store.js';
 import { keepBestModel } from './callbacks/best-model.js';
@@ -33,21 +36,37 @@ export interface TrainingOptions extends ProgressListeners {
 const VALIDATION_PICTURES = 3;
 
 /**
- * Trains a run to its last epoch (or early stop): sets up the data, the model and the context,
+ * Trains a run to its last epoch (or early stop): picks the backend, plans how batches fit its
+ * memory (refusing a step that cannot fit one image), sets up the data, the model and the context,
  * then runs the training loop with the run's callbacks, writing after every epoch a metrics line,
  * an atomic checkpoint and, when validation Dice improved, the best model. Cancelling stops after
  * the current step; the last finished epoch's checkpoint remains for --resume.
  */
 export async function train(options: TrainingOptions): Promise<RunSummary> {
+  const { run, signal } = options;
+  const backend = await initialiseBackend(run.summary.config.settings.backend);
+  await run.update({ state: 'running', backend, error: null });
+  try {
+    return await trainOn(backend.name, options);
+  } catch (err) {
+    const cancelled = signal.aborted;
+    await run.update({ state: cancelled ? 'cancelled' : 'failed', error: cancelled ? null : (err as Error).message });
+    throw cancelled ? cancelledError() : err;
+  }
+}
+
+async function trainOn(backend: BackendName, options: TrainingOptions): Promise<RunSummary> {
   const { project, run, signal } = options;
   const config = run.summary.config;
-  const backend = await initialiseBackend(config.settings.backend);
-  await run.update({ state: 'running', backend, error: null });
-
   const { train: trainEntries, val: valEntries } = splitImages(project, config);
   if (trainEntries.length === 0) {
     throw new AppError('invalid_input', `Project ${project.name} has no labelled images to train on (validation takes ${config.settings.validationPercent}%).`);
   }
+  // Refuses, before any image is read, a step that cannot fit even one image.
+  const imageSize = trainingImageSize(trainEntries, config.settings.sizing, config.settings.patchSize);
+  const batchPlan = planBatch(config.model, config.settings.batchSize, imageSize, backend, backendMemory(backend));
+  await run.update({ batchPlan });
+
   const trainFiles = await sampleFiles(project, trainEntries);
   const valFiles = await sampleFiles(project, valEntries);
   await run.update({ trainImages: trainFiles.length, valImages: valFiles.length });
@@ -68,7 +87,7 @@ export async function train(options: TrainingOptions): Promise<RunSummary> {
       loss,
       random: createRandom(randomState),
       signal,
-      runStep: (batch) => trainStep(model, optimizer, batch, loss, config.settings.clipNorm, context.learningRate),
+      runStep: (batch) => trainStep(model, optimizer, batch, loss, config.settings.clipNorm, context.learningRate, batchPlan.microBatchSize),
       state,
       learningRate: config.settings.learningRate,
       stopTraining: false,
@@ -91,10 +110,6 @@ export async function train(options: TrainingOptions): Promise<RunSummary> {
       earlyStopping(),
     ]);
     return await run.update({ state: ended });
-  } catch (err) {
-    const cancelled = signal.aborted;
-    await run.update({ state: cancelled ? 'cancelled' : 'failed', error: cancelled ? null : (err as Error).message });
-    throw cancelled ? cancelledError() : err;
   } finally {
     await prefetcher.close();
     model.dispose();

@@ -68,7 +68,7 @@ export async function validate(model: tf.LayersModel, files: readonly SampleFile
 }
 
 /** The model in training, described as `segment` describes an exported one. */
-function trainedModel(config: TrainConfig): SegmentableModel {
+export function trainedModel(config: TrainConfig): SegmentableModel {
   return {
     inputChannels: config.model.inputChannels,
     outputChannels: outputChannels(config.model),

@@ -1,19 +1,17 @@
 import { fileURLToPath } from 'node:url';
 import { unwrap } from '../../contract/envelope.js';
 import { toContractError } from '../../contract/errors.js';
-import { RunSummary, type EpochRecord } from '../../contract/training.js';
+import { RunSummary } from '../../contract/training.js';
 import { superviseWorker, type WorkerLauncher } from '../../jobs/worker-process.js';
 import { Project } from '../../project/project.js';
 import { RunFolder } from '../runs/run-store.js';
-import type { StepProgress } from '../training/callbacks/progress.js';
+import type { ProgressListeners } from '../training/callbacks/progress.js';
 import { TrainerToHost } from './trainer-messages.js';
 
 export const TRAINER_MODULE = fileURLToPath(new URL('./trainer-process.js', import.meta.url));
 
-export interface TrainerCallbacks {
+export interface TrainerCallbacks extends ProgressListeners {
   signal: AbortSignal;
-  onStep?(progress: StepProgress): void;
-  onEpoch?(record: EpochRecord, summary: RunSummary): void;
 }
 
 /**
@@ -28,7 +26,8 @@ export async function runTrainer(launch: WorkerLauncher, start: { project: strin
       what: 'trainer',
       crashHint: 'The last checkpoint is kept; resume the run to continue.',
       onMessage: (message) => {
-        if (message.type === 'step') callbacks.onStep?.(message.progress);
+        if (message.type === 'started') callbacks.onStart?.(message.summary);
+        else if (message.type === 'step') callbacks.onStep?.(message.progress);
         else if (message.type === 'epoch') callbacks.onEpoch?.(message.record, message.summary);
       },
     });

@@ -12,6 +12,7 @@ const seq = z.number().int().min(1);
 export const TrainerStart = { project: z.string(), runId: z.string(), resume: z.boolean() };
 
 const TrainerMessage = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('started'), seq, summary: RunSummary }),
   z.object({ type: z.literal('step'), seq, progress: TrainProgress.omit({ jobId: true, runId: true }) }),
   z.object({ type: z.literal('epoch'), seq, record: EpochRecord, summary: RunSummary }),
 ]);

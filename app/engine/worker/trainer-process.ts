@@ -13,6 +13,7 @@ serveWorkerJob(TrainerStart, async ({ project: projectPath, runId, resume }, { s
     run: await RunFolder.open(project, runId),
     resume,
     signal,
+    onStart: (summary) => post({ type: 'started', summary }),
     onStep: (progress) => post({ type: 'step', progress }),
     onEpoch: (record, summary) => post({ type: 'epoch', record, summary }),
   });

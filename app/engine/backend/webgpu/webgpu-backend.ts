@@ -1,7 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { AppError } from '../../../contract/errors.js';
+import { registerBackendMemory } from '../../memory/backend-memory.js';
 import { registerWebgpuTrainingKernels } from '../webgpu-kernels/index.js';
 import type { DawnAdapter } from './dawn-adapter.js';
+import { webgpuBackendMemory } from './webgpu-memory.js';
 
 /**
  * Makes tfjs-backend-webgpu run on the adapter we chose and reported (its own factory would ask
@@ -43,6 +45,7 @@ export async function startWebgpuBackend(dawn: DawnAdapter): Promise<boolean> {
   if (tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu');
   tf.registerBackend('webgpu', () => new CheckedWebGPUBackend(device, adapter.info));
   registerWebgpuTrainingKernels();
+  registerBackendMemory('webgpu', () => webgpuBackendMemory(dawn.report));
   return tf.setBackend('webgpu');
 }
 

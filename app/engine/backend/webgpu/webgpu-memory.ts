@@ -1,4 +1,6 @@
 import type { GpuAdapterReport } from '../../../contract/training.js';
+import { type BackendMemory, formatGiB } from '../../memory/backend-memory.js';
+import { WASM_STEP_MEMORY } from '../../memory/step-memory.js';
 
 /** What bounds memory on a WebGPU adapter, for a memory planner. */
 export interface WebgpuMemoryFacts extends Pick<GpuAdapterReport, 'maxBufferBytes' | 'maxStorageBindingBytes' | 'deviceMemoryBytes'> {
@@ -27,5 +29,21 @@ export function webgpuMemoryFacts(limits: Pick<GPUSupportedLimits, 'maxBufferSiz
     largestTensorElements: Math.floor(Math.min(maxBufferBytes, maxStorageBindingBytes) / FLOAT32_BYTES),
     deviceMemoryBytes: null,
     deviceMemorySource: 'not exposed: WebGPU and the webgpu package (Dawn) report no device memory size',
+  };
+}
+
+/**
+ * What the batch planner gets for webgpu. It plans against a total, which WebGPU does not tell, so
+ * batches run as asked and a step that does not fit fails with the GPU's out-of-memory message;
+ * the reason names the adapter's per-tensor bound. The step's memory model is the wasm one, not
+ * yet measured on a GPU.
+ */
+export function webgpuBackendMemory(report: GpuAdapterReport): BackendMemory {
+  const { largestTensorElements } = webgpuMemoryFacts({ maxBufferSize: report.maxBufferBytes, maxStorageBufferBindingSize: report.maxStorageBindingBytes });
+  return {
+    limitBytes: null,
+    limitReason: `WebGPU does not report ${report.description || 'the adapter'}'s memory, so batches run as asked; no one tensor may pass ${formatGiB(largestTensorElements * FLOAT32_BYTES)} (the adapter's maxBufferSize and maxStorageBufferBindingSize)`,
+    model: WASM_STEP_MEMORY,
+    measured: false,
   };
 }

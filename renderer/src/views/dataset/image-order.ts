@@ -2,7 +2,7 @@ import type { ImageEntry, ImageStatus } from '../../../../app/contract/schemas.j
 
 export type SortKey = 'name' | 'status' | 'confidence';
 
-const STATUS_ORDER: Record<ImageStatus, number> = { unlabelled: 0, predicted: 1, labelled: 2, reviewed: 3 };
+const STATUS_ORDER: Record<ImageStatus, number> = { unlabelled: 0, partial: 1, predicted: 2, labelled: 3, reviewed: 4 };
 
 /**
  * Mean confidence of the image's stored prediction, when the host reports one

@@ -1,5 +1,7 @@
 import type { ContractClient } from '../../../../app/contract/client.js';
+import { isScribbleImage, unpaintedLabel } from '../../../../app/contract/scribble.js';
 import type { EditorHost } from '../../../../app/editor/editor-session.js';
+import { TiledLabelMap } from '../../../../app/editor/tiled-label-map.js';
 import { base64ToBlob } from '../../lib/bytes.js';
 import type { Session } from '../../lib/session.svelte.js';
 import { decodeLabelMap, saveTiles } from './label-transfer.js';
@@ -30,7 +32,8 @@ export function studioEditorHost(client: ContractClient, session: Session, proje
           width: entry.width,
           height: entry.height,
           picture,
-          mask: await decodeLabelMap(mask.value),
+          // A new mask starts unpainted: background, or unlabelled (255) in scribble mode.
+          mask: (await decodeLabelMap(mask.value)) ?? new TiledLabelMap(entry.width, entry.height, unpaintedLabel(isScribbleImage(session.project!.settings, entry))),
           // A missing or unreadable prediction only leaves the accept tool off.
           prediction: prediction.ok ? await decodeLabelMap(prediction.value) : null,
         };

@@ -2,6 +2,7 @@ import Konva from 'konva';
 import type { EditorSession, Viewport } from '../../../../app/editor/editor-session.js';
 import type { MaskEditor } from '../../../../app/editor/mask-editor.js';
 import type { Point, Rect } from '../../../../app/editor/rect.js';
+import type { TiledLabelMap } from '../../../../app/editor/tiled-label-map.js';
 import { TileRenderer } from './tile-renderer.js';
 
 export interface StageOptions {
@@ -37,7 +38,8 @@ export class MaskStage implements Viewport {
   private readonly stops: Array<() => void> = [];
   private readonly image: ImageBitmap;
   private readonly editor: MaskEditor;
-  private readonly predictionTiles: TileRenderer | null;
+  private predictionTiles: TileRenderer | null;
+  private shownPrediction: TiledLabelMap | null;
   private readonly cleanups: Array<() => void> = [];
   private pan: { pointerId: number; from: Point; origin: Point } | null = null;
   private drawingPointer: number | null = null;
@@ -66,6 +68,7 @@ export class MaskStage implements Viewport {
 
     this.maskTiles = new TileRenderer(editor.map, options.maskColours);
     this.predictionTiles = editor.prediction ? new TileRenderer(editor.prediction, options.predictionColours, true) : null;
+    this.shownPrediction = editor.prediction;
     this.maskShape = new Konva.Shape({
       listening: false,
       perfectDrawEnabled: false,
@@ -111,8 +114,15 @@ export class MaskStage implements Viewport {
     this.fit();
   }
 
-  /** Mask opacity and prediction visibility, as the session's display settings say. */
+  /** Mask opacity and prediction visibility, as the session's display settings say; a new prediction (live assist) is drawn. */
   private showDisplay(): void {
+    const prediction = this.editor.prediction;
+    if (prediction && prediction !== this.shownPrediction) {
+      this.shownPrediction = prediction;
+      if (this.predictionTiles) this.predictionTiles.setMap(prediction);
+      else this.predictionTiles = new TileRenderer(prediction, this.options.predictionColours, true);
+      this.predictionLayer.batchDraw();
+    }
     const { maskOpacity, showPrediction } = this.options.session.state.display;
     if (this.maskShape.opacity() !== maskOpacity) {
       this.maskShape.opacity(maskOpacity);

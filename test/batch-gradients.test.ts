@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+
+import { initialiseBackend } from '../app/engine/backend/select-backend.js';
+import type { Batch } from '../app/engine/data/batch.js';
+import { buildUnet } from '../app/engine/model/build-unet.js';
+import { batchGradients, batchTensors, microBatches } from '../app/engine/training/batch-gradients.js';
+import { createRandom } from '../app/random/prng.js';
+
+before(async () => {
+  await initialiseBackend('wasm');
+});
+
+/** A batch with some pixels of every image labelled 255 (ignored), as partly painted masks are. */
+function syntheticBatch(size: number, classes: number, seed: number): Batch {
+  const random = createRandom(seed);
+  const [height, width] = [32, 48];
+  const pixels = size * height * width;
+  return {
+    size,
+    height,
+    width,
+    channels: 1,
+    images: Float32Array.from({ length: pixels }, () => random.next()),
+    labels: Int32Array.from({ length: pixels }, () => (random.next() < 0.1 ? 255 : Math.floor(random.next() * classes))),
+  };
+}
+
+function gradientsOf(model: tf.LayersModel, batch: Batch, classes: number, classWeights: number[] | null, microBatchSize: number, training: boolean) {
+  return tf.tidy(() => {
+    const { value, grads } = batchGradients(model, batch, { classes, classWeights }, { microBatchSize, training });
+    return { loss: value.dataSync()[0]!, grads: Object.fromEntries(Object.entries(grads).map(([name, tensor]) => [name, tensor.dataSync() as Float32Array])) };
+  });
+}
+
+function assertClose(actual: Float32Array, expected: Float32Array, label: string): void {
+  let magnitude = 1e-3;
+  let worst = 0;
+  for (let i = 0; i < expected.length; i++) {
+    magnitude = Math.max(magnitude, Math.abs(expected[i]!));
+    worst = Math.max(worst, Math.abs(actual[i]! - expected[i]!));
+  }
+  assert.ok(worst <= 5e-5 * magnitude, `${label}: max abs difference ${worst} for values up to ${magnitude}`);
+}
+
+describe('micro-batched gradients', () => {
+  for (const [classes, classWeights] of [[2, null], [3, [1, 2, 0.5]]] as const) {
+    it(`equal the whole batch's (${classes} classes, batch norm in inference mode), batch 5 as 2 + 2 + 1`, () => {
+      const model = buildUnet({ base: 8, upsampling: 'transpose', inputChannels: 1, classes }, 4);
+      const batch = syntheticBatch(5, classes, classes);
+      const tensorsBefore = tf.memory().numTensors;
+      const whole = gradientsOf(model, batch, classes, classWeights ? [...classWeights] : null, 5, false);
+      const micro = gradientsOf(model, batch, classes, classWeights ? [...classWeights] : null, 2, false);
+      assert.equal(tf.memory().numTensors, tensorsBefore);
+      assert.ok(Math.abs(micro.loss - whole.loss) < 1e-5, `loss ${micro.loss} vs ${whole.loss}`);
+      assert.deepEqual(Object.keys(micro.grads), Object.keys(whole.grads));
+      for (const name of Object.keys(whole.grads)) assertClose(micro.grads[name]!, whole.grads[name]!, name);
+      // Not a trivial match: a single micro-batch's gradient is a different one.
+      const first = gradientsOf(model, microBatches(batch, 2)[0]!, classes, classWeights ? [...classWeights] : null, 2, false);
+      assert.ok(Math.abs(first.loss - whole.loss) > 1e-4);
+      model.dispose();
+    });
+  }
+
+  it('in training mode, move the batch-norm averages once per micro-batch (not in the forward-only pass)', () => {
+    const config = { base: 8, upsampling: 'transpose', inputChannels: 1, classes: 2 } as const;
+    const batch = syntheticBatch(4, 2, 9);
+    const movingAverages = (model: tf.LayersModel) => model.nonTrainableWeights.map((weight) => weight.read().dataSync() as Float32Array);
+
+    const microBatched = buildUnet(config, 5);
+    gradientsOf(microBatched, batch, 2, null, 2, true);
+    const expected = buildUnet(config, 5);
+    for (const part of microBatches(batch, 2)) tf.tidy(() => void expected.apply(batchTensors(part).images, { training: true }));
+
+    const actual = movingAverages(microBatched);
+    movingAverages(expected).forEach((values, index) => assertClose(actual[index]!, values, microBatched.nonTrainableWeights[index]!.originalName));
+    microBatched.dispose();
+    expected.dispose();
+  });
+});

@@ -1,0 +1,105 @@
+import assert from 'node:assert/strict';
+import os from 'node:os';
+import path from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { deflateSync, inflateSync } from 'node:zlib';
+import { unwrap } from '../app/contract/envelope.js';
+import type { LivePrediction, LiveStatus } from '../app/contract/live.js';
+import { ImportRequest } from '../app/contract/schemas.js';
+import { importImages } from '../app/dataset/import-images.js';
+import { generateSynthetic } from '../app/dataset/synthetic.js';
+import { processAlive } from '../app/jobs/process-alive.js';
+import { readMaskPng } from '../app/masks/mask-png.js';
+import { Project } from '../app/project/project.js';
+import { contractStudio } from './support/contract-studio.js';
+import { tempDir } from './support/temp-dir.js';
+
+const SIZE = 64;
+
+/** A scribble-mode project of synthetic cells imported without masks, served through the real contract. */
+async function liveStudio(t: TestContext) {
+  const dir = await tempDir(t);
+  const data = await generateSynthetic({ outDir: path.join(dir, 'data'), count: 3, width: SIZE, height: SIZE });
+  const project = await Project.create(path.join(dir, 'project'), { classes: ['cell'] });
+  await project.setScribble(true);
+  await importImages(project, ImportRequest.parse({ project: project.root, images: [data.imagesDir] }));
+  const { client, services } = contractStudio(t, dir);
+  const statuses: LiveStatus[] = [];
+  const predictions: LivePrediction[] = [];
+  client.on('live.status', (status) => statuses.push(status));
+  client.on('live.prediction', (prediction) => predictions.push(prediction));
+  const ids = project.images.map((image) => image.id);
+  // Strokes as the editor sends them: the true labels of a few rows (cells and background), the rest left unpainted.
+  const paint = async (id: string, rows: number[]) => {
+    const truth = await readMaskPng(path.join(data.masksDir, `${project.image(id).originalName}`));
+    const tiles = rows.map((y) => ({ x: 0, y, width: SIZE, height: 1, encoding: 'deflate' as const, labelsBase64: deflateSync(truth.labels.subarray(y * SIZE, (y + 1) * SIZE)).toString('base64') }));
+    return unwrap(await client.invoke('masks.patch', { project: project.root, id, tiles }));
+  };
+  return { dir, project, services, client, statuses, predictions, ids, paint };
+}
+
+async function until<T>(what: string, find: () => T | undefined, timeoutMs = 120_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = find();
+    if (found !== undefined) return found;
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}.`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+test('live training picks up a new stroke without a restart, predicts the current image, keeps its tensor count flat, saves a run and ends its process on stop', async (t) => {
+  const { project, client, statuses, predictions, ids, paint } = await liveStudio(t);
+  const [first, second] = ids as [string, string];
+  assert.equal((await paint(first, [10, 20, 30, 40])).image.status, 'partial');
+
+  const { sessionId, pid } = unwrap(await client.invoke('live.start', { project: project.root, imageId: first, predictEverySeconds: 1 }));
+  assert.ok(pid !== null && processAlive(pid));
+  const mine = () => statuses.filter((status) => status.sessionId === sessionId);
+  const before = await until('training on the first strokes', () => mine().find((status) => status.steps >= 3));
+  assert.deepEqual([before.images, before.labelledPixels, before.pid], [1, 4 * SIZE, pid]);
+  assert.equal(os.getPriority(pid), os.constants.priority.PRIORITY_LOW, 'the live process runs below the UI');
+
+  const prediction = await until('a prediction of the image in the editor', () => predictions.find((entry) => entry.sessionId === sessionId && entry.imageId === first));
+  assert.deepEqual([prediction.map.width, prediction.map.height], [SIZE, SIZE]);
+  const labels = inflateSync(Buffer.from(prediction.map.base64, 'base64'));
+  assert.equal(labels.length, SIZE * SIZE);
+  assert.ok(labels.every((label) => label === 0 || label === 1), 'a prediction holds class ids only');
+
+  await paint(second, [5, 50]);
+  const after = await until('the new stroke in training', () => mine().find((status) => status.images === 2));
+  assert.equal(after.labelledPixels, 6 * SIZE);
+  assert.equal(after.pid, pid, 'the same process (no restart)');
+  assert.ok(after.steps > before.steps, 'training went on');
+  const later = await until('more steps', () => mine().find((status) => status.steps >= after.steps + 5));
+  assert.equal(later.tensors, after.tensors, `tensor count flat (${after.tensors} at step ${after.steps}, ${later.tensors} at step ${later.steps})`);
+
+  unwrap(await client.invoke('live.focus', { sessionId, imageId: second }));
+  await until('a prediction of the newly focused image', () => predictions.find((entry) => entry.sessionId === sessionId && entry.imageId === second));
+
+  const { runId } = unwrap(await client.invoke('live.save', { sessionId }));
+  const runs = unwrap(await client.invoke('runs.list', { project: project.root })).runs;
+  const saved = runs.find((run) => run.id === runId);
+  assert.equal(saved?.state, 'completed');
+  assert.equal(saved?.modelPath, `runs/${runId}/model`);
+
+  assert.deepEqual(unwrap(await client.invoke('live.stop', { sessionId })), { stopped: true });
+  assert.equal(processAlive(pid), false, 'the process is gone once stop answers');
+  assert.equal(mine().at(-1)?.state, 'stopped');
+  assert.equal(mine().at(-1)?.reason, 'stopped');
+  assert.deepEqual(unwrap(await client.invoke('live.stop', { sessionId })), { stopped: false });
+});
+
+test('a live session ends by itself after its idle time, and every session ends when the host closes', async (t) => {
+  const { project, services, client, statuses, ids, paint } = await liveStudio(t);
+  await paint(ids[0]!, [10, 30]);
+  const idle = unwrap(await client.invoke('live.start', { project: project.root, imageId: ids[0]!, idleSeconds: 5 }));
+  const open = unwrap(await client.invoke('live.start', { project: project.root, imageId: null }));
+  const ended = await until('the idle session to end', () => statuses.find((status) => status.sessionId === idle.sessionId && status.state === 'stopped'), 60_000);
+  assert.equal(ended.reason, 'idle');
+  assert.equal(processAlive(idle.pid!), false);
+  assert.ok(processAlive(open.pid!));
+  await services.close();
+  assert.equal(processAlive(open.pid!), false, 'closing the host ends the live process');
+  assert.equal(statuses.filter((status) => status.sessionId === open.sessionId).at(-1)?.reason, 'closed');
+});
