@@ -1,3 +1,7 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+
 /** What every bench prints and writes to bench/results/<name>.json. */
 export interface BenchResult {
   name: string;
@@ -5,4 +9,15 @@ export interface BenchResult {
   goals: Record<string, number | boolean>;
   /** Figures over time, where a bench records them (e.g. Dice per prediction). */
   series?: Record<string, unknown>;
+}
+
+const RESULTS_DIR = fileURLToPath(new URL('../../bench/results/', import.meta.url));
+
+/** Writes bench/results/<name>.json with the machine and date, and prints the figures. */
+export async function saveBenchResult(result: BenchResult): Promise<void> {
+  await mkdir(RESULTS_DIR, { recursive: true });
+  const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.platform()} ${os.arch()}` };
+  const record = { ...result, machine, date: new Date().toISOString() };
+  await writeFile(`${RESULTS_DIR}${result.name}.json`, `${JSON.stringify(record, null, 2)}\n`);
+  process.stdout.write(`${result.name}: ${JSON.stringify(result.figures)}  goals: ${JSON.stringify(result.goals)}\n`);
 }

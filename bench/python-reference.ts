@@ -18,8 +18,8 @@ export function ensurePyTorch(): void {
   }
 }
 
-/** Runs a script of bench/pytorch/ and parses the JSON line it prints last. */
-export async function runPythonBench<T>(script: string, args: string[]): Promise<T> {
-  const { stdout } = await run(SYSTEM_PYTHON, [script, ...args], { cwd: PYTORCH_DIR, maxBuffer: 16 * 1024 * 1024 });
+/** Runs a script of bench/pytorch/ and parses the JSON line it prints last; `python` for another interpreter (a GPU machine's). */
+export async function runPythonBench<T>(script: string, args: string[], python = SYSTEM_PYTHON): Promise<T> {
+  const { stdout } = await run(python, [script, ...args], { cwd: PYTORCH_DIR, maxBuffer: 16 * 1024 * 1024 });
   return lastJsonLine<T>(stdout);
 }

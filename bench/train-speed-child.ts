@@ -1,5 +1,7 @@
-// Our side of bench/train-speed: one process, the backend the engine picks, timed training steps.
+// Our side of bench/train-speed and bench/gpu-train-speed: one process, the backend the engine picks
+// (or the one named), timed training steps.
 import * as tf from '@tensorflow/tfjs';
+import { BackendChoice } from '../app/contract/training.js';
 import { initialiseBackend } from '../app/engine/backend/select-backend.js';
 import type { Batch } from '../app/engine/data/batch.js';
 import { buildUnet } from '../app/engine/model/build-unet.js';
@@ -7,9 +9,9 @@ import { createOptimizer } from '../app/engine/training/optimizer.js';
 import { trainStep } from '../app/engine/training/train-step.js';
 import { createRandom } from '../app/random/prng.js';
 
-// threads: 0 = the engine's default (every logical core).
-const [base, size, batchSize, warmup, steps, threads] = process.argv.slice(2).map(Number) as [number, number, number, number, number, number];
-const backend = await initialiseBackend('auto', threads || undefined);
+// threads: 0 = the engine's default (every logical core); then the backend to use (default auto).
+const [base, size, batchSize, warmup, steps, threads] = process.argv.slice(2, 8).map(Number) as [number, number, number, number, number, number];
+const backend = await initialiseBackend(BackendChoice.parse(process.argv[8] ?? 'auto'), { threads: threads || undefined });
 const random = createRandom(0);
 const batch: Batch = {
   size: batchSize, height: size, width: size, channels: 1,
@@ -26,4 +28,4 @@ for (let step = 0; step < warmup + steps; step++) {
 }
 times.sort((a, b) => a - b);
 const stepSeconds = times[Math.floor(times.length / 2)]!;
-process.stdout.write(`${JSON.stringify({ imagesPerSecond: batchSize / stepSeconds, stepSeconds, backend: backend.name, threads: backend.threads ?? null, tensors: tf.memory().numTensors })}\n`);
+process.stdout.write(`${JSON.stringify({ imagesPerSecond: batchSize / stepSeconds, stepSeconds, backend: backend.name, adapter: backend.adapter ?? null, threads: backend.threads ?? null, tensors: tf.memory().numTensors })}\n`);

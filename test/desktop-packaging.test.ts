@@ -2,10 +2,12 @@
 // modules left outside the asar, the CI workflow, and the smoke test the packaged apps run.
 import assert from 'node:assert/strict';
 import { existsSync, promises as fs } from 'node:fs';
+import path from 'node:path';
 import { createRequire } from 'node:module';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { runSmokeTest } from '../main/smoke-test.js';
+import { noSoftwareGpu, useSoftwareGpu } from './support/software-gpu.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 // Both come with electron-builder (app-builder-lib validates its configuration with them).
@@ -50,6 +52,22 @@ test('the installers: targets, fuses, and native modules unpacked from the asar'
   for (const pattern of ['node_modules/onnxruntime-node/**', 'node_modules/sharp/**', 'node_modules/@img/**', 'node_modules/@tensorflow/tfjs-node/**', 'node_modules/@tensorflow/tfjs-backend-wasm/dist/**']) {
     assert.ok(unpacked.includes(pattern), pattern);
   }
+  // Dawn: every platform's dawn.node (and the DLLs beside it on Windows) is unpacked, and each
+  // installer keeps its own platform's build and leaves the others out.
+  const dawnBuilds = (await fs.readdir(`${ROOT}node_modules/webgpu/dist`)).map((build) => `node_modules/webgpu/dist/${build}`);
+  assert.ok(dawnBuilds.length >= 3, dawnBuilds.join());
+  for (const build of dawnBuilds) {
+    for (const file of await fs.readdir(`${ROOT}${build}`)) {
+      assert.ok(unpacked.some((pattern) => path.matchesGlob(`${build}/${file}`, pattern)), `${build}/${file} stays in the asar`);
+    }
+  }
+  for (const [platform, prefix] of [['linux', 'linux-'], ['win', 'win32-'], ['mac', 'darwin-']] as const) {
+    const excludes = ((config[platform] as { files?: string[] }).files ?? []).map((pattern) => pattern.replace(/^!/, ''));
+    for (const build of dawnBuilds) {
+      const excluded = excludes.some((pattern) => path.matchesGlob(`${build}/dawn.node`, pattern));
+      assert.equal(excluded, !path.basename(build).startsWith(prefix), `${platform} installer and ${build}`);
+    }
+  }
   assert.ok(existsSync(`${ROOT}${config.icon as string}`));
   const pkg = JSON.parse(await fs.readFile(`${ROOT}package.json`, 'utf8')) as { main: string; scripts: Record<string, string> };
   assert.equal(pkg.main, 'dist/main/main.js');
@@ -72,11 +90,15 @@ test('the installers workflow builds on Linux, Windows and macOS and smoke-tests
   assert.match(commands, /--smoke-test/);
 });
 
-test('the smoke test segments a generated image with sharp, tfjs and onnxruntime-node', async () => {
+test('the smoke test loads Dawn and segments a generated image with sharp, tfjs and onnxruntime-node', async () => {
+  // SwiftShader stands in for a GPU: Dawn loads and offers it, and `auto` passes over it.
+  if (!noSoftwareGpu) useSoftwareGpu();
   const result = await runSmokeTest();
   assert.equal(result.size, 64);
   assert.match(result.onnxruntime, /^\d+\.\d+/);
-  assert.ok(['tfjs-node-gpu', 'tfjs-node', 'wasm'].includes(result.backend));
+  assert.equal(result.backend, 'wasm');
+  // Without SwiftShader (and no GPU) Dawn still loads and says it found no adapter.
+  assert.match(result.webgpu, noSoftwareGpu ? /^no WebGPU adapter: Dawn found no GPU/ : /^SwiftShader driver [\d.]+ \(google swiftshader, software\)$/);
   assert.ok(result.foregroundPixels >= 0 && result.foregroundPixels <= 64 * 64);
   assert.ok(result.maskPngBytes > 50);
 });

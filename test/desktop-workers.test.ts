@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { test } from 'node:test';
 import type { EventPayload } from '../app/contract/channels.js';
 import { EventBus } from '../app/contract/event-bus.js';
-import { TrainRequest } from '../app/contract/training.js';
+import { RunSummary, TrainRequest } from '../app/contract/training.js';
 import { TrainingService } from '../app/engine/training-service.js';
 import { JobManager } from '../app/jobs/job-manager.js';
 import { OpenProjects } from '../app/project/open-projects.js';
@@ -28,6 +28,7 @@ import { Project } from '../app/project/project.js';
 import { createAppServices } from '../app/services/app-services.js';
 import { bindContract, type IpcMainLike } from '../main/ipc-binding.js';
 import { FakeIpcMain, WINDOW_ID, fromMainFrame } from './support/fake-ipc-main.js';
+import { noSoftwareGpu, softwareGpuEnv } from './support/software-gpu.js';
 import { tempDir } from './support/temp-dir.js';
 import { untrainedRun } from './support/untrained-run.js';
 import { TINY_SETTINGS, tinyProject } from './support/tiny-project.js';
@@ -111,8 +112,9 @@ process.parentPort = port;
 }
 `)}`;
 
-const nodeUtilityFork: ForkUtility = (modulePath, args) => {
-  const child = fork(modulePath, args ?? [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], execArgv: ['--import', PARENT_PORT_SHIM] });
+/** A utility process as Electron starts one: it inherits the app's environment (here plus `env`). */
+const nodeUtilityFork = (env: Record<string, string> = {}): ForkUtility => (modulePath, args) => {
+  const child = fork(modulePath, args ?? [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], execArgv: ['--import', PARENT_PORT_SHIM], env: { ...process.env, ...env } });
   const emitter = new EventEmitter();
   child.on('message', (message) => emitter.emit('message', message));
   child.on('exit', (code) => emitter.emit('exit', code ?? 1));
@@ -126,11 +128,23 @@ const nodeUtilityFork: ForkUtility = (modulePath, args) => {
 test('the utility entry runs the real trainer over parentPort and the run finishes', { timeout: 120_000 }, async (t) => {
   const dir = await tempDir(t);
   const project = await tinyProject(dir, { count: 6, size: 32 });
-  const { training, finished } = services(utilityWorkerLauncher(nodeUtilityFork));
+  const { training, finished } = services(utilityWorkerLauncher(nodeUtilityFork()));
   const { runId } = await training.start(TrainRequest.parse({ project: project.root, preset: 'fast', model: { base: 8 }, settings: { ...TINY_SETTINGS, epochs: 1 } }));
   const done = await finished;
   assert.ok(done.result.ok, JSON.stringify(done.result));
   assert.equal((done.result.value as { id: string }).id, runId);
+});
+
+test('a utility-process trainer loads Dawn as the CLI\'s trainer does and trains on webgpu', { timeout: 300_000, skip: noSoftwareGpu }, async (t) => {
+  const project = await tinyProject(await tempDir(t), { count: 4, size: 16 });
+  const { training, finished } = services(utilityWorkerLauncher(nodeUtilityFork(softwareGpuEnv())));
+  await training.start(TrainRequest.parse({ project: project.root, preset: 'fast', settings: { ...TINY_SETTINGS, epochs: 1, backend: 'webgpu' } }));
+  const done = await finished;
+  assert.ok(done.result.ok, JSON.stringify(done.result));
+  const summary = RunSummary.parse(done.result.value);
+  assert.equal(summary.state, 'completed');
+  assert.equal(summary.backend?.name, 'webgpu');
+  assert.equal(summary.backend?.adapter?.architecture, 'swiftshader');
 });
 
 test("main's handlers for imports, model export and predictions delegate to utility processes; main only records the index", { timeout: 180_000 }, async (t) => {
@@ -139,7 +153,7 @@ test("main's handlers for imports, model export and predictions delegate to util
   const recordingFork: ForkUtility = (modulePath, args, options) => {
     assert.equal(modulePath, UTILITY_WORKER_ENTRY);
     forks.push(args ?? []);
-    return nodeUtilityFork(modulePath, args, options);
+    return nodeUtilityFork()(modulePath, args, options);
   };
   const services = createAppServices({ launchWorker: utilityWorkerLauncher(recordingFork), browseHome: dir });
   const ipc = new FakeIpcMain();

@@ -279,6 +279,7 @@ describe('studio UI end to end', { skip: !existsSync(CHROMIUM) && `${CHROMIUM} i
     await page.locator('#validationPercent').fill('30');
     await noValidation.waitFor({ state: 'detached' });
     await page.locator('#base').selectOption('8');
+    assert.deepEqual(await page.locator('#backend option').evaluateAll((options) => options.map((option) => option.getAttribute('value'))), ['auto', 'tfjs-node-gpu', 'webgpu', 'tfjs-node', 'wasm']);
     assert.equal(await page.locator('.field-error').count(), 0);
     await start.click();
     await page.getByRole('progressbar', { name: 'Training progress' }).waitFor();
@@ -289,12 +290,13 @@ describe('studio UI end to end', { skip: !existsSync(CHROMIUM) && `${CHROMIUM} i
     await page.getByText('Validation predictions · epoch 2').waitFor({ timeout: 15_000 });
     assert.match(String(await page.locator('.backend.compute').textContent()), /wasm|tfjs/);
     assert.match(String(await page.locator('.batch-plan').textContent()), /batch \d+( as \d+ x \d+)? · \d+×\d+ px/);
-    // Every backend tried before the one used is listed with why it was skipped.
+    // Every faster backend tried before the one used is listed with why it was skipped, as run.json has it.
     const runId = String(await page.locator('#status-title').textContent()).replace('Run ', '');
     const summary = JSON.parse(await readFile(path.join(projectDir(), 'runs', runId, 'run.json'), 'utf8')) as { backend: { skipped: Array<{ name: string; reason: string }> } };
+    assert.deepEqual(summary.backend.skipped.map((skipped) => skipped.name), ['tfjs-node-gpu', 'webgpu', 'tfjs-node']);
     assert.deepEqual(
-      await page.locator('.backend li').allTextContents(),
-      summary.backend.skipped.map((skipped) => `${skipped.name} not used: ${skipped.reason}`),
+      await page.getByRole('list', { name: 'Backends skipped' }).getByRole('listitem').allTextContents(),
+      summary.backend.skipped.map((skipped) => `skipped ${skipped.name}: ${skipped.reason}`),
     );
     // Hovering a chart shows the values under the cursor: whole epochs, the learning rate in scientific notation.
     const rateChart = page.getByRole('figure', { name: 'Learning rate' });

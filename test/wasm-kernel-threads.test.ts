@@ -19,7 +19,7 @@ import { createRandom } from '../app/random/prng.js';
 let threads: KernelThreads;
 
 before(async () => {
-  const backend = await initialiseBackend('wasm', 2);
+  const backend = await initialiseBackend('wasm', { threads: 2 });
   threads = kernelThreadsFor(new WasmHeap(tf.backend()).memory());
   assert.equal(threads.count, Math.min(2, os.availableParallelism()), backend.threadsReason);
 });
@@ -224,7 +224,7 @@ describe('a whole training step at 512x512', () => {
       const { segmentationLoss } = await import(${modules['loss']});
       const { trainableVariables } = await import(${modules['batch-gradients']});
       const { createRandom } = await import(${modules['prng']});
-      const backend = await initialiseBackend('wasm', ${threads});
+      const backend = await initialiseBackend('wasm', { threads: ${threads} });
       const random = createRandom(7);
       const [batch, size] = [2, 512];
       const images = tf.tensor4d(Float32Array.from({ length: batch * size * size }, () => random.next()), [batch, size, size, 1]);

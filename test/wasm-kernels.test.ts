@@ -8,18 +8,10 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 
 import { registerWasmTrainingKernels } from '../app/engine/backend/wasm-kernels/index.js';
+import { assertClose, seededValues } from './support/seeded-values.js';
 
 type Shape4 = [number, number, number, number];
 type Padding = tf.Conv2DBackpropFilterAttrs['pad'];
-
-/** Deterministic values in [-1, 1) so failures reproduce. */
-function seededValues(count: number, seed: number): Float32Array {
-  let state = seed >>> 0;
-  return Float32Array.from({ length: count }, () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state / 2 ** 31 - 1;
-  });
-}
 
 /** dW by the definition: every filter tap times every output position. */
 function naiveFilterGradient(
@@ -67,14 +59,6 @@ async function filterGradientOn(
   const values = (await dW.data()) as Float32Array;
   tf.dispose([xTensor, dyTensor, dW]);
   return values;
-}
-
-function assertClose(actual: Float32Array, expected: Float32Array, label: string): void {
-  assert.equal(actual.length, expected.length, `${label}: length`);
-  const magnitude = Math.max(1, ...expected.map(Math.abs));
-  let worst = 0;
-  for (let i = 0; i < actual.length; i++) worst = Math.max(worst, Math.abs(actual[i]! - expected[i]!));
-  assert.ok(worst <= 1e-4 * magnitude, `${label}: max abs error ${worst} exceeds 1e-4 x ${magnitude}`);
 }
 
 before(async () => {

@@ -4,14 +4,43 @@ import { FileProblem } from './schemas.js';
 
 /** Training shapes shared by the engine, the CLI and the renderer's training monitor. */
 
-export const BackendName = z.enum(['tfjs-node-gpu', 'tfjs-node', 'wasm']);
+/** The training backends in the order `auto` tries them: the fastest that works is used. */
+export const BackendName = z.enum(['tfjs-node-gpu', 'webgpu', 'tfjs-node', 'wasm']);
 export type BackendName = z.infer<typeof BackendName>;
-export const BackendChoice = z.enum(['auto', 'tfjs-node-gpu', 'tfjs-node', 'wasm']);
+export const BackendChoice = z.enum(['auto', ...BackendName.options]);
 export type BackendChoice = z.infer<typeof BackendChoice>;
+
+/** How the CLI's help and the UI's backend field name each choice. */
+export const BACKEND_CHOICE_LABELS: Readonly<Record<BackendChoice, string>> = {
+  auto: 'Automatic (best available)',
+  'tfjs-node-gpu': 'NVIDIA GPU with CUDA (tfjs-node-gpu)',
+  webgpu: 'Any GPU through WebGPU (Vulkan, Metal, D3D12)',
+  'tfjs-node': 'CPU (tfjs-node)',
+  wasm: 'CPU (WebAssembly)',
+};
+
+/**
+ * The GPU a webgpu run uses, as Dawn describes it, with the limits that bound its memory use.
+ * WebGPU tells no device memory size, so `deviceMemoryBytes` is null there.
+ */
+export const GpuAdapterReport = z.object({
+  vendor: z.string(),
+  architecture: z.string(),
+  device: z.string(),
+  description: z.string(),
+  /** A CPU emulating a GPU (SwiftShader, llvmpipe, WARP): `auto` skips it, a forced choice uses it. */
+  software: z.boolean(),
+  /** The largest single GPU buffer, and the largest one a kernel may bind: no tensor can be larger. */
+  maxBufferBytes: z.number(),
+  maxStorageBindingBytes: z.number(),
+  deviceMemoryBytes: z.number().nullable(),
+});
+export type GpuAdapterReport = z.infer<typeof GpuAdapterReport>;
 
 export const BackendReport = choiceReport(BackendName).extend({
   threads: z.number().int().optional(),
   threadsReason: z.string().optional(),
+  adapter: GpuAdapterReport.optional(),
 });
 export type BackendReport = z.infer<typeof BackendReport>;
 

@@ -36,8 +36,9 @@ interface ExportLayout {
  */
 export async function exportModel(project: Project, request: ExportOptions): Promise<ModelExportResult> {
   const run = await runWithModel(project, request.runId);
-  // The process's one backend choice, the same any later caller (segmentation) gets.
-  await initialiseBackend('auto');
+  // The process's one backend choice, the same any later caller (segmentation) gets. The ONNX
+  // converter reads weights with dataSync, which rules out webgpu.
+  await initialiseBackend('auto', { syncReads: true });
   const { model, metadata } = await loadLayersModel(run.modelDir);
   try {
     const parsed = TrainedModelFacts.safeParse(metadata.unetStudio);

@@ -29,7 +29,7 @@ serveWorkerJob(
   async (start, { signal, post, onControl }) => {
     // Below the UI: the lowest priority, and a core left free where there are several.
     os.setPriority(os.constants.priority.PRIORITY_LOW);
-    const backend = await initialiseBackend('auto', Math.max(1, os.availableParallelism() - 1));
+    const backend = await initialiseBackend('auto', { threads: Math.max(1, os.availableParallelism() - 1) });
     const project = await Project.open(start.project);
     const config = liveConfig(project);
     const painted = new PaintedPixels(config.model.inputChannels, createRandom(config.settings.seed).next);

@@ -9,11 +9,11 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Runs the real CLI (bin/unet-studio.js) in a child process; `prefix` wraps it (e.g. setpriv). */
-export function runCli(args: readonly string[], options: { prefix?: readonly string[]; cwd?: string } = {}): Promise<CliRun> {
+/** Runs the real CLI (bin/unet-studio.js) in a child process; `prefix` wraps it (e.g. setpriv); `env` adds variables. */
+export function runCli(args: readonly string[], options: { prefix?: readonly string[]; cwd?: string; env?: Record<string, string> } = {}): Promise<CliRun> {
   const [command, ...rest] = [...(options.prefix ?? []), process.execPath, CLI, ...args];
   return new Promise((resolve, reject) => {
-    const child = spawn(command!, rest, { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command!, rest, { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));

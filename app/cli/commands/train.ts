@@ -1,4 +1,5 @@
-import { BackendChoice, type BackendReport, describeBatchPlan, OptimizerName, PresetName, TrainRequest } from '../../contract/training.js';
+import { describeBackend } from '../../contract/describe-backend.js';
+import { BackendChoice, describeBatchPlan, OptimizerName, PresetName, TrainRequest } from '../../contract/training.js';
 import { formatMinutes } from '../../engine/auto/auto-preset.js';
 import { RunFolder } from '../../engine/runs/run-store.js';
 import { prepareRun } from '../../engine/training/prepare-run.js';
@@ -17,7 +18,7 @@ export const trainCommand: Command = {
     'unet-studio train <project> [--preset auto|fast|standard|paper] [--budget 30m | --epochs N] [--batch-size N] [--learning-rate X]',
     '    [--scale X | --size WxH] [--patch N] [--validation PERCENT] [--base 8|16|32|64] [--bilinear]',
     '    [--optimizer adam|adamw|rmsprop] [--patience N] [--class-weights 1,2] [--seed N] [--cache-mib N]',
-    '    [--backend auto|tfjs-node-gpu|tfjs-node|wasm] [--threads N] [--resume RUN | --from RUN] [--classes N] [--json]',
+    `    [--backend ${BackendChoice.options.join('|')}] [--threads N] [--resume RUN | --from RUN] [--classes N] [--json]`,
   ].join('\n'),
   options: {
     preset: { type: 'string', default: 'auto' },
@@ -83,12 +84,6 @@ export const trainCommand: Command = {
     return { exitCode: EXIT.ok, json: { run: summary, best, modelPath } };
   },
 };
-
-function describeBackend(backend: BackendReport): string {
-  const skipped = backend.skipped.map((entry) => `${entry.name}: ${entry.reason}`).join('; ');
-  const threads = backend.threadsReason ? ` (${backend.threadsReason})` : backend.threads ? ` (${backend.threads} threads)` : '';
-  return `${backend.name}${threads}, ${backend.reason}${skipped ? ` [skipped ${skipped}]` : ''}`;
-}
 
 function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds)) return '?';

@@ -6,18 +6,19 @@ import { unetFootprint } from '../memory/unet-footprint.js';
  * Forward-pass multiply-adds per second one training thread sustains (a training step does about
  * three times the forward pass's work). wasm: from `npm run bench -- train-speed` (base 16,
  * 128x128: 9.2 images/s on one thread, 7 G/s), taken lower because base 8 and small tensors use
- * the kernels less well. The others are not measured here and are rough.
+ * the kernels less well. The others are not measured here and are rough (webgpu: a mid-range GPU;
+ * `auto` takes it only on a hardware adapter).
  */
 const FORWARD_MULTIPLY_ADDS_PER_SECOND: Record<BackendName, number> = {
   wasm: 5e9,
   'tfjs-node': 10e9,
+  webgpu: 50e9,
   'tfjs-node-gpu': 300e9,
 };
 
-/** Threads the backend will use here: the wasm backend takes half the logical cores, at most 8. */
+/** Threads the backend will use here: the CPU backends train on every logical core by default. */
 function backendThreads(backend: BackendName): number {
-  const cores = os.availableParallelism();
-  return backend === 'wasm' ? Math.max(1, Math.min(8, Math.floor(cores / 2))) : backend === 'tfjs-node' ? cores : 1;
+  return backend === 'wasm' || backend === 'tfjs-node' ? os.availableParallelism() : 1;
 }
 
 /**

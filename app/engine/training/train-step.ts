@@ -37,7 +37,7 @@ export async function trainStep(
   }
 }
 
-function clipByGlobalNorm(grads: tf.NamedTensorMap, clipNorm: number): tf.NamedTensorMap {
+export function clipByGlobalNorm(grads: tf.NamedTensorMap, clipNorm: number): tf.NamedTensorMap {
   const names = Object.keys(grads);
   const globalNorm = tf.sqrt(tf.addN(names.map((name) => tf.sum(tf.square(grads[name]!)))));
   const scale = tf.div(clipNorm, tf.maximum(globalNorm, clipNorm));

@@ -47,7 +47,7 @@ export async function train(options: TrainingOptions): Promise<RunSummary> {
   const { run, signal } = options;
   const startedAt = performance.now();
   const { backend: choice, threads } = run.summary.config.settings;
-  const backend = await initialiseBackend(choice, threads ?? undefined);
+  const backend = await initialiseBackend(choice, { threads: threads ?? undefined });
   await run.update({ state: 'running', backend, error: null });
   try {
     return await trainOn(backend.name, options, startedAt);
