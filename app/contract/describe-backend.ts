@@ -7,11 +7,9 @@ import type { BackendReport, GpuAdapterReport } from './training.js';
 export function describeChosenBackend(backend: BackendReport): string {
   const where = backend.adapter
     ? ` on ${describeAdapter(backend.adapter)}`
-    : backend.threadsReason
-      ? ` (${backend.threadsReason})`
-      : backend.threads
-        ? ` (${backend.threads} thread${backend.threads === 1 ? '' : 's'})`
-        : '';
+    : backend.threads
+      ? ` (${backend.threads} thread${backend.threads === 1 ? '' : 's'})`
+      : '';
   return `${backend.name}${where}, ${backend.reason}`;
 }
 
