@@ -8,7 +8,7 @@ import { initialiseBackend } from '../app/engine/backend/select-backend.js';
 import { measureHeapPeak } from '../app/engine/backend/wasm-kernels/heap-peak.js';
 import { type BackendMemory, registerBackendMemory } from '../app/engine/memory/backend-memory.js';
 import { planBatch } from '../app/engine/memory/batch-plan.js';
-import { estimateStepMemory, WASM_STEP_MEMORY } from '../app/engine/memory/step-memory.js';
+import { estimateStepMemory, largestStepTensorBytes, WASM_STEP_MEMORY } from '../app/engine/memory/step-memory.js';
 import { unetFootprint } from '../app/engine/memory/unet-footprint.js';
 import { buildUnet } from '../app/engine/model/build-unet.js';
 import { RunFolder } from '../app/engine/runs/run-store.js';
@@ -85,7 +85,7 @@ describe('planBatch', () => {
     assert.deepEqual([eight.microBatchSize, eight.microBatches], [4, 2]);
     assert.equal(describeBatchPlan(eight), 'batch 8 as 4 x 2');
     assert.ok(eight.estimatedBytes <= WASM.limitBytes! && estimateStepMemory(unet(16), size512, 8).totalBytes > WASM.limitBytes!);
-    assert.match(eight.reason, /^a whole batch needs .* GiB estimated, more than the test heap/);
+    assert.match(eight.reason, /^a whole batch needs about .* GiB per training step, more than the wasm backend can give \(the test heap/);
     assert.equal(describeBatchPlan(planBatch(unet(16), 7, size512, 'wasm', WASM)), 'batch 7 as 4 x 2 (the last 3)');
   });
 
@@ -104,6 +104,20 @@ describe('planBatch', () => {
     assert.match(refusal.message, /^One 1024x1024 image at base 32 needs about .* GiB per training step, more than the wasm backend can give/);
     const fits = (side: number) => estimateStepMemory(unet(32, 3), { width: side, height: side }, 1).totalBytes <= WASM.limitBytes!;
     assert.ok(patch % 16 === 0 && fits(patch) && !fits(patch + 16), `patch ${patch}`);
+  });
+
+  it("keeps a GPU's one-tensor bound: micro-batches whose largest tensor fits, or a refusal naming the patch that does", () => {
+    // The top level's concatenation at base 16 holds 32 values a pixel: 512x512 is 32 MiB an image,
+    // so 3 images fit 100 MiB, and the largest square patch is 896 (905 rounded down to a multiple of 16).
+    const gpu = { ...WASM, limitBytes: null, largestTensorBytes: 100 * 2 ** 20, limitReason: 'a test GPU' };
+    assert.equal(largestStepTensorBytes(unet(16), size512, 1), 32 * 2 ** 20);
+    const plan = planBatch(unet(16), 8, size512, 'webgpu', gpu);
+    assert.deepEqual([plan.microBatchSize, plan.microBatches, plan.limitBytes], [3, 3, null]);
+    assert.match(plan.reason, /^a whole batch makes a 256 MiB tensor, more than the 100 MiB one tensor may hold on the webgpu backend \(a test GPU\)/);
+    assert.throws(
+      () => planBatch(unet(16), 2, { width: 2048, height: 2048 }, 'webgpu', gpu),
+      (error: AppError) => error.code === 'invalid_input' && /^One 2048x2048 image at base 16 makes a 512 MiB tensor, .*; a 896x896 patch fits: train on crops with --patch 896/.test(error.message),
+    );
   });
 
   it('runs batches as asked where the backend does not report its memory', () => {

@@ -7,6 +7,8 @@ export interface BackendMemory {
   limitBytes: number | null;
   /** Where the limit comes from, for the run's record ("the wasm heap: ..."). */
   limitReason: string;
+  /** Bytes no one tensor may pass (a GPU's largest buffer); absent where only the total counts. */
+  largestTensorBytes?: number;
   model: StepMemoryModel;
   /** Whether `model` was measured on this backend or borrowed from the wasm one. */
   measured: boolean;

@@ -2,7 +2,7 @@ import { AppError } from '../../contract/errors.js';
 import type { BatchPlan, ModelConfig } from '../../contract/training.js';
 import { UNET_SIZE_MULTIPLE } from '../model/unet-shape.js';
 import { type BackendMemory, formatGiB } from './backend-memory.js';
-import { estimateStepMemory } from './step-memory.js';
+import { estimateStepMemory, largestStepTensorBytes } from './step-memory.js';
 
 /**
  * How a run's batches will run on a backend: whole when the step's estimated peak fits the
@@ -20,29 +20,33 @@ export function planBatch(model: ModelConfig, batchSize: number, imageSize: { wi
     limitBytes: memory.limitBytes === null ? null : Math.round(memory.limitBytes),
     reason,
   });
-  const { limitBytes } = memory;
-  const estimated = `${formatGiB(estimate(batchSize))} estimated`;
-  if (limitBytes === null) return plan(batchSize, memory.limitReason);
-  if (estimate(batchSize) <= limitBytes) return plan(batchSize, `${estimated}, within ${memory.limitReason}`);
+  const problem = (images: number) => stepProblem(model, imageSize, images, backend, memory);
+  const whole = problem(batchSize);
+  if (whole === null) return plan(batchSize, memory.limitBytes === null ? memory.limitReason : `${formatGiB(estimate(batchSize))} estimated, within ${memory.limitReason}`);
   for (let passes = 2; passes <= batchSize; passes++) {
     const microBatchSize = Math.ceil(batchSize / passes);
-    if (estimate(microBatchSize) <= limitBytes) {
-      return plan(microBatchSize, `a whole batch needs ${estimated}, more than ${memory.limitReason}; the micro-batches' gradients add up to the whole batch's`);
-    }
+    if (problem(microBatchSize) === null) return plan(microBatchSize, `a whole batch ${whole}; the micro-batches' gradients add up to the whole batch's`);
   }
-  const fitting = largestFittingPatch(model, imageSize, memory);
+  const fitting = largestFittingPatch(model, imageSize, backend, memory);
   const size = `${imageSize.width}x${imageSize.height}`;
   const suggestion = fitting === null ? 'even a 16x16 patch does not fit: choose a smaller --base' : `a ${fitting}x${fitting} patch fits: train on crops with --patch ${fitting} (or resize with --size or --scale)`;
-  throw new AppError(
-    'invalid_input',
-    `One ${size} image at base ${model.base} needs about ${formatGiB(estimate(1))} per training step, more than the ${backend} backend can give (${memory.limitReason}); ${suggestion}.`,
-  );
+  throw new AppError('invalid_input', `One ${size} image at base ${model.base} ${problem(1)}; ${suggestion}.`);
 }
 
-function largestFittingPatch(model: ModelConfig, imageSize: { width: number; height: number }, memory: BackendMemory): number | null {
-  const limit = memory.limitBytes!;
+/** Why a step on `images` images does not fit the backend (its total, or one tensor's bound), or null when it does. */
+function stepProblem(model: ModelConfig, size: { width: number; height: number }, images: number, backend: string, memory: BackendMemory): string | null {
+  const total = estimateStepMemory(model, size, images, memory.model).totalBytes;
+  if (memory.limitBytes !== null && total > memory.limitBytes) return `needs about ${formatGiB(total)} per training step, more than the ${backend} backend can give (${memory.limitReason})`;
+  const tensor = largestStepTensorBytes(model, size, images);
+  if (memory.largestTensorBytes !== undefined && tensor > memory.largestTensorBytes) {
+    return `makes a ${formatGiB(tensor)} tensor, more than the ${formatGiB(memory.largestTensorBytes)} one tensor may hold on the ${backend} backend (${memory.limitReason})`;
+  }
+  return null;
+}
+
+function largestFittingPatch(model: ModelConfig, imageSize: { width: number; height: number }, backend: string, memory: BackendMemory): number | null {
   for (let side = Math.floor(Math.max(imageSize.width, imageSize.height) / UNET_SIZE_MULTIPLE) * UNET_SIZE_MULTIPLE; side >= UNET_SIZE_MULTIPLE; side -= UNET_SIZE_MULTIPLE) {
-    if (estimateStepMemory(model, { width: side, height: side }, 1, memory.model).totalBytes <= limit) return side;
+    if (stepProblem(model, { width: side, height: side }, 1, backend, memory) === null) return side;
   }
   return null;
 }

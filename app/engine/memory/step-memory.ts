@@ -45,3 +45,12 @@ export function estimateStepMemory(config: ModelConfig, size: { width: number; h
   const residentBytes = model.resident * parameterBytes;
   return { residentBytes, stepBytes, totalBytes: residentBytes + stepBytes };
 }
+
+/**
+ * Bytes of the largest tensor of a step on `images` images: the top level's concatenation of skip
+ * and up-sampled features (2 x base channels at full size, and its gradient), or the logits when
+ * there are more classes than that.
+ */
+export function largestStepTensorBytes(config: ModelConfig, size: { width: number; height: number }, images: number): number {
+  return images * size.width * size.height * Math.max(2 * config.base, outputChannels(config)) * Float32Array.BYTES_PER_ELEMENT;
+}

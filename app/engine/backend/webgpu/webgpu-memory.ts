@@ -33,15 +33,17 @@ export function webgpuMemoryFacts(limits: Pick<GPUSupportedLimits, 'maxBufferSiz
 }
 
 /**
- * What the batch planner gets for webgpu. It plans against a total, which WebGPU does not tell, so
- * batches run as asked and a step that does not fit fails with the GPU's out-of-memory message;
- * the reason names the adapter's per-tensor bound. The step's memory model is the wasm one, not
+ * What the batch planner gets for webgpu: the adapter's per-tensor bound, which it keeps by
+ * splitting batches into micro-batches. WebGPU does not tell the device's total memory, so beyond
+ * that bound batches run as asked and a step that does not fit fails with the GPU's out-of-memory
+ * message. The step's memory model is the wasm one, not
  * yet measured on a GPU.
  */
 export function webgpuBackendMemory(report: GpuAdapterReport): BackendMemory {
   const { largestTensorElements } = webgpuMemoryFacts({ maxBufferSize: report.maxBufferBytes, maxStorageBufferBindingSize: report.maxStorageBindingBytes });
   return {
     limitBytes: null,
+    largestTensorBytes: largestTensorElements * FLOAT32_BYTES,
     limitReason: `WebGPU does not report ${report.description || 'the adapter'}'s memory, so batches run as asked; no one tensor may pass ${formatGiB(largestTensorElements * FLOAT32_BYTES)} (the adapter's maxBufferSize and maxStorageBufferBindingSize)`,
     model: WASM_STEP_MEMORY,
     measured: false,
