@@ -13,11 +13,14 @@ export interface BenchResult {
 
 const RESULTS_DIR = fileURLToPath(new URL('../../bench/results/', import.meta.url));
 
-/** Writes bench/results/<name>.json with the machine and date, and prints the figures. */
-export async function saveBenchResult(result: BenchResult): Promise<void> {
+/** Where bench/results/<name>.json lives. */
+export const resultsPath = (name: string): string => `${RESULTS_DIR}${name}.json`;
+
+/** Writes bench/results/<name>.json with the machine and date, and prints the figures unless told to be quiet (a bench saving as it goes). */
+export async function saveBenchResult(result: BenchResult, options: { quiet?: boolean } = {}): Promise<void> {
   await mkdir(RESULTS_DIR, { recursive: true });
   const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.platform()} ${os.arch()}` };
   const record = { ...result, machine, date: new Date().toISOString() };
-  await writeFile(`${RESULTS_DIR}${result.name}.json`, `${JSON.stringify(record, null, 2)}\n`);
-  process.stdout.write(`${result.name}: ${JSON.stringify(result.figures)}  goals: ${JSON.stringify(result.goals)}\n`);
+  await writeFile(resultsPath(result.name), `${JSON.stringify(record, null, 2)}\n`);
+  if (!options.quiet) process.stdout.write(`${result.name}: ${JSON.stringify(result.figures)}  goals: ${JSON.stringify(result.goals)}\n`);
 }
