@@ -141,7 +141,7 @@ test('colour-coded masks map through the class colours; 3-class indexed masks ke
   assert.deepEqual([...(await readMaskPng(await project.resolve('masks/b.png'))).labels].slice(0, 4), [0, 1, 2, 255]);
 });
 
-test('broken files are reported with file and problem, the rest imports, project.json stays valid', async (t) => {
+test('broken images are skipped and reported with file and problem, images with unusable masks import unlabelled, project.json stays valid', async (t) => {
   const { dir, project } = await newProject(t);
   const images = path.join(dir, 'imgs');
   const masks = path.join(dir, 'masks');
@@ -158,34 +158,34 @@ test('broken files are reported with file and problem, the rest imports, project
   await fs.writeFile(path.join(images, 'readme.txt'), 'hello');
 
   const report = await importImages(project, request({ project: project.root, images: [images], masks }));
-  assert.equal(report.imported, 2);
-  assert.deepEqual(report.labelled, 1);
+  assert.deepEqual([report.imported, report.labelled, report.unlabelled], [4, 1, 3]);
   const reasons = Object.fromEntries(report.skipped.map((problem) => [path.basename(problem.file), problem.message]));
-  assert.deepEqual(Object.keys(reasons).sort(), ['badvalues.png', 'empty.png', 'notes.png', 'readme.txt', 'truncated.png', 'wrongsize.png']);
-  assert.match(reasons['wrongsize.png']!, /wrongsize\.png.*30x24.*32x24/);
-  assert.match(reasons['badvalues.png']!, /masks\/badvalues\.png: values 7 \(192 pixels\), 9 \(192 pixels\) are not classes/);
+  assert.deepEqual(Object.keys(reasons).sort(), ['empty.png', 'notes.png', 'readme.txt', 'truncated.png']);
   assert.match(reasons['truncated.png']!, /truncated\.png.*(truncated|corrupt)/i);
   assert.match(reasons['empty.png']!, /empty\.png.*empty/i);
   assert.match(reasons['notes.png']!, /notes\.png.*not an image/i);
   assert.match(reasons['readme.txt']!, /not an image file/);
+  const unlabelled = Object.fromEntries(report.warnings.filter((warning) => warning.code === 'mask_not_used').map((warning) => [path.basename(warning.file), warning.message]));
+  assert.match(unlabelled['wrongsize.png']!, /imgs\/wrongsize\.png: imported unlabelled because its mask cannot be used: .*masks\/wrongsize\.png.*30x24.*32x24/);
+  assert.match(unlabelled['badvalues.png']!, /masks\/badvalues\.png: values 7 \(192 pixels\), 9 \(192 pixels\) are not classes/);
   const reopened = await Project.open(project.root);
-  assert.deepEqual(reopened.images.map((image) => image.id).sort(), ['good1', 'good2']);
+  assert.deepEqual(reopened.images.map((image) => [image.id, image.mask]).sort(), [['badvalues', null], ['good1', 'masks/good1.png'], ['good2', null], ['wrongsize', null]]);
   assert.equal(reopened.recovery, null);
-  // Nothing of a skipped file was copied into the project.
-  assert.deepEqual((await fs.readdir(path.join(project.root, 'images'))).sort(), ['good1.png', 'good2.png']);
+  // Nothing of a skipped file, and no unusable mask, was copied into the project.
+  assert.deepEqual((await fs.readdir(path.join(project.root, 'images'))).sort(), ['badvalues.png', 'good1.png', 'good2.png', 'wrongsize.png']);
+  assert.deepEqual(await fs.readdir(path.join(project.root, 'masks')), ['good1.png']);
 });
 
-test('importing the same files again changes nothing; a fixed mask then imports', async (t) => {
+test('importing the same files again changes nothing', async (t) => {
   const { dir, project } = await newProject(t);
   await writeImage(path.join(dir, 'imgs/a.png'), 8, 8, 1, (x) => x * 30);
   await writeImage(path.join(dir, 'imgs/b.png'), 8, 8, 1, (x) => x * 20);
-  await writeImage(path.join(dir, 'masks/b.png'), 7, 8, 1, () => 0);
+  await writeImage(path.join(dir, 'masks/b.png'), 8, 8, 1, (x) => (x > 3 ? 1 : 0));
   const fields = { project: project.root, images: [path.join(dir, 'imgs')], masks: path.join(dir, 'masks') };
   const first = await importImages(project, request(fields));
-  assert.deepEqual([first.imported, first.skipped.length], [1, 1]);
-  await writeImage(path.join(dir, 'masks/b.png'), 8, 8, 1, (x) => (x > 3 ? 1 : 0));
+  assert.deepEqual([first.imported, first.labelled, first.skipped.length], [2, 1, 0]);
   const second = await importImages(project, request(fields));
-  assert.deepEqual([second.imported, second.labelled, second.alreadyPresent], [1, 1, 1]);
+  assert.deepEqual([second.imported, second.alreadyPresent], [0, 2]);
   assert.match(second.warnings[0]!.message, /a\.png: same content as image "a" already in the project/);
   assert.deepEqual(project.images.map((image) => image.id), ['a', 'b']);
 });

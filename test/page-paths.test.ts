@@ -21,6 +21,7 @@ function requestsNaming(target: string, project: string): [RequestChannelName, R
   return [
     ['project.create', { path: path.join(target, 'new-project'), classes: ['cell'] }],
     ['import.preview', { project, images: [target] }],
+    ['import.check', { project, images: [path.join(project, 'images')], masks: target }],
     ['import.start', { project, images: [path.join(project, 'images')], masks: target }],
     ['dataset.export', { project, out: path.join(target, 'dataset') }],
     ['model.export', { project, format: 'onnx', out: path.join(target, 'model.onnx') }],

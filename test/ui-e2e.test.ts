@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { type Browser, type Page, chromium } from 'playwright-core';
 import sharp from 'sharp';
 import { thumbnailsDecoded } from './support/page-waits.js';
+import { folderDigest, writeTroubledFolder } from './support/troubled-folder.js';
 import { generateSynthetic, type SyntheticResult } from '../app/dataset/synthetic.js';
 import { type BrowserHost, startBrowserHost } from '../app/host/browser-host.js';
 import { processAlive } from '../app/jobs/process-alive.js';
@@ -88,6 +89,32 @@ describe('studio UI end to end', { skip: !existsSync(CHROMIUM) && `${CHROMIUM} i
     await thumbnailsDecoded(page, IMAGE_COUNT);
     assert.equal(await cells.count(), IMAGE_COUNT);
     assert.equal(await page.locator('[data-count="labelled"]').textContent(), String(IMAGE_COUNT));
+  });
+
+  it('the import preview checks every file before copying: lists a truncated PNG and a wrong-size mask, and Cancel leaves the project folder unchanged', async () => {
+    const troubled = await writeTroubledFolder(path.join(work, 'troubled'));
+    const before = await folderDigest(projectDir());
+    await page.getByRole('button', { name: 'Import images' }).first().click();
+    await page.locator('#import-images').fill(troubled.images);
+    await page.locator('#import-masks').fill(troubled.masks);
+    await page.getByLabel('Include sub-folders').click();
+    const preview = page.getByRole('region', { name: 'Import preview' });
+    const row = (name: string) => preview.getByRole('row').filter({ has: page.getByRole('cell', { name, exact: true }) });
+    await row('truncated.png').waitFor();
+    assert.equal(await row('truncated.png').locator('.verdict').textContent(), 'skipped');
+    assert.match(String(await row('truncated.png').locator('.why').textContent()), /truncated or corrupt PNG/);
+    assert.equal(await row('wrongsize.png').locator('.verdict').textContent(), 'imported unlabelled');
+    assert.match(String(await row('wrongsize.png').locator('.why').textContent()), /mask is 30x24 but its image is 32x24/);
+    assert.match(String(await row('cell.tif').textContent()), /cell-2\s*same name as cell\.png, sub\/cell\.png/);
+    // The button counts what will really be imported: 8 of the 12 files.
+    await page.getByRole('button', { name: 'Import 8 images' }).waitFor();
+    assert.deepEqual(await folderDigest(projectDir()), before, 'the preview copied nothing');
+    await page.getByRole('button', { name: 'Cancel', exact: true }).click();
+    await page.getByRole('dialog', { name: 'Import images' }).waitFor({ state: 'hidden' });
+    assert.deepEqual(await folderDigest(projectDir()), before, 'Cancel left the project folder as it was');
+    await page.getByRole('button', { name: 'Import images' }).first().click();
+    await page.getByLabel('Include sub-folders').click();
+    await page.getByRole('button', { name: 'Cancel', exact: true }).click();
   });
 
   it('paints a stroke that lands in the mask file in that region, then undoes and redoes it', async () => {

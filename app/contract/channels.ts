@@ -105,6 +105,8 @@ export const requestChannels = {
   ),
   'import.preview': request(ImportRequest, ImportPlan),
   'import.start': request(ImportRequest, JobStarted),
+  // The import preview that decodes every file (job kind 'import-check'), copying nothing.
+  'import.check': request(ImportRequest, JobStarted),
   'dataset.export': request(ExportDatasetRequest, JobStarted),
   'train.start': request(TrainRequest, z.object({ jobId: z.string(), runId: z.string() })),
   'runs.list': request(z.object({ project: z.string().min(1) }), RunListing),

@@ -1,11 +1,13 @@
 import { z } from 'zod';
 import { type Envelope, envelopeOf, fail } from './envelope.js';
+import { ImportCheck } from './import-check.js';
 import { ExportDatasetReport, ImportReport, JobKind } from './schemas.js';
 import { PredictionsReport, SegmentReport } from './segmentation.js';
 import { RunSummary } from './training.js';
 
 interface JobResults {
   import: ImportReport;
+  'import-check': ImportCheck;
   'export-dataset': ExportDatasetReport;
   train: RunSummary;
   segment: SegmentReport;
@@ -16,6 +18,7 @@ export type JobResult<K extends JobKind> = JobResults[K];
 /** What each kind of job finishes with; the client checks every `job.finished` event against it. */
 export const jobResults: { [K in JobKind]: z.ZodType<JobResult<K>> } = {
   import: ImportReport,
+  'import-check': ImportCheck,
   'export-dataset': ExportDatasetReport,
   train: RunSummary,
   segment: SegmentReport,
@@ -29,6 +32,7 @@ function finishedEvent<K extends JobKind>(kind: K) {
 /** The `job.finished` event: one shape per job kind, so a result is never `unknown` on arrival. */
 export const JobFinished = z.discriminatedUnion('kind', [
   finishedEvent('import'),
+  finishedEvent('import-check'),
   finishedEvent('export-dataset'),
   finishedEvent('train'),
   finishedEvent('segment'),

@@ -225,7 +225,7 @@ export const ExportDatasetReport = z.object({
 });
 export type ExportDatasetReport = z.infer<typeof ExportDatasetReport>;
 
-export const JobKind = z.enum(['import', 'export-dataset', 'train', 'segment', 'predict']);
+export const JobKind = z.enum(['import', 'import-check', 'export-dataset', 'train', 'segment', 'predict']);
 export type JobKind = z.infer<typeof JobKind>;
 
 export const JobState = z.enum(['running', 'succeeded', 'failed', 'cancelled']);

@@ -1,23 +1,19 @@
 import { statusOfMask } from '../contract/scribble.js';
-import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
-import { AppError, throwIfCancelled, toContractError } from '../contract/errors.js';
-import type { FileProblem, ImageEntry, ImportPlan, ImportReport, ImportRequest } from '../contract/schemas.js';
-import { probeImage, readRaster } from '../imaging/read-image.js';
+import { AppError } from '../contract/errors.js';
+import type { FileProblem, ImageEntry, ImportPlan, ImportReport, ImportRequest, PlannedPair } from '../contract/schemas.js';
 import { writeThumbnail } from '../imaging/thumbnail.js';
 import { runPool } from '../jobs/run-pool.js';
-import { decodeMask } from '../masks/decode-mask.js';
 import { encodeMaskPng } from '../masks/mask-png.js';
-import { applyRegionOfInterest } from '../masks/roi.js';
 import { writeFileAtomic } from '../files/atomic-write.js';
-import { DATA_FILE, readRegularFile } from '../files/regular-file.js';
 import type { Project } from '../project/project.js';
 import { THUMBNAIL_FOLDER, maskRelativePath, thumbnailRelativePath } from '../project/project-layout.js';
-import { fileStem, listImageFiles } from './list-files.js';
+import { listImageFiles } from './list-files.js';
 import { planMatches } from './match-masks.js';
 import { makeFolder } from '../files/make-folder.js';
-import { displayName, hasEscapedBytes } from '../files/file-name.js';
+import { displayName } from '../files/file-name.js';
+import { type InspectContext, inspectContext, inspectPair, plannedImageIds, skipProblem } from './inspect-pair.js';
 
 /**
  * Where imported images go: the project itself (CLI, tests), or an import worker's view of it whose
@@ -62,8 +58,10 @@ export function cleanupWarning(root: string, notice: string): FileProblem {
 }
 
 /**
- * Imports images (and their masks) into a project. Each file is validated on its own: a broken image
- * or mask is reported and skipped while the rest imports, and project.json stays valid throughout.
+ * Imports images (and their masks) into a project. Each file is validated on its own (inspectPair,
+ * the same checks as the preview): a broken image is reported and skipped, an image whose mask
+ * cannot be used comes in unlabelled with the reason, the rest imports, and project.json stays
+ * valid throughout.
  */
 export async function importImages(project: ImportTarget, request: ImportRequest, callbacks: ImportCallbacks = {}): Promise<ImportReport> {
   const started = performance.now();
@@ -81,9 +79,8 @@ export async function importImages(project: ImportTarget, request: ImportRequest
     unmatchedMasks: plan.unmatchedMasks,
     durationMs: 0,
   };
-  const known = new Map(project.images.map((image) => [`${image.contentHash}#${image.page}`, image.id]));
-  const importedFrom = new Map<string, string>();
-  const reservedIds = new Set<string>();
+  const ids = plannedImageIds(project, plan.pairs);
+  const context: PairContext = { ...inspectContext(project, signal), ids, reservedIds: new Set(ids.values()), report };
   let batch: ImageEntry[] = [];
   const flush = async () => {
     const entries = batch;
@@ -98,10 +95,10 @@ export async function importImages(project: ImportTarget, request: ImportRequest
   try {
     await runPool(
       plan.pairs,
-      Math.max(2, Math.min(4, os.availableParallelism())),
+      IMPORT_CONCURRENCY,
       async (pair) => {
         try {
-          const entries = await importPair(project, request, pair, { known, importedFrom, reservedIds, report, signal });
+          const entries = await importPair(project, request, pair, context);
           for (const entry of entries) {
             report.imported += 1;
             if (entry.mask) report.labelled += 1;
@@ -111,8 +108,7 @@ export async function importImages(project: ImportTarget, request: ImportRequest
           if (batch.length >= SAVE_EVERY) await flush();
         } catch (err) {
           if (signal?.aborted) throw err;
-          const error = toContractError(err);
-          report.skipped.push({ file: pair.image, code: error.code, message: error.message });
+          report.skipped.push(skipProblem(pair.image, err));
         }
         done += 1;
         callbacks.onProgress?.(done, total, path.basename(pair.image));
@@ -127,72 +123,34 @@ export async function importImages(project: ImportTarget, request: ImportRequest
   return report;
 }
 
-interface PairContext {
-  /** content hash + page -> id of the image already holding it */
-  known: Map<string, string>;
-  /** content hash -> the file of this import that brought it (two copies of one file import once) */
-  importedFrom: Map<string, string>;
+/** Files decoded at once: sharp decodes on libuv's threads, so a few overlap usefully. */
+export const IMPORT_CONCURRENCY = Math.max(2, Math.min(4, os.availableParallelism()));
+
+interface PairContext extends InspectContext {
+  /** image file -> the id planned for it */
+  ids: Map<string, string>;
   reservedIds: Set<string>;
   report: ImportReport;
-  signal: AbortSignal | undefined;
 }
 
-async function importPair(project: ImportTarget, request: ImportRequest, pair: ImportPlan['pairs'][number], context: PairContext): Promise<ImageEntry[]> {
-  const maxPixels = request.maxPixels ?? project.settings.maxImagePixels;
-  const bytes = await readRegularFile(pair.image, { ...DATA_FILE, errorCode: 'invalid_image' });
-  const contentHash = createHash('sha256').update(bytes).digest('hex');
-  // Claimed before the next await, so a copy being imported at the same moment sees it.
-  const twin = context.importedFrom.get(contentHash);
-  if (twin !== undefined) {
-    context.report.warnings.push({ file: pair.image, code: 'duplicate', message: `${pair.image}: same content as ${twin} in this import; imported once.` });
-    return [];
-  }
-  context.importedFrom.set(contentHash, pair.image);
-  if (hasEscapedBytes(pair.image)) {
-    context.report.warnings.push({ file: pair.image, code: 'file_name', message: `${pair.image}: its name is not valid UTF-8 (the bytes that are not are shown as \uFFFD); it was read by its exact bytes.` });
-  }
-  const info = await probeImage(pair.image, { maxPixels });
-  const pages = choosePages(pair.image, info.format, info.pages, request.tiffPages ?? project.settings.tiffPages, context.report.warnings);
+async function importPair(project: ImportTarget, request: ImportRequest, pair: PlannedPair, context: PairContext): Promise<ImageEntry[]> {
+  const inspection = await inspectPair(project, request, pair, context);
+  const { report } = context;
+  report.alreadyPresent += inspection.present;
+  if (inspection.notImported?.code === 'duplicate') report.warnings.push(inspection.notImported);
+  report.warnings.push(...inspection.notes);
+  if (inspection.maskProblem) report.warnings.push(inspection.maskProblem);
+  const { info, prepared } = inspection;
+  if (prepared.length === 0 || !info) return [];
 
-  const prepared = [];
-  for (const page of pages) {
-    throwIfCancelled(context.signal);
-    const existing = context.known.get(`${contentHash}#${page}`);
-    if (existing !== undefined) {
-      context.report.alreadyPresent += 1;
-      const which = pages.length > 1 ? ` (page ${page + 1})` : '';
-      context.report.warnings.push({ file: pair.image, code: 'already_present', message: `${pair.image}${which}: same content as image "${existing}" already in the project; not imported again.` });
-      continue;
-    }
-    const raster = await readRaster(pair.image, { maxPixels, page });
-    let labels = null;
-    if (pair.mask) {
-      labels = await decodeMask(pair.mask, {
-        mode: request.maskMode,
-        classes: project.classes,
-        expectedWidth: raster.width,
-        expectedHeight: raster.height,
-        maxPixels,
-        ...(pages.length > 1 ? { page } : {}),
-      });
-      if (pair.roi) await applyRegionOfInterest(labels, pair.roi, { maxPixels });
-    } else if (pair.roi) {
-      context.report.warnings.push({ file: pair.roi, code: 'invalid_mask', message: `${pair.roi}: region of interest ignored because ${path.basename(pair.image)} has no mask.` });
-    }
-    prepared.push({ page, raster, labels });
-  }
-  if (prepared.length === 0) return [];
-
-  const stem = fileStem(pair.image);
   const extension = path.extname(pair.image).toLowerCase();
-  const fileId = project.uniqueImageId(stem, context.reservedIds);
-  context.reservedIds.add(fileId);
+  const fileId = context.ids.get(pair.image)!;
   const storedFile = `images/${fileId}${extension}`;
-  await writeFileAtomic(await project.resolve(storedFile), bytes);
+  await writeFileAtomic(await project.resolve(storedFile), inspection.bytes);
 
   const entries: ImageEntry[] = [];
   for (const { page, raster, labels } of prepared) {
-    const id = pages.length > 1 ? project.uniqueImageId(`${fileId}_p${String(page + 1).padStart(3, '0')}`, context.reservedIds) : fileId;
+    const id = inspection.pageCount > 1 ? project.uniqueImageId(`${fileId}_p${String(page + 1).padStart(3, '0')}`, context.reservedIds) : fileId;
     context.reservedIds.add(id);
     await writeThumbnail(raster, await project.resolve(thumbnailRelativePath(id)));
     let mask: string | null = null;
@@ -200,13 +158,13 @@ async function importPair(project: ImportTarget, request: ImportRequest, pair: I
       mask = maskRelativePath(id);
       await writeFileAtomic(await project.resolve(mask), await encodeMaskPng(labels), { keepBackup: true });
     }
-    context.known.set(`${contentHash}#${page}`, id);
+    context.known.set(`${inspection.contentHash}#${page}`, id);
     entries.push({
       id,
       file: storedFile,
       page,
       originalName: displayName(path.basename(pair.image)),
-      contentHash,
+      contentHash: inspection.contentHash,
       format: info.format,
       width: raster.width,
       height: raster.height,
@@ -221,13 +179,4 @@ async function importPair(project: ImportTarget, request: ImportRequest, pair: I
     });
   }
   return entries;
-}
-
-/** Multi-page files: every page as its own image (TIFF with tiffPages "all"), else the first, and say so. */
-function choosePages(file: string, format: string, pageCount: number, tiffPages: 'first' | 'all', warnings: FileProblem[]): number[] {
-  if (pageCount <= 1) return [0];
-  if (format === 'tiff' && tiffPages === 'all') return Array.from({ length: pageCount }, (_, page) => page);
-  const hint = format === 'tiff' ? ' (use --tiff-pages all to import each page as an image)' : '';
-  warnings.push({ file, code: 'multi_page', message: `${file}: has ${pageCount} pages; imported page 1 only${hint}.` });
-  return [0];
 }

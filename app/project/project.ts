@@ -175,7 +175,7 @@ export class Project {
 
   /** A new id from a file stem: safe in file names, unique in this project (and in `reserved`). */
   uniqueImageId(stem: string, reserved: ReadonlySet<string> = new Set()): string {
-    const base = toSafeName(stem, 'image');
+    const base = imageIdBase(stem);
     let id = base;
     for (let n = 2; this.byId.has(id) || reserved.has(id); n++) id = `${base}-${n}`;
     return id;
@@ -332,4 +332,9 @@ async function readProjectData(file: string): Promise<ReadResult> {
   const parsed = ProjectData.safeParse(data);
   if (!parsed.success) return { ok: false, missing: false, problem: describeSchemaProblem(parsed.error) };
   return { ok: true, data: parsed.data };
+}
+
+/** The id an image file's stem asks for, before a number is added to keep ids unique. */
+export function imageIdBase(stem: string): string {
+  return toSafeName(stem, 'image');
 }

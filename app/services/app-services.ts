@@ -12,6 +12,7 @@ import { LiveService } from '../live/live-service.js';
 import { forkWorker, type WorkerLauncher } from '../jobs/worker-process.js';
 import { planImport } from '../dataset/import-images.js';
 import { runImporter } from '../dataset/worker/importer-host.js';
+import { runImportCheck } from '../dataset/worker/checker-host.js';
 import { runExporter } from '../export/worker/exporter-host.js';
 import { readRaster } from '../imaging/read-image.js';
 import { writeThumbnail } from '../imaging/thumbnail.js';
@@ -109,6 +110,12 @@ export function createAppServices(options: AppServicesOptions = {}): AppServices
       return { mime: 'image/webp', base64: (await thumbnail(project, id)).toString('base64') };
     })
     .register('import.preview', async (request, { signal }) => planImport(await grantedSources(grants, request), signal))
+    .register('import.check', async (sent) => {
+      const request = await grantedSources(grants, sent);
+      const project = await projects.get(request.project);
+      const job = jobs.start('import-check', `Check an import into ${project.name}`, ({ signal, progress }) => runImportCheck(launchWorker, { ...request, project: project.root }, { signal, onProgress: progress }));
+      return { jobId: job.id };
+    })
     .register('import.start', async (sent) => {
       const request = await grantedSources(grants, sent);
       const project = await projects.get(request.project);
