@@ -42,8 +42,9 @@ test('3-class training in process: per-class Dice, a loadable best model, tensor
 
 test('SIGKILL of the trainer mid-epoch is reported; --resume continues with consistent epochs and metrics, streaming images from disk', async (t) => {
   const project = await tinyProject(await tempDir(t), { count: 12 });
-  // No cache: every batch is read from disk, before and after the kill.
-  const settings = { epochs: 4, batchSize: 2, cacheMiB: 0 };
+  // No cache: every batch is read from disk, before and after the kill. Two threads: batches of 2
+  // train on 2 data-parallel replicas (on any machine), killed with the trainer and started again.
+  const settings = { epochs: 4, batchSize: 2, cacheMiB: 0, threads: 2 };
   const { run } = await prepareRun(project, request(project.root, settings));
   let trainer: WorkerChild | undefined;
   const launcher = (module: string) => (trainer = forkWorker(module));
@@ -63,6 +64,7 @@ test('SIGKILL of the trainer mid-epoch is reported; --resume continues with cons
   const summary = await runTrainer(forkWorker, { project: project.root, runId: run.id, resume: true }, { signal: new AbortController().signal });
   assert.equal(summary.state, 'completed');
   assert.equal(summary.epochsDone, 4);
+  assert.equal(summary.backend?.replicas, 2);
   const metrics = await (await RunFolder.open(project, run.id)).readMetrics();
   assert.deepEqual(metrics.map((record) => record.epoch), [1, 2, 3, 4]);
   const lines = (await fs.readFile(path.join(run.dir, 'metrics.jsonl'), 'utf8')).trim().split('\n');
@@ -81,7 +83,7 @@ test('cancel through the contract stops training within one step and keeps the c
   const [clientEnd, hostEnd] = createMemoryTransportPair();
   serveContract(services.registry, hostEnd, services.events);
   const client = new ContractClient(clientEnd);
-  const { jobId, runId } = unwrap(await client.invoke('train.start', { project: project.root, preset: 'fast', settings: { ...TINY_SETTINGS, epochs: 50, batchSize: 2 } }));
+  const { jobId, runId } = unwrap(await client.invoke('train.start', { project: project.root, preset: 'fast', settings: { ...TINY_SETTINGS, epochs: 50, batchSize: 2, threads: 2 } }));
   const finished = new Promise<{ ok: boolean; error?: { code: string } }>((resolve) =>
     client.on('job.finished', (event) => event.jobId === jobId && resolve(event.result as never)),
   );

@@ -2,12 +2,13 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 
+import { describeChosenBackend } from '../app/contract/describe-backend.js';
 import { AppError } from '../app/contract/errors.js';
 import { describeBatchPlan, type ModelConfig, TrainRequest } from '../app/contract/training.js';
 import { initialiseBackend } from '../app/engine/backend/select-backend.js';
 import { measureHeapPeak } from '../app/engine/backend/wasm-kernels/heap-peak.js';
 import { type BackendMemory, registerBackendMemory } from '../app/engine/memory/backend-memory.js';
-import { planBatch } from '../app/engine/memory/batch-plan.js';
+import { planBatch, planReplicas } from '../app/engine/memory/batch-plan.js';
 import { estimateStepMemory, largestStepTensorBytes, WASM_STEP_MEMORY } from '../app/engine/memory/step-memory.js';
 import { unetFootprint } from '../app/engine/memory/unet-footprint.js';
 import { buildUnet } from '../app/engine/model/build-unet.js';
@@ -133,7 +134,8 @@ describe('training with a batch plan', () => {
     const room = estimateStepMemory(unet(8), { width: 128, height: 128 }, 2).totalBytes;
     assert.ok(estimateStepMemory(unet(8), { width: 128, height: 128 }, 3).totalBytes > room);
     registerBackendMemory('wasm', () => ({ ...WASM, limitBytes: room, limitReason: 'a test limit' }));
-    const { run } = await prepareRun(project, TrainRequest.parse({ project: project.root, preset: 'fast', settings: { ...TINY_SETTINGS, epochs: 3 } }));
+    // One thread: one model, whose batches run as micro-batches.
+    const { run } = await prepareRun(project, TrainRequest.parse({ project: project.root, preset: 'fast', settings: { ...TINY_SETTINGS, epochs: 3, threads: 1 } }));
     const counts: number[] = [];
     const summary = await train({ project, run, resume: false, signal: new AbortController().signal, onEpoch: (record) => counts.push(record.numTensors) });
     assert.equal(summary.state, 'completed');
@@ -141,6 +143,29 @@ describe('training with a batch plan', () => {
     assert.equal(describeBatchPlan(recorded), 'batch 4 as 2 x 2');
     assert.deepEqual(recorded.imageSize, { width: 128, height: 128 });
     assert.ok(counts.every((count) => count === counts[0]), `tensors per epoch: ${counts.join(', ')}`);
+  });
+
+  it('plans data-parallel replicas on 2 threads, each micro-batching its part when the part does not fit, and records how it ran', async (t) => {
+    const project = await tinyProject(await tempDir(t), { count: 10, size: 128 });
+    // Room for 1 of these images per pass: each replica's 2 images of a batch of 4 run as 1 x 2.
+    const room = estimateStepMemory(unet(8), { width: 128, height: 128 }, 1).totalBytes;
+    registerBackendMemory('wasm', () => ({ ...WASM, limitBytes: room, limitReason: 'a test limit' }));
+    const { run } = await prepareRun(project, TrainRequest.parse({ project: project.root, preset: 'fast', settings: { ...TINY_SETTINGS, epochs: 2, threads: 2 } }));
+    const counts: number[] = [];
+    const summary = await train({ project, run, resume: false, signal: new AbortController().signal, onEpoch: (record) => counts.push(record.numTensors) });
+    assert.equal(summary.state, 'completed');
+    const recorded = (await RunFolder.open(project, run.id)).summary;
+    assert.equal(describeBatchPlan(recorded.batchPlan!), 'batch 4 on 2 replicas x 2, each as 1 x 2');
+    assert.equal(recorded.backend?.replicas, 2);
+    assert.match(describeChosenBackend(recorded.backend!), /^wasm \(2 replicas x 1 thread\)/);
+    assert.ok(counts.every((count) => count === counts[0]), `tensors per epoch: ${counts.join(', ')}`);
+  });
+
+  it('keeps one model on the threads when a batch has one image', () => {
+    assert.equal(planReplicas(unet(8), 1, { width: 128, height: 128 }, 8), 1);
+    assert.equal(planReplicas(unet(8), 4, { width: 128, height: 128 }, 1), 1);
+    assert.equal(planReplicas(unet(8), 4, { width: 128, height: 128 }, 8), 4);
+    assert.equal(describeBatchPlan({ batchSize: 5, microBatchSize: 3, replicas: 2 }), 'batch 5 on 2 replicas x 3');
   });
 
   it('refuses before training when one image does not fit, and the run says why', async (t) => {

@@ -39,5 +39,5 @@ test('train --backend auto skips the software WebGPU adapter with its reason and
   const webgpu = backend.skipped.find((entry) => entry.name === 'webgpu');
   assert.match(webgpu?.reason ?? '', /SwiftShader driver [\d.]+, is software/);
   // The line the CLI prints without --json, and the UI shows.
-  assert.match(describeBackend(backend), /^wasm \(\d+ threads?\), first backend that loaded \[skipped tfjs-node-gpu: .*; webgpu: the WebGPU adapter Dawn offers, SwiftShader.*; tfjs-node: /);
+  assert.match(describeBackend(backend), /^wasm \((\d+ threads?|\d+ replicas x 1 thread)\), first backend that loaded \[skipped tfjs-node-gpu: .*; webgpu: the WebGPU adapter Dawn offers, SwiftShader.*; tfjs-node: /);
 });

@@ -7,9 +7,11 @@ import type { BackendReport, GpuAdapterReport } from './training.js';
 export function describeChosenBackend(backend: BackendReport): string {
   const where = backend.adapter
     ? ` on ${describeAdapter(backend.adapter)}`
-    : backend.threads
-      ? ` (${backend.threads} thread${backend.threads === 1 ? '' : 's'})`
-      : '';
+    : backend.replicas
+      ? ` (${backend.replicas} replicas x 1 thread)`
+      : backend.threads
+        ? ` (${backend.threads} thread${backend.threads === 1 ? '' : 's'})`
+        : '';
   return `${backend.name}${where}, ${backend.reason}`;
 }
 

@@ -40,6 +40,8 @@ export type GpuAdapterReport = z.infer<typeof GpuAdapterReport>;
 export const BackendReport = choiceReport(BackendName).extend({
   threads: z.number().int().optional(),
   threadsReason: z.string().optional(),
+  /** Data-parallel replicas of the model, one per thread (absent: one model on all the threads). */
+  replicas: z.number().int().min(2).optional(),
   adapter: GpuAdapterReport.optional(),
 });
 export type BackendReport = z.infer<typeof BackendReport>;
@@ -167,9 +169,14 @@ export const RunState = z.enum(['running', 'completed', 'stopped', 'cancelled', 
  */
 export const BatchPlan = z.object({
   batchSize: z.number().int().min(1),
-  /** Images per forward and backward pass; the last one of a batch may hold fewer. */
+  /**
+   * Data-parallel replicas, each training on its own part of every batch (ceil(batchSize /
+   * replicas) images at most) on its own thread; 1 = one model for the whole batch.
+   */
+  replicas: z.number().int().min(1).default(1),
+  /** Images per forward and backward pass (of a replica's part); the last one may hold fewer. */
   microBatchSize: z.number().int().min(1),
-  /** Passes per batch: ceil(batchSize / microBatchSize). */
+  /** Passes per batch (per replica's part): ceil(part / microBatchSize). */
   microBatches: z.number().int().min(1),
   /** Height and width of the images a step trains on (patch, or resized image padded to 16). */
   imageSize: z.object({ width: z.number().int(), height: z.number().int() }),
@@ -181,12 +188,17 @@ export const BatchPlan = z.object({
 });
 export type BatchPlan = z.infer<typeof BatchPlan>;
 
-/** "batch 8 as 4 x 2" (micro-batch size x passes; the last pass may hold fewer), or "batch 4" when whole. */
-export function describeBatchPlan({ batchSize, microBatchSize }: Pick<BatchPlan, 'batchSize' | 'microBatchSize'>): string {
-  if (microBatchSize >= batchSize) return `batch ${batchSize}`;
-  const passes = Math.ceil(batchSize / microBatchSize);
-  const last = batchSize - (passes - 1) * microBatchSize;
-  return `batch ${batchSize} as ${microBatchSize} x ${passes}${last !== microBatchSize ? ` (the last ${last})` : ''}`;
+/**
+ * "batch 8 as 4 x 2" (micro-batch size x passes; the last pass may hold fewer), "batch 4" when
+ * whole; with replicas "batch 8 on 2 replicas x 4" (and ", each as 2 x 2" when their parts are micro-batched).
+ */
+export function describeBatchPlan({ batchSize, microBatchSize, replicas = 1 }: Pick<BatchPlan, 'batchSize' | 'microBatchSize'> & { replicas?: number }): string {
+  const part = Math.ceil(batchSize / replicas);
+  const passes = Math.ceil(part / microBatchSize);
+  const last = part - (passes - 1) * microBatchSize;
+  const micro = `${microBatchSize} x ${passes}${last !== microBatchSize ? ` (the last ${last})` : ''}`;
+  if (replicas > 1) return `batch ${batchSize} on ${replicas} replicas x ${part}${microBatchSize >= part ? '' : `, each as ${micro}`}`;
+  return microBatchSize >= batchSize ? `batch ${batchSize}` : `batch ${batchSize} as ${micro}`;
 }
 
 export const RunSummary = z.object({

@@ -23,14 +23,19 @@ const WASM_HEAP_BYTES = 4 * 2 ** 30;
  */
 const PLANNABLE_SHARE = 0.8;
 
-const providers = new Map<string, () => BackendMemory>([
-  ['wasm', () => {
-    const heap = Math.min(WASM_HEAP_BYTES, os.totalmem() * 0.75);
+/** A backend's memory for one of `replicas` data-parallel replicas (each has a heap of its own). */
+type MemoryProvider = (replicas: number) => BackendMemory;
+
+const providers = new Map<string, MemoryProvider>([
+  ['wasm', (replicas) => {
+    const machineShare = (os.totalmem() * 0.75) / replicas;
+    const heap = Math.min(WASM_HEAP_BYTES, machineShare);
+    const ofMachine = replicas > 1 ? `3/4 of this machine's memory shared by ${replicas} replicas` : "3/4 of this machine's memory";
     return {
       limitBytes: heap * PLANNABLE_SHARE,
       limitReason:
         heap < WASM_HEAP_BYTES
-          ? `${Math.round(PLANNABLE_SHARE * 100)}% of ${formatGiB(heap)}, 3/4 of this machine's memory`
+          ? `${Math.round(PLANNABLE_SHARE * 100)}% of ${formatGiB(heap)}, ${ofMachine}`
           : `${Math.round(PLANNABLE_SHARE * 100)}% of the ${formatGiB(heap)} a 32-bit WebAssembly heap can hold`,
       model: WASM_STEP_MEMORY,
       measured: true,
@@ -54,12 +59,12 @@ const providers = new Map<string, () => BackendMemory>([
  * Lets a backend tell the planner its memory (a GPU backend: what its device can hold, from its
  * adapter's limits). A backend without one runs its batches as asked.
  */
-export function registerBackendMemory(backend: string, provider: () => BackendMemory): void {
+export function registerBackendMemory(backend: string, provider: MemoryProvider): void {
   providers.set(backend, provider);
 }
 
-export function backendMemory(backend: string): BackendMemory {
-  return providers.get(backend)?.() ?? { limitBytes: null, limitReason: `${backend} does not report its memory, so batches run as asked`, model: WASM_STEP_MEMORY, measured: false };
+export function backendMemory(backend: string, replicas = 1): BackendMemory {
+  return providers.get(backend)?.(replicas) ?? { limitBytes: null, limitReason: `${backend} does not report its memory, so batches run as asked`, model: WASM_STEP_MEMORY, measured: false };
 }
 
 export function formatGiB(bytes: number): string {

@@ -1,13 +1,29 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Batch } from '../data/batch.js';
 import { leanVariableGrads } from './lean-gradients.js';
-import { LOSS_SUM_NAMES, type LossOptions, type LossSumTensors, lossOfSumTensors, lossSumTensors, segmentationLoss } from './loss.js';
+import {
+  LOSS_SUM_NAMES,
+  type LossOptions,
+  type LossSumTensors,
+  lossOfSumTensors,
+  lossSumLength,
+  lossSumTensors,
+  packLossSumTensors,
+  segmentationLoss,
+  unpackLossSumTensors,
+} from './loss.js';
+import type { ReplicaSums } from './replicas/replica-sums.js';
 
 export interface GradientOptions {
   /** Images per forward and backward pass; the batch is split when it has more. */
   microBatchSize: number;
   /** Batch normalisation from each pass's own statistics (training) or its moving ones. */
   training: boolean;
+  /**
+   * Data parallelism: `batch` is this replica's part of a batch whose other parts other replicas
+   * hold; the loss is then the whole batch's, and the gradients this part's share of its gradient.
+   */
+  replicaSums?: ReplicaSums;
 }
 
 export function trainableVariables(model: tf.LayersModel): tf.Variable[] {
@@ -30,14 +46,30 @@ export function batchTensors(batch: Batch): { images: tf.Tensor4D; labels: tf.Te
  * rule. Only batch normalisation differs from one whole pass: in training mode it normalises each
  * micro-batch with that micro-batch's statistics (and updates its moving averages once per
  * micro-batch, in the second pass only).
+ *
+ * Replicas of a data-parallel step use the same chain rule across threads: each adds the other
+ * replicas' loss sums (constants) to its own before the loss, so its gradient is its share of
+ * the whole batch's, and their shares add up to it (`replicaSums`, summed by the caller).
  */
 export function batchGradients(model: tf.LayersModel, batch: Batch, loss: LossOptions, options: GradientOptions): { value: tf.Scalar; grads: tf.NamedTensorMap } {
   const variables = trainableVariables(model);
   const logitsOf = (images: tf.Tensor4D) => model.apply(images, { training: options.training }) as tf.Tensor4D;
+  const across = options.replicaSums;
+  if (batch.size === 0 && across !== undefined) {
+    // A small batch (an epoch's last) can leave a replica without an image: it adds nothing but still takes part.
+    const total = across.sum(new Float32Array(lossSumLength(loss.classes)));
+    const value = tf.tidy(() => lossOfSumTensors(unpackLossSumTensors(total)));
+    return { value, grads: Object.fromEntries(variables.map((variable) => [variable.name, tf.zerosLike(variable)])) };
+  }
   if (batch.size <= options.microBatchSize) {
     return leanVariableGrads(() => {
       const { images, labels } = batchTensors(batch);
-      return segmentationLoss(logitsOf(images), labels, loss);
+      if (across === undefined) return segmentationLoss(logitsOf(images), labels, loss);
+      const own = lossSumTensors(logitsOf(images), labels, loss);
+      const mine = tf.tidy(() => packLossSumTensors(own).dataSync() as Float32Array);
+      const total = across.sum(mine);
+      const others = unpackLossSumTensors(total.map((value, index) => value - mine[index]!));
+      return lossOfSumTensors(namedSums(LOSS_SUM_NAMES.map((name) => tf.add(own[name], others[name]))));
     }, variables);
   }
   const parts = microBatches(batch, options.microBatchSize);
@@ -45,7 +77,9 @@ export function batchGradients(model: tf.LayersModel, batch: Batch, loss: LossOp
     const { images, labels } = batchTensors(part);
     return lossSumTensors(logitsOf(images), labels, loss);
   };
-  const totals = keepingMovingStatistics(model, () => addUp(parts.map((part) => () => tf.tidy(() => sumsOf(part)))));
+  const ownTotals = keepingMovingStatistics(model, () => addUp(parts.map((part) => () => tf.tidy(() => sumsOf(part)))));
+  const totals = across === undefined ? ownTotals : unpackLossSumTensors(across.sum(tf.tidy(() => packLossSumTensors(ownTotals).dataSync() as Float32Array)));
+  if (totals !== ownTotals) tf.dispose(Object.values(ownTotals));
   const { value, grads: sumGradients } = tf.valueAndGrads((...sums: tf.Tensor[]) => lossOfSumTensors(namedSums(sums)))(LOSS_SUM_NAMES.map((name) => totals[name]));
   const share = (part: Batch) =>
     leanVariableGrads(() => {

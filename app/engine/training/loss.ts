@@ -54,10 +54,7 @@ export function segmentationLoss(logits: tf.Tensor4D, labels: tf.Tensor3D, optio
  * asynchronously: the webgpu backend has no synchronous reads in Node.
  */
 export async function segmentationLossSums(logits: tf.Tensor4D, labels: tf.Tensor3D, options: LossOptions): Promise<LossSums> {
-  const packed = tf.tidy(() => {
-    const sums = lossSumTensors(logits, labels, options);
-    return tf.concat([tf.stack([sums.crossEntropy, sums.weight]), sums.intersection, sums.predicted, sums.truth]);
-  });
+  const packed = tf.tidy(() => packLossSumTensors(lossSumTensors(logits, labels, options)));
   let values: Float32Array;
   try {
     values = (await packed.data()) as Float32Array;
@@ -67,6 +64,23 @@ export async function segmentationLossSums(logits: tf.Tensor4D, labels: tf.Tenso
   const channels = (values.length - 2) / 3;
   const part = (index: number) => Array.from(values.subarray(2 + index * channels, 2 + (index + 1) * channels));
   return { crossEntropy: values[0]!, weight: values[1]!, intersection: part(0), predicted: part(1), truth: part(2) };
+}
+
+/** The length of packLossSumTensors's vector for `classes` classes (one foreground channel when binary). */
+export function lossSumLength(classes: number): number {
+  return 2 + 3 * (classes === 2 ? 1 : classes);
+}
+
+/** The sums as one vector: cross-entropy, weight, then per channel the intersections, predicted and true masses. */
+export function packLossSumTensors(sums: LossSumTensors): tf.Tensor1D {
+  return tf.concat([tf.stack([sums.crossEntropy, sums.weight]), sums.intersection, sums.predicted, sums.truth]) as tf.Tensor1D;
+}
+
+/** packLossSumTensors's vector back as sums (new tensors). */
+export function unpackLossSumTensors(values: Float32Array): LossSumTensors {
+  const channels = (values.length - 2) / 3;
+  const part = (index: number) => tf.tensor1d(values.subarray(2 + index * channels, 2 + (index + 1) * channels));
+  return { crossEntropy: tf.scalar(values[0]!), weight: tf.scalar(values[1]!), intersection: part(0), predicted: part(1), truth: part(2) };
 }
 
 export function addLossSums(a: LossSums, b: LossSums): LossSums {

@@ -3,7 +3,6 @@ import type { BackendName, RunSummary, TrainConfig } from '../../contract/traini
 import { assignSplits } from '../../dataset/splits.js';
 import type { Project } from '../../project/project.js';
 import { createRandom } from '../../random/prng.js';
-import { initialiseBackend } from '../backend/select-backend.js';
 import { trainingImageSize } from '../data/batch.js';
 import { BatchPrefetcher } from '../data/batch-prefetcher.js';
 import { sampleFiles } from '../data/load-samples.js';
@@ -21,9 +20,9 @@ import { validationSamples } from './callbacks/validation-samples.js';
 import { createOptimizer } from './optimizer.js';
 import { shuffledEpochs } from './shuffled-epochs.js';
 import { startingState } from './starting-state.js';
-import { trainStep } from './train-step.js';
 import type { TrainingContext } from './training-context.js';
 import { runTrainingLoop } from './training-loop.js';
+import { initialiseTrainingBackend, startTrainingSteps, type TrainingSteps } from './replicas/training-steps.js';
 import { validate } from './validate.js';
 
 export interface TrainingOptions extends ProgressListeners {
@@ -37,20 +36,27 @@ export interface TrainingOptions extends ProgressListeners {
 const VALIDATION_PICTURES = 3;
 
 /**
- * Trains a run to its last epoch (or early stop): picks the backend, plans how batches fit its
+ * Trains a run to its last epoch (or early stop): picks the backend and how its threads train
+ * (data-parallel replicas or one model, see initialiseTrainingBackend), plans how batches fit its
  * memory (refusing a step that cannot fit one image), sets up the data, the model and the context,
  * then runs the training loop with the run's callbacks, writing after every epoch a metrics line,
  * an atomic checkpoint and, when validation Dice improved, the best model. Cancelling stops after
  * the current step; the last finished epoch's checkpoint remains for --resume.
  */
 export async function train(options: TrainingOptions): Promise<RunSummary> {
-  const { run, signal } = options;
+  const { project, run, signal } = options;
   const startedAt = performance.now();
-  const { backend: choice, threads } = run.summary.config.settings;
-  const backend = await initialiseBackend(choice, { threads: threads ?? undefined });
+  const config = run.summary.config;
+  const images = splitImages(project, config);
+  const { backend, replicas } = await initialiseTrainingBackend(config.settings.backend, config.settings.threads, {
+    model: config.model,
+    batchSize: config.settings.batchSize,
+    // Without training images the run fails below, saying so.
+    imageSize: images.train.length > 0 ? trainingImageSize(images.train, config.settings.sizing, config.settings.patchSize) : { width: 16, height: 16 },
+  });
   await run.update({ state: 'running', backend, error: null });
   try {
-    return await trainOn(backend.name, options, startedAt);
+    return await trainOn(backend.name, replicas, images, options, startedAt);
   } catch (err) {
     const cancelled = signal.aborted;
     await run.update({ state: cancelled ? 'cancelled' : 'failed', error: cancelled ? null : (err as Error).message });
@@ -58,16 +64,16 @@ export async function train(options: TrainingOptions): Promise<RunSummary> {
   }
 }
 
-async function trainOn(backend: BackendName, options: TrainingOptions, startedAt: number): Promise<RunSummary> {
+async function trainOn(backend: BackendName, replicas: number, images: ReturnType<typeof splitImages>, options: TrainingOptions, startedAt: number): Promise<RunSummary> {
   const { project, run, signal } = options;
   const config = run.summary.config;
-  const { train: trainEntries, val: valEntries } = splitImages(project, config);
+  const { train: trainEntries, val: valEntries } = images;
   if (trainEntries.length === 0) {
     throw new AppError('invalid_input', `Project ${project.name} has no labelled images to train on (validation takes ${config.settings.validationPercent}%).`);
   }
   // Refuses, before any image is read, a step that cannot fit even one image.
   const imageSize = trainingImageSize(trainEntries, config.settings.sizing, config.settings.patchSize);
-  const batchPlan = planBatch(config.model, config.settings.batchSize, imageSize, backend, backendMemory(backend));
+  const batchPlan = planBatch(config.model, config.settings.batchSize, imageSize, backend, backendMemory(backend, replicas), replicas);
   await run.update({ batchPlan });
 
   const trainFiles = await sampleFiles(project, trainEntries);
@@ -79,9 +85,12 @@ async function trainOn(backend: BackendName, options: TrainingOptions, startedAt
   const maxPixels = project.settings.maxImagePixels;
   const format = { channels: config.model.inputChannels, sizing: config.settings.sizing, maxPixels };
   const prefetcher = new BatchPrefetcher({ files: trainFiles, format, cacheBytes: config.settings.cacheMiB * 2 ** 20 });
+  let steps: TrainingSteps | null = null;
   try {
     const { randomState, ...state } = await startingState(run, config, model, optimizer.optimizer, options.resume);
     const loss = { classes: config.model.classes, classWeights: config.settings.classWeights };
+    const setup = { model: config.model, optimizer: config.settings, loss, clipNorm: config.settings.clipNorm, microBatchSize: batchPlan.microBatchSize, training: true };
+    const runSteps = (steps = await startTrainingSteps(replicas, model, optimizer, setup));
     const context: TrainingContext = {
       config,
       classes: project.classes,
@@ -90,7 +99,7 @@ async function trainOn(backend: BackendName, options: TrainingOptions, startedAt
       loss,
       random: createRandom(randomState),
       signal,
-      runStep: (batch) => trainStep(model, optimizer, batch, loss, config.settings.clipNorm, context.learningRate, batchPlan.microBatchSize),
+      runStep: (batch) => runSteps.step(batch, context.learningRate),
       state,
       learningRate: config.settings.learningRate,
       stopTraining: false,
@@ -116,6 +125,7 @@ async function trainOn(backend: BackendName, options: TrainingOptions, startedAt
     ]);
     return await run.update({ state: ended });
   } finally {
+    await steps?.close();
     await prefetcher.close();
     model.dispose();
     optimizer.optimizer.dispose();
