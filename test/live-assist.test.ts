@@ -1,16 +1,26 @@
 import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { deflateSync, inflateSync } from 'node:zlib';
+import { WebSocket } from 'ws';
+import { ContractClient } from '../app/contract/client.js';
 import { unwrap } from '../app/contract/envelope.js';
-import type { LivePrediction, LiveStatus } from '../app/contract/live.js';
+import { LiveSession, type LivePrediction, type LiveStatus } from '../app/contract/live.js';
 import { ImportRequest } from '../app/contract/schemas.js';
 import { importImages } from '../app/dataset/import-images.js';
 import { generateSynthetic } from '../app/dataset/synthetic.js';
 import { processAlive } from '../app/jobs/process-alive.js';
+import { createWebSocketTransport } from '../app/contract/websocket-transport.js';
+import { startBrowserHost } from '../app/host/browser-host.js';
 import { readMaskPng } from '../app/masks/mask-png.js';
 import { Project } from '../app/project/project.js';
+import { createAppServices } from '../app/services/app-services.js';
+import { bindContract, type IpcMainLike } from '../main/ipc-binding.js';
+import { PageConnections } from '../main/page-connections.js';
+import { FakeIpcMain, WINDOW_ID, fromMainFrame } from './support/fake-ipc-main.js';
 import { contractStudio } from './support/contract-studio.js';
 import { tempDir } from './support/temp-dir.js';
 
@@ -102,4 +112,48 @@ test('a live session ends by itself after its idle time, and every session ends 
   await services.close();
   assert.equal(processAlive(open.pid!), false, 'closing the host ends the live process');
   assert.equal(statuses.filter((status) => status.sessionId === open.sessionId).at(-1)?.reason, 'closed');
+});
+
+test('a live process ends when the page that started it is gone: a closed browser tab, a closed or reloaded window', async (t) => {
+  const { dir, project, ids, paint } = await liveStudio(t);
+  await paint(ids[0]!, [10, 30]);
+  const services = createAppServices({ browseHome: dir });
+  t.after(() => services.close());
+  const statuses: LiveStatus[] = [];
+  services.events.on('live.status', (status) => statuses.push(status));
+  /** Waits until the session trains, then until its process is gone once `disconnect` has run. */
+  const endsWith = async (session: { sessionId: string; pid: number | null }, disconnect: () => void) => {
+    assert.ok(session.pid !== null && processAlive(session.pid));
+    await until('the session to train', () => statuses.find((status) => status.sessionId === session.sessionId && status.state === 'training'));
+    disconnect();
+    const ended = await until('the session to end', () => statuses.find((status) => status.sessionId === session.sessionId && status.state === 'stopped'), 60_000);
+    assert.equal(ended.reason, 'disconnected');
+    assert.equal(processAlive(session.pid), false, 'its process is gone');
+  };
+  const start = { project: project.root, imageId: ids[0]!, predictEverySeconds: 1 };
+
+  // Browser mode: the tab's WebSocket closes.
+  const staticDir = path.join(dir, 'static');
+  await mkdir(staticDir);
+  await writeFile(path.join(staticDir, 'index.html'), '<!doctype html><title>studio</title>');
+  const host = await startBrowserHost({ registry: services.registry, events: services.events, staticDir });
+  t.after(() => host.close());
+  const socket = new WebSocket(`ws://127.0.0.1:${host.port}/contract?token=${host.token}`, { origin: `http://127.0.0.1:${host.port}` });
+  await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+  const tab = new ContractClient(createWebSocketTransport(socket));
+  await endsWith(unwrap(await tab.invoke('live.start', start)), () => socket.terminate());
+
+  // Desktop: the window's page reloads, then the window closes.
+  const ipc = new FakeIpcMain();
+  const pages = new PageConnections();
+  const contents = Object.assign(new EventEmitter(), { id: WINDOW_ID });
+  pages.watch(contents);
+  bindContract(ipc as unknown as IpcMainLike, { registry: services.registry, isAppWindow: (id) => id === WINDOW_ID, connection: (id) => pages.signal(id) });
+  const startInWindow = async () => {
+    const answer = await ipc.invoke('live.start', fromMainFrame(), start, 'live');
+    assert.ok(answer.ok, JSON.stringify(answer));
+    return LiveSession.parse(answer.value);
+  };
+  await endsWith(await startInWindow(), () => contents.emit('did-navigate'));
+  await endsWith(await startInWindow(), () => contents.emit('destroyed'));
 });

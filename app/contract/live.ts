@@ -23,8 +23,8 @@ export const LiveSessionRef = z.object({ sessionId: z.string().min(1) });
 
 export const LiveState = z.enum(['starting', 'training', 'stopped']);
 
-/** Why a live session ended. */
-export const LiveStopReason = z.enum(['stopped', 'idle', 'closed', 'failed']);
+/** Why a live session ended: switched off, idle, the host closing, the page that started it gone, or a failure. */
+export const LiveStopReason = z.enum(['stopped', 'idle', 'closed', 'disconnected', 'failed']);
 export type LiveStopReason = z.infer<typeof LiveStopReason>;
 
 /** Where a live session stands; sent every few seconds and when it ends. */
