@@ -19,6 +19,7 @@ import { readMaskPng } from '../app/masks/mask-png.js';
 import { Project } from '../app/project/project.js';
 import { createAppServices } from '../app/services/app-services.js';
 import { bindContract, type IpcMainLike } from '../main/ipc-binding.js';
+import { predictionRegions } from '../app/live/visible-first.js';
 import { PageConnections } from '../main/page-connections.js';
 import { FakeIpcMain, WINDOW_ID, fromMainFrame } from './support/fake-ipc-main.js';
 import { contractStudio } from './support/contract-studio.js';
@@ -84,8 +85,23 @@ test('live training picks up a new stroke without a restart, predicts the curren
   const later = await until('more steps', () => mine().find((status) => status.steps >= after.steps + 5));
   assert.equal(later.tensors, after.tensors, `tensor count flat (${after.tensors} at step ${after.steps}, ${later.tensors} at step ${later.steps})`);
 
-  unwrap(await client.invoke('live.focus', { sessionId, imageId: second }));
-  await until('a prediction of the newly focused image', () => predictions.find((entry) => entry.sessionId === sessionId && entry.imageId === second));
+  // The editor shows part of another image: that part is predicted and sent first, then the whole image.
+  const view = { x: 8, y: 4, width: 16, height: 20 };
+  unwrap(await client.invoke('live.focus', { sessionId, imageId: second, view }));
+  const ofSecond = () => predictions.filter((entry) => entry.sessionId === sessionId && entry.imageId === second);
+  const partial = await until('a prediction of the part in view', () => ofSecond()[0]);
+  assert.deepEqual(partial.region, view, 'the part in view comes first');
+  const whole = await until('the whole image after it', () => ofSecond()[1]);
+  assert.equal(whole.region, null);
+  assert.equal(whole.step, partial.step, 'the same weights predict the rest');
+  const [partLabels, wholeLabels] = [partial, whole].map((entry) => inflateSync(Buffer.from(entry.map.base64, 'base64')));
+  for (let y = 0; y < SIZE; y++) {
+    for (let x = 0; x < SIZE; x++) {
+      const inView = x >= view.x && x < view.x + view.width && y >= view.y && y < view.y + view.height;
+      const at = y * SIZE + x;
+      assert.equal(partLabels![at], inView ? wholeLabels![at] : 0, `pixel ${x},${y}: the view's labels, nothing predicted yet elsewhere`);
+    }
+  }
 
   const { runId } = unwrap(await client.invoke('live.save', { sessionId }));
   const runs = unwrap(await client.invoke('runs.list', { project: project.root })).runs;
@@ -112,6 +128,22 @@ test('a live session ends by itself after its idle time, and every session ends 
   await services.close();
   assert.equal(processAlive(open.pid!), false, 'closing the host ends the live process');
   assert.equal(statuses.filter((status) => status.sessionId === open.sessionId).at(-1)?.reason, 'closed');
+});
+
+test('the parts of an image are predicted in view first, then the bands around it, each pixel once', () => {
+  const count = (width: number, height: number, view: { x: number; y: number; width: number; height: number } | null) => {
+    const regions = predictionRegions(width, height, view);
+    const covered = new Uint8Array(width * height);
+    for (const region of regions) for (let y = region.y; y < region.y + region.height; y++) for (let x = region.x; x < region.x + region.width; x++) covered[y * width + x]! += 1;
+    assert.ok(covered.every((times) => times === 1), 'every pixel exactly once');
+    return regions;
+  };
+  assert.deepEqual(count(100, 80, null), [{ x: 0, y: 0, width: 100, height: 80 }]);
+  assert.deepEqual(count(100, 80, { x: 0, y: 0, width: 90, height: 80 }), [{ x: 0, y: 0, width: 100, height: 80 }], 'a view of most of the image: one pass');
+  assert.deepEqual(count(100, 80, { x: 30, y: 20, width: 20, height: 10 })[0], { x: 30, y: 20, width: 20, height: 10 });
+  assert.equal(count(100, 80, { x: 30, y: 20, width: 20, height: 10 }).length, 5);
+  assert.deepEqual(count(100, 80, { x: 70, y: 60, width: 50, height: 50 })[0], { x: 70, y: 60, width: 30, height: 20 }, 'clipped to the image');
+  assert.equal(count(100, 80, { x: 0, y: 0, width: 30, height: 80 }).length, 2, 'a view along the left edge leaves one band');
 });
 
 test('a live process ends when the page that started it is gone: a closed browser tab, a closed or reloaded window', async (t) => {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { AppError, toContractError } from '../contract/errors.js';
 import type { EventBus } from '../contract/event-bus.js';
-import type { LiveSession, LiveStartRequest, LiveStatus, LiveStopReason } from '../contract/live.js';
+import type { ImageRegion, LiveSession, LiveStartRequest, LiveStatus, LiveStopReason } from '../contract/live.js';
 import { processAlive } from '../jobs/process-alive.js';
 import { forkWorker, superviseWorker, type WorkerLauncher } from '../jobs/worker-process.js';
 import type { OpenProjects } from '../project/open-projects.js';
@@ -61,7 +61,7 @@ export class LiveService {
     const supervised = superviseWorker(
       this.launch,
       LIVE_MODULE,
-      { project: project.root, imageId: request.imageId, predictEveryMs: request.predictEverySeconds * 1000, patch: request.patch },
+      { project: project.root, imageId: request.imageId, view: request.view, predictEveryMs: request.predictEverySeconds * 1000, patch: request.patch },
       LiveToHost,
       {
         signal: controller.signal,
@@ -101,12 +101,12 @@ export class LiveService {
     return { sessionId: id, pid };
   }
 
-  /** The editor shows another image. */
-  focus(sessionId: string, imageId: string): boolean {
+  /** The editor shows another image, or another part of it. */
+  focus(sessionId: string, imageId: string, view: ImageRegion | null): boolean {
     const running = this.sessions.get(sessionId);
     if (!running) return false;
     this.touch(running);
-    running.send({ type: 'focus', imageId });
+    running.send({ type: 'focus', imageId, view });
     return true;
   }
 
@@ -169,6 +169,7 @@ export class LiveService {
         project: running.project,
         imageId: message.imageId,
         step: message.step,
+        region: message.region,
         map: { exists: true, width: message.width, height: message.height, encoding: 'deflate', base64: message.labelsBase64 },
       });
     } else {
