@@ -9,7 +9,7 @@ import { WebSocket } from 'ws';
 import { ContractClient } from '../app/contract/client.js';
 import { unwrap } from '../app/contract/envelope.js';
 import { LiveSession, type LivePrediction, type LiveStatus } from '../app/contract/live.js';
-import { ImportRequest } from '../app/contract/schemas.js';
+import { IGNORE_LABEL, ImportRequest } from '../app/contract/schemas.js';
 import { importImages } from '../app/dataset/import-images.js';
 import { generateSynthetic } from '../app/dataset/synthetic.js';
 import { processAlive } from '../app/jobs/process-alive.js';
@@ -19,7 +19,11 @@ import { readMaskPng } from '../app/masks/mask-png.js';
 import { Project } from '../app/project/project.js';
 import { createAppServices } from '../app/services/app-services.js';
 import { bindContract, type IpcMainLike } from '../main/ipc-binding.js';
+import { imageRegionSource, imageSource } from '../app/inference/image-source.js';
+import { liveLearningRate } from '../app/live/live-trainer.js';
+import { PaintedPixels } from '../app/live/painted-pixels.js';
 import { predictionRegions } from '../app/live/visible-first.js';
+import { createRandom } from '../app/random/prng.js';
 import { PageConnections } from '../main/page-connections.js';
 import { FakeIpcMain, WINDOW_ID, fromMainFrame } from './support/fake-ipc-main.js';
 import { contractStudio } from './support/contract-studio.js';
@@ -144,6 +148,38 @@ test('the parts of an image are predicted in view first, then the bands around i
   assert.equal(count(100, 80, { x: 30, y: 20, width: 20, height: 10 }).length, 5);
   assert.deepEqual(count(100, 80, { x: 70, y: 60, width: 50, height: 50 })[0], { x: 70, y: 60, width: 30, height: 20 }, 'clipped to the image');
   assert.equal(count(100, 80, { x: 0, y: 0, width: 30, height: 80 }).length, 2, 'a view along the left edge leaves one band');
+});
+
+test('painted classes weigh the same in the live loss, and new paint restarts the learning rate', () => {
+  const painted = new PaintedPixels(1, createRandom(3).next);
+  const labels = new Uint8Array(200).fill(IGNORE_LABEL);
+  labels.fill(0, 0, 100); // much background
+  labels.fill(1, 100, 110); // a thin stroke of cell
+  painted.update('a', 20, 10, new Float32Array(200), labels);
+  const [background, cell] = painted.classWeights(3);
+  assert.ok(Math.abs(background! * 100 - cell! * 10) < 1e-9, 'both classes weigh the same in total');
+  assert.ok(Math.abs(background! * 100 + cell! * 10 - 110) < 1e-9, 'the weights average 1 over the painted pixels');
+  assert.equal(painted.classWeights(3)[2], 1, 'an unpainted class keeps weight 1');
+  const changes = painted.changes;
+  painted.update('a', 20, 10, null, labels);
+  assert.equal(painted.changes, changes, 'the same labels again are nothing new');
+  painted.update('a', 20, 10, null, Uint8Array.from(labels).fill(IGNORE_LABEL, 100, 105));
+  assert.equal(painted.changes, changes + 1, 'erasing is new');
+  assert.equal(liveLearningRate(2e-3, 0), 2e-3);
+  assert.ok(Math.abs(liveLearningRate(2e-3, 60) - 1e-3) < 1e-12, 'halved after 60 steps');
+  assert.equal(liveLearningRate(2e-3, 10_000), 2e-4, 'never below a tenth');
+});
+
+test('a region of an image source reads the whole image\'s pixels, normalised as the whole image is', () => {
+  const width = 40;
+  const height = 30;
+  const data = new Uint16Array(width * height).map((_, i) => (i * 37) % 4096);
+  const raster = { width, height, channels: 1 as const, bitDepth: 16 as const, data };
+  const whole = imageSource(raster, { inputChannels: 1, normalisation: 'unit' }, { mode: 'scale', scale: 1 }, 'studio');
+  const region = imageRegionSource(whole, { x: 7, y: 5, width: 20, height: 12 });
+  assert.deepEqual([region.width, region.height, region.sizedWidth, region.sizedHeight], [20, 12, 20, 12]);
+  assert.deepEqual(region.region(3, 2, 10, 6), whole.region(10, 7, 10, 6));
+  assert.deepEqual(region.displayRow(4), whole.displayRow(9).subarray(7 * 3, 27 * 3));
 });
 
 test('a live process ends when the page that started it is gone: a closed browser tab, a closed or reloaded window', async (t) => {
