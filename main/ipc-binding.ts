@@ -12,6 +12,8 @@ export interface ContractBinding {
   registry: HandlerRegistry;
   /** True for the WebContents of the app's own windows. */
   isAppWindow(webContentsId: number): boolean;
+  /** The connection signal of the page a WebContents shows (PageConnections): handlers tie what outlives a request to it. */
+  connection?(webContentsId: number): AbortSignal;
 }
 
 const REFUSED = fail({ code: 'unauthorized', message: 'This message did not come from the U-Net Studio window.' });
@@ -34,7 +36,7 @@ export function bindContract(ipcMain: IpcMainLike, binding: ContractBinding): ()
       const controller = new AbortController();
       if (key) inFlight.set(key, controller);
       try {
-        return await binding.registry.dispatch(channel, payload, { signal: controller.signal });
+        return await binding.registry.dispatch(channel, payload, { signal: controller.signal, connection: binding.connection?.(event.sender.id) });
       } finally {
         if (key) inFlight.delete(key);
       }

@@ -14,6 +14,7 @@ import { SMOKE_TEST_FLAG, projectFromArgv } from './command-line.js';
 import { electronDialogs } from './dialogs.js';
 import { isSafeExternalUrl } from './external-links.js';
 import { bindContract, forwardEvents } from './ipc-binding.js';
+import { PageConnections } from './page-connections.js';
 import { preloadArguments } from './preload-arguments.js';
 import { openMainWindow } from './secure-window.js';
 import { hardenSession } from './session-policy.js';
@@ -104,9 +105,11 @@ async function startStudio(): Promise<void> {
 
   hardenSession(session.defaultSession);
   protocol.handle(APP_SCHEME, await createAppProtocolHandler({ rendererDir: RENDERER_DIR }));
+  const pages = new PageConnections();
   bindContract(ipcMain, {
     registry: services.registry,
     isAppWindow: (id) => window !== null && !window.isDestroyed() && window.webContents.id === id,
+    connection: (id) => pages.signal(id),
   });
   forwardEvents(services.events, () => (window && !window.isDestroyed() ? window.webContents : null));
   // Opening a project anywhere (start page, menu, command line) changes the one recent list.
@@ -125,6 +128,7 @@ async function startStudio(): Promise<void> {
     icon: ICON,
     openExternal,
   });
+  pages.watch(window.webContents);
   if (saved.maximized) window.maximize();
   window.on('close', () => {
     if (window) lastBounds = { ...window.getNormalBounds(), maximized: window.isMaximized() };

@@ -13,7 +13,7 @@ import {
 } from './schemas.js';
 import { EpochRecord, RunListing, TrainEpochEvent, TrainProgress, TrainRequest } from './training.js';
 import { ModelExportRequest, ModelExportResult } from './model-export.js';
-import { LivePrediction, LiveSession, LiveSessionRef, LiveStartRequest, LiveStatus } from './live.js';
+import { ImageRegion, LivePrediction, LiveSession, LiveSessionRef, LiveStartRequest, LiveStatus } from './live.js';
 import { ImportModelRequest, ModelDescription, PredictionsRequest, ProviderReport, SegmentRequest } from './segmentation.js';
 import {
   BrowseRequest,
@@ -143,8 +143,8 @@ export const requestChannels = {
   'runs.sample': request(RunSampleRequest, z.object({ mime: z.string(), base64: z.string() })),
   /** Live assist: starts training on the painted pixels in a process of its own (see app/live). */
   'live.start': request(LiveStartRequest, LiveSession),
-  /** The editor shows another image: it is the one predicted from now on. */
-  'live.focus': request(LiveSessionRef.extend({ imageId: z.string().min(1) }), z.object({ ok: z.boolean() })),
+  /** The editor shows another image, or another part of it (`view`): that is predicted from now on, the view first. */
+  'live.focus': request(LiveSessionRef.extend({ imageId: z.string().min(1), view: ImageRegion.nullable().default(null) }), z.object({ ok: z.boolean() })),
   'live.stop': request(LiveSessionRef, z.object({ stopped: z.boolean() })),
   /** Saves the live model as a finished training run (usable for segmentation and export). */
   'live.save': request(LiveSessionRef, z.object({ runId: z.string() })),

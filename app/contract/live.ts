@@ -3,10 +3,16 @@ import { LabelMapPayload } from './studio.js';
 
 /** Live assist: a small U-Net that trains on the painted pixels while the user paints (app/live). */
 
+/** A rectangle of an image in its pixels: the part of the image in the editor's view. */
+export const ImageRegion = z.object({ x: z.number().int().min(0), y: z.number().int().min(0), width: z.number().int().min(1), height: z.number().int().min(1) });
+export type ImageRegion = z.infer<typeof ImageRegion>;
+
 export const LiveStartRequest = z.object({
   project: z.string().min(1),
   /** The image in the editor: predicted every few seconds for the overlay. */
   imageId: z.string().min(1).nullable(),
+  /** The part of that image in the editor's view: predicted first, then the rest (null: the whole image at once). */
+  view: ImageRegion.nullable().default(null),
   /** Stop after this long without a stroke or another image (the editor may have been left open). */
   idleSeconds: z.number().int().min(5).max(86_400).default(600),
   /** Seconds between predictions of the current image. */
@@ -23,8 +29,8 @@ export const LiveSessionRef = z.object({ sessionId: z.string().min(1) });
 
 export const LiveState = z.enum(['starting', 'training', 'stopped']);
 
-/** Why a live session ended. */
-export const LiveStopReason = z.enum(['stopped', 'idle', 'closed', 'failed']);
+/** Why a live session ended: switched off, idle, the host closing, the page that started it gone, or a failure. */
+export const LiveStopReason = z.enum(['stopped', 'idle', 'closed', 'disconnected', 'failed']);
 export type LiveStopReason = z.infer<typeof LiveStopReason>;
 
 /** Where a live session stands; sent every few seconds and when it ends. */
@@ -54,6 +60,11 @@ export const LivePrediction = z.object({
   imageId: z.string(),
   /** The step whose weights made it. */
   step: z.number().int().min(0),
+  /**
+   * The part of the image this prediction brought up to date when it is the view's, sent before the
+   * rest is predicted (elsewhere the map holds the previous prediction); null when all of it is new.
+   */
+  region: ImageRegion.nullable(),
   map: LabelMapPayload,
 });
 export type LivePrediction = z.infer<typeof LivePrediction>;

@@ -12,6 +12,11 @@ import { toContractError } from './errors.js';
 export interface HandlerContext {
   /** Fires when the caller cancels the request or its connection closes. */
   signal: AbortSignal;
+  /**
+   * Fires when the caller's page is gone (tab closed, connection lost, window closed or reloaded):
+   * for work that outlives its request but not the page that asked for it. Absent for in-process callers.
+   */
+  connection?: AbortSignal;
 }
 
 export type Handler<C extends RequestChannelName> = (

@@ -4,12 +4,14 @@ import { sequencedChannel, type Transport } from './wire.js';
 
 /**
  * Serves a registry over one transport connection: requests run with their own AbortSignal, which
- * fires on a `cancel` message from the client or when the connection closes; host events are forwarded.
+ * fires on a `cancel` message from the client or when the connection closes, and the connection's
+ * signal (what outlives a request but not its page) fires when it closes; host events are forwarded.
  * Returns a function that detaches the connection.
  */
 export function serveContract(registry: HandlerRegistry, transport: Transport, events?: EventBus): () => void {
   const channel = sequencedChannel(transport, 'the contract (host side)');
   const inFlight = new Map<string, AbortController>();
+  const connection = new AbortController();
 
   const stopMessages = transport.onMessage((raw) => {
     const message = channel.accept(raw);
@@ -22,7 +24,7 @@ export function serveContract(registry: HandlerRegistry, transport: Transport, e
     const controller = new AbortController();
     inFlight.set(message.id, controller);
     void registry
-      .dispatch(message.channel, message.payload, { signal: controller.signal })
+      .dispatch(message.channel, message.payload, { signal: controller.signal, connection: connection.signal })
       .then((result) => {
         inFlight.delete(message.id);
         if (!closed) channel.send({ kind: 'response', id: message.id, result });
@@ -42,6 +44,7 @@ export function serveContract(registry: HandlerRegistry, transport: Transport, e
     stopClose();
     for (const controller of inFlight.values()) controller.abort();
     inFlight.clear();
+    connection.abort();
   };
   const stopClose = transport.onClose(detach);
   return detach;

@@ -60,6 +60,25 @@ export function imageSource(raster: RasterImage, model: Pick<ModelDescription, '
   };
 }
 
+/**
+ * A part of an image source (`rect` in image pixels) as a source of its own: regions and rows come
+ * from the whole image's, so they are normalised as the whole image is.
+ */
+export function imageRegionSource(source: ImageSource, rect: { x: number; y: number; width: number; height: number }): ImageSource {
+  const toSized = (value: number, size: number, sized: number) => Math.round((value * sized) / size);
+  const left = toSized(rect.x, source.width, source.sizedWidth);
+  const top = toSized(rect.y, source.height, source.sizedHeight);
+  return {
+    width: rect.width,
+    height: rect.height,
+    sizedWidth: Math.max(1, toSized(rect.x + rect.width, source.width, source.sizedWidth) - left),
+    sizedHeight: Math.max(1, toSized(rect.y + rect.height, source.height, source.sizedHeight) - top),
+    channels: source.channels,
+    region: (x, y, width, height) => source.region(left + x, top + y, width, height),
+    displayRow: (y) => source.displayRow(rect.y + y).subarray(rect.x * 3, (rect.x + rect.width) * 3),
+  };
+}
+
 export function cropRaster(raster: RasterImage, x: number, y: number, width: number, height: number): RasterImage {
   if (x === 0 && y === 0 && width === raster.width && height === raster.height) return raster;
   const { channels } = raster;

@@ -3,7 +3,7 @@ import type { InputSizing } from '../contract/training.js';
 import type { RasterImage } from '../imaging/read-image.js';
 import type { LabelMap } from '../masks/label-map.js';
 import { cleanUpLabels } from './clean-up.js';
-import { imageSource } from './image-source.js';
+import { imageRegionSource, imageSource } from './image-source.js';
 import { resampleRows } from './row-resampler.js';
 import type { TileSession } from './session-thread.js';
 import { testTimeAugmented } from './test-time-augmentation.js';
@@ -20,6 +20,8 @@ export interface SegmentImageOptions {
   /** Receives each image row's per-class probabilities (planar, one channel per class), e.g. to write maps. */
   onProbabilityRow?(y: number, perClass: Float32Array): Promise<void>;
   signal?: AbortSignal;
+  /** Segment only this part of the image (image pixels), normalised as the whole image is; the map has its size. */
+  region?: { x: number; y: number; width: number; height: number };
 }
 
 /** What segmenting needs to know of a model (an ONNX session's description, or the model in training). */
@@ -45,7 +47,8 @@ export function effectiveResize(model: Pick<ModelDescription, 'resize'>, resize:
 export async function segmentImage(session: TileSession, model: SegmentableModel, raster: RasterImage, options: SegmentImageOptions): Promise<SegmentedImage> {
   const { settings } = options;
   const rule = effectiveResize(model, settings.resize);
-  const source = imageSource(raster, model, effectiveSizing(model, settings.scale), rule);
+  const whole = imageSource(raster, model, effectiveSizing(model, settings.scale), rule);
+  const source = options.region ? imageRegionSource(whole, options.region) : whole;
   const { width, height } = source;
   const labels = new Uint8Array(width * height);
   const channels = model.outputChannels;

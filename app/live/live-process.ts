@@ -3,6 +3,7 @@ import os from 'node:os';
 import { deflateSync } from 'node:zlib';
 import * as tf from '@tensorflow/tfjs';
 import { AppError } from '../contract/errors.js';
+import type { ImageRegion } from '../contract/live.js';
 import { TrainRequest } from '../contract/training.js';
 import { initialiseBackend } from '../engine/backend/select-backend.js';
 import { prepareImage } from '../engine/data/load-samples.js';
@@ -17,12 +18,15 @@ import { LiveControls, type LiveControl, LiveStartFields } from './live-messages
 import { saveLiveRun } from './live-run.js';
 import { LiveTrainer } from './live-trainer.js';
 import { PaintedPixels } from './painted-pixels.js';
+import { predictionRegions } from './visible-first.js';
 
 /** Patches per step: small, so a step is short and new strokes count within a second or two. */
 const BATCH = 4;
 const STATUS_EVERY_MS = 1000;
 /** How long to wait for paint when there is none yet. */
 const IDLE_WAIT_MS = 200;
+/** Predictions wait at least this many times as long as the last one took: training keeps two thirds of the time or more. */
+const PREDICTION_SPACING = 2;
 
 serveWorkerJob(
   LiveStartFields,
@@ -58,19 +62,24 @@ serveWorkerJob(
     };
 
     let current = start.imageId;
+    let view = start.view;
+    /** The latest labels of the current image: a part predicted anew is written over them. */
+    let shown = null as { imageId: string; labels: Uint8Array } | null;
     const pending: LiveControl[] = [];
     onControl((message) => pending.push(message));
     for (const entry of project.images) if (entry.mask) await readMask(entry.id);
 
     let lastPrediction = -Infinity;
+    let predictionMs = 0;
     let lastStatus = -Infinity;
     try {
       while (!signal.aborted) {
         for (const message of pending.splice(0)) {
           if (message.type === 'masks') for (const id of message.imageIds) await readMask(id);
           else if (message.type === 'focus') {
+            if (message.imageId !== current) lastPrediction = -Infinity;
             current = message.imageId;
-            lastPrediction = -Infinity;
+            view = message.view;
           } else {
             const saved = await saveLiveRun(project, config, trainer, painted.imageCount).then(
               (runId) => ({ runId, error: null }),
@@ -81,11 +90,22 @@ serveWorkerJob(
         }
         const stepped = await trainer.step(painted);
         const now = performance.now();
-        if (stepped && current && project.hasImage(current) && now - lastPrediction >= start.predictEveryMs) {
-          const image = await raster(current);
-          const labels = await trainer.predict(image);
-          post({ type: 'prediction', imageId: current, step: trainer.steps, width: image.width, height: image.height, labelsBase64: deflateSync(labels, { level: 1 }).toString('base64') });
+        if (stepped && current && project.hasImage(current) && now - lastPrediction >= Math.max(start.predictEveryMs, PREDICTION_SPACING * predictionMs)) {
+          const imageId = current;
+          const image = await raster(imageId);
+          if (shown?.imageId !== imageId) shown = { imageId, labels: new Uint8Array(image.width * image.height) };
+          const { labels } = shown;
+          const send = (region: ImageRegion | null) =>
+            post({ type: 'prediction', imageId, step: trainer.steps, region, width: image.width, height: image.height, labelsBase64: deflateSync(labels, { level: 1 }).toString('base64') });
+          // The part in view goes out as soon as it is predicted, the rest after it.
+          const regions = predictionRegions(image.width, image.height, view);
+          for (const [index, region] of regions.entries()) {
+            await trainer.predictRegion(image, region, labels);
+            if (index === 0 && regions.length > 1) send(region);
+          }
+          send(null);
           lastPrediction = performance.now();
+          predictionMs = lastPrediction - now;
         }
         if (now - lastStatus >= STATUS_EVERY_MS) {
           post({ type: 'status', steps: trainer.steps, loss: trainer.lastLoss, labelledPixels: painted.labelledPixels, images: painted.imageCount, tensors: tf.memory().numTensors, backend: backend.name });

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { AppError, toContractError } from '../contract/errors.js';
 import type { EventBus } from '../contract/event-bus.js';
-import type { LiveSession, LiveStartRequest, LiveStatus, LiveStopReason } from '../contract/live.js';
+import type { ImageRegion, LiveSession, LiveStartRequest, LiveStatus, LiveStopReason } from '../contract/live.js';
 import { processAlive } from '../jobs/process-alive.js';
 import { forkWorker, superviseWorker, type WorkerLauncher } from '../jobs/worker-process.js';
 import type { OpenProjects } from '../project/open-projects.js';
@@ -29,6 +29,8 @@ interface Running {
   changed: Set<string>;
   debounce: NodeJS.Timeout | null;
   saves: Map<number, { resolve(runId: string): void; reject(err: Error): void }>;
+  /** Stops following the page's connection. */
+  unwatch(): void;
   last: Omit<LiveStatus, 'state' | 'reason' | 'error'>;
 }
 
@@ -37,7 +39,8 @@ interface Running {
  * a process of its own, never the UI thread) that learns from the painted pixels of the project's
  * images. Mask saves reach it in debounced batches without a restart; its predictions and status
  * come back as events. A session ends when stopped, after `idleSeconds` without a stroke or another
- * image, or when the host closes; `stop` settles once its process is gone.
+ * image, when the page that started it is gone (its `connection` signal), or when the host closes;
+ * `stop` settles once its process is gone.
  */
 export class LiveService {
   private readonly sessions = new Map<string, Running>();
@@ -49,7 +52,7 @@ export class LiveService {
     private readonly launch: WorkerLauncher = forkWorker,
   ) {}
 
-  async start(request: LiveStartRequest): Promise<LiveSession> {
+  async start(request: LiveStartRequest, connection?: AbortSignal): Promise<LiveSession> {
     const project = await this.projects.get(request.project);
     if (request.imageId !== null) project.image(request.imageId); // refuses an unknown image before a process starts
     const id = randomUUID();
@@ -58,7 +61,7 @@ export class LiveService {
     const supervised = superviseWorker(
       this.launch,
       LIVE_MODULE,
-      { project: project.root, imageId: request.imageId, predictEveryMs: request.predictEverySeconds * 1000, patch: request.patch },
+      { project: project.root, imageId: request.imageId, view: request.view, predictEveryMs: request.predictEverySeconds * 1000, patch: request.patch },
       LiveToHost,
       {
         signal: controller.signal,
@@ -69,6 +72,7 @@ export class LiveService {
       },
     );
     const { pid, send } = connected!;
+    const disconnected = () => void this.stop(id, 'disconnected');
     const running: Running = {
       id,
       project: project.root,
@@ -82,6 +86,7 @@ export class LiveService {
       changed: new Set(),
       debounce: null,
       saves: new Map(),
+      unwatch: () => connection?.removeEventListener('abort', disconnected),
       last: { sessionId: id, project: project.root, pid, steps: 0, loss: null, labelledPixels: 0, images: 0, tensors: 0, backend: null },
     };
     running.ended = supervised.then(
@@ -90,16 +95,18 @@ export class LiveService {
     );
     this.sessions.set(id, running);
     this.touch(running);
+    if (connection?.aborted) disconnected();
+    else connection?.addEventListener('abort', disconnected, { once: true });
     this.events.emit('live.status', { ...running.last, state: 'starting', reason: null, error: null });
     return { sessionId: id, pid };
   }
 
-  /** The editor shows another image. */
-  focus(sessionId: string, imageId: string): boolean {
+  /** The editor shows another image, or another part of it. */
+  focus(sessionId: string, imageId: string, view: ImageRegion | null): boolean {
     const running = this.sessions.get(sessionId);
     if (!running) return false;
     this.touch(running);
-    running.send({ type: 'focus', imageId });
+    running.send({ type: 'focus', imageId, view });
     return true;
   }
 
@@ -162,6 +169,7 @@ export class LiveService {
         project: running.project,
         imageId: message.imageId,
         step: message.step,
+        region: message.region,
         map: { exists: true, width: message.width, height: message.height, encoding: 'deflate', base64: message.labelsBase64 },
       });
     } else {
@@ -175,6 +183,7 @@ export class LiveService {
   /** The process has said its last word: wait for it to be gone, then report the end. */
   private async finished(running: Running, error: string | null): Promise<void> {
     clearTimeout(running.idle);
+    running.unwatch();
     if (running.debounce) clearTimeout(running.debounce);
     for (const waiting of running.saves.values()) waiting.reject(new AppError('cancelled', 'Live training stopped before the model was saved.'));
     if (running.pid !== null) await waitForExit(running.pid, EXIT_GRACE_MS);

@@ -24,6 +24,8 @@ const RECENT_SHARE = 0.5;
 /** A stroke's weight halves every this many milliseconds. */
 const RECENT_HALF_LIFE_MS = 20_000;
 const STROKES_KEPT = 64;
+/** A class painted very little is not weighted beyond this (a few pixels would otherwise dominate). */
+const MAX_CLASS_WEIGHT = 20;
 
 /**
  * The painted pixels of a project's images, for live training: patches are cut around painted
@@ -34,6 +36,8 @@ const STROKES_KEPT = 64;
 export class PaintedPixels {
   private readonly images = new Map<string, PaintedImage>();
   private strokes: Stroke[] = [];
+  /** Mask updates that changed painted pixels so far: a new value means there is something new to learn. */
+  changes = 0;
 
   constructor(
     private readonly channels: number,
@@ -49,6 +53,24 @@ export class PaintedPixels {
 
   get imageCount(): number {
     return [...this.images.values()].filter((image) => image.painted > 0).length;
+  }
+
+  /**
+   * Cross-entropy weights per class (`classes` of them) that make each painted class count as much as
+   * the others, whatever its share of the painted pixels (users paint a lot of background and thin
+   * strokes of membranes). Classes nobody painted get weight 1; the weights average 1 over the painted pixels.
+   */
+  classWeights(classes: number): number[] {
+    const counts = new Array<number>(classes).fill(0);
+    for (const image of this.images.values()) {
+      for (const list of image.byClass) {
+        const label = image.labels[list[0]!]!;
+        if (label < classes) counts[label]! += list.length;
+      }
+    }
+    const total = counts.reduce((sum, count) => sum + count, 0);
+    const present = counts.filter((count) => count > 0).length;
+    return counts.map((count) => (count > 0 ? Math.min(MAX_CLASS_WEIGHT, total / (present * count)) : 1));
   }
 
   has(id: string): boolean {
@@ -77,6 +99,7 @@ export class PaintedPixels {
     }
     const lists = [...byClass.values()].map((list) => Int32Array.from(list));
     this.images.set(id, { width, height, image: pixels, labels, byClass: lists, painted: lists.reduce((sum, list) => sum + list.length, 0) });
+    if (changed.length > 0 || (previous?.painted ?? 0) !== this.images.get(id)!.painted) this.changes += 1;
     if (changed.length > 0) {
       this.strokes.push({ imageId: id, pixels: Int32Array.from(changed), at: this.now() });
       if (this.strokes.length > STROKES_KEPT) this.strokes = this.strokes.slice(-STROKES_KEPT);

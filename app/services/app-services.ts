@@ -143,8 +143,8 @@ export function createAppServices(options: AppServicesOptions = {}): AppServices
       const project = await projects.get(request.project);
       return runExporter(launchWorker, { ...request, project: project.root, out: await grants.check(request.out) }, signal);
     })
-    .register('live.start', async (request) => live.start(request))
-    .register('live.focus', async ({ sessionId, imageId }) => ({ ok: live.focus(sessionId, imageId) }))
+    .register('live.start', async (request, { connection }) => live.start(request, connection))
+    .register('live.focus', async ({ sessionId, imageId, view }) => ({ ok: live.focus(sessionId, imageId, view) }))
     .register('live.stop', async ({ sessionId }) => ({ stopped: await live.stop(sessionId) }))
     .register('live.save', async ({ sessionId }) => {
       const runId = await live.save(sessionId);

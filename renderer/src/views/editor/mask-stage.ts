@@ -2,7 +2,7 @@ import Konva from 'konva';
 import type { EditorSession, Viewport } from '../../../../app/editor/editor-session.js';
 import { type Levels, applyTable, isIdentity, levelsTable } from '../../../../app/editor/display-levels.js';
 import type { MaskEditor } from '../../../../app/editor/mask-editor.js';
-import type { Point, Rect } from '../../../../app/editor/rect.js';
+import { type Point, type Rect, intersectRect } from '../../../../app/editor/rect.js';
 import type { TiledLabelMap } from '../../../../app/editor/tiled-label-map.js';
 import { TileRenderer } from './tile-renderer.js';
 
@@ -12,6 +12,8 @@ export interface StageOptions {
   session: EditorSession<ImageBitmap>;
   maskColours: Uint32Array;
   predictionColours: Uint32Array;
+  /** Told the part of the image in view (image pixels, within the image) after each pan, zoom or resize. */
+  onView?(view: Rect): void;
 }
 
 const MIN_SCALE = 0.02;
@@ -202,7 +204,10 @@ export class MaskStage implements Viewport {
     const fitted = this.fitted;
     this.stage.size({ width: container.clientWidth || 1, height: container.clientHeight || 1 });
     if (fitted) this.fit();
-    else this.stage.batchDraw();
+    else {
+      this.stage.batchDraw();
+      this.viewChanged();
+    }
   }
 
   private zoomAt(screen: Point, scale: number): void {
@@ -222,6 +227,12 @@ export class MaskStage implements Viewport {
     this.updateOverlay();
     this.stage.batchDraw();
     this.options.session.zoomed(scale);
+    this.viewChanged();
+  }
+
+  private viewChanged(): void {
+    const view = intersectRect(this.visibleImageRect(), { x: 0, y: 0, width: this.image.width, height: this.image.height });
+    if (view) this.options.onView?.(view);
   }
 
   /** The part of the image in view, in image pixels (for drawing only visible tiles). */
@@ -276,6 +287,7 @@ export class MaskStage implements Viewport {
         this.stage.position({ x: this.pan.origin.x + now.x - this.pan.from.x, y: this.pan.origin.y + now.y - this.pan.from.y });
         this.fitted = false;
         this.stage.batchDraw();
+        this.viewChanged();
         return;
       }
       this.cursorPoint = this.toImage(event);
