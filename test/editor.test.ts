@@ -5,7 +5,8 @@ import { Edit } from '../app/editor/edit.js';
 import { EditHistory } from '../app/editor/history.js';
 import { commandForKey, commandForMenu } from '../app/editor/keymap.js';
 import { MaskEditor } from '../app/editor/mask-editor.js';
-import { fillPolygon, floodFill, paintCapsule } from '../app/editor/raster.js';
+import { paintCapsule } from '../app/editor/raster.js';
+import { fillPolygon, floodFill } from '../app/editor/tiled-fill.js';
 import { TILE_SIZE, TiledLabelMap } from '../app/editor/tiled-label-map.js';
 import { tilePatches } from '../app/editor/tile-patches.js';
 

@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type Page, chromium } from 'playwright-core';
 import sharp from 'sharp';
+import { CHROMIUM, CHROMIUM_ARGS } from './support/chromium.js';
 import { thumbnailsDecoded } from './support/page-waits.js';
 import { folderDigest, writeTroubledFolder } from './support/troubled-folder.js';
 import { generateSynthetic, type SyntheticResult } from '../app/dataset/synthetic.js';
@@ -15,8 +16,6 @@ import { processAlive } from '../app/jobs/process-alive.js';
 import { readMaskPng } from '../app/masks/mask-png.js';
 import { type AppServices, createAppServices } from '../app/services/app-services.js';
 
-export const CHROMIUM = '/usr/bin/chromium';
-export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
 const RENDERER_DIR = fileURLToPath(new URL('../renderer/', import.meta.url));
 const IMAGE_COUNT = 6;
 const SIZE = 64;

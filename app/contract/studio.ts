@@ -78,6 +78,32 @@ export const DisplayImage = z.object({
 });
 export type DisplayImage = z.infer<typeof DisplayImage>;
 
+/**
+ * Part of the image for the editor's progressive open: `region` (image pixels; default the whole
+ * image) scaled down to fit `maxSide` when given. A downscaled whole image comes first, then
+ * full-resolution tiles of the view.
+ */
+export const DisplayRegionRequest = ImageRef.extend({
+  region: z
+    .object({ x: z.number().int().min(0), y: z.number().int().min(0), width: z.number().int().positive(), height: z.number().int().positive() })
+    .optional(),
+  maxSide: z.number().int().min(16).max(16384).optional(),
+});
+export type DisplayRegionRequest = z.output<typeof DisplayRegionRequest>;
+
+export const DisplayRegion = z.object({
+  mime: z.string(),
+  base64: z.string(),
+  /** The encoded picture's size (smaller than the region when scaled down). */
+  width: z.number().int().positive(),
+  height: z.number().int().positive(),
+  /** The region it shows, and the whole image's size, in image pixels. */
+  region: z.object({ x: z.number().int(), y: z.number().int(), width: z.number().int().positive(), height: z.number().int().positive() }),
+  imageWidth: z.number().int().positive(),
+  imageHeight: z.number().int().positive(),
+});
+export type DisplayRegion = z.infer<typeof DisplayRegion>;
+
 /** How label bytes travel: raw, or zlib-deflated (browsers inflate with DecompressionStream('deflate')). */
 export const LabelEncoding = z.enum(['raw', 'deflate']);
 export type LabelEncoding = z.infer<typeof LabelEncoding>;

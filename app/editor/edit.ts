@@ -101,7 +101,8 @@ function isUniform(tile: Uint8Array, value: number): boolean {
   return true;
 }
 
-function sameTile(a: Uint8Array | null, b: Uint8Array | null, fill: number): boolean {
+/** Whether two tiles hold the same labels (null reads as all `fill`). */
+export function sameTile(a: Uint8Array | null, b: Uint8Array | null, fill: number): boolean {
   if (a === null && b === null) return true;
   if (a === null) return isUniform(b!, fill);
   if (b === null) return isUniform(a, fill);

@@ -1,9 +1,12 @@
 import { IGNORE_LABEL } from '../contract/schemas.js';
 import type { MaskCommand } from './commands.js';
-import { Edit } from './edit.js';
+import { Edit, type Patch, sameTile } from './edit.js';
 import { EditHistory, type Restored } from './history.js';
 import { copyLabels } from './raster.js';
 import type { Point, Rect } from './rect.js';
+import { unionRect } from './rect.js';
+import type { RegionRunner, TileUpdate } from './region-runner.js';
+import type { RegionRequest } from './tiled-fill.js';
 import type { TiledLabelMap } from './tiled-label-map.js';
 import { BrushTool } from './tools/brush-tool.js';
 import { FillTool } from './tools/fill-tool.js';
@@ -55,6 +58,10 @@ export class MaskEditor {
   /** Image pixels per screen pixel × the close radius; the view updates it on zoom. */
   closeDistance = 6;
   prediction: TiledLabelMap | null = null;
+  /** Where fills run when set (a worker in the studio), so big ones never block the view. */
+  regionRunner: RegionRunner | null = null;
+  /** The region edit under way: its tiles shown so far replaced these (to put back on cancel). */
+  private region: { controller: AbortController; replaced: Map<number, Uint8Array | null> } | null = null;
 
   constructor(
     readonly map: TiledLabelMap,
@@ -83,9 +90,9 @@ export class MaskEditor {
     return this.tools[this.toolName];
   }
 
-  /** True while a stroke or polygon is in progress. */
+  /** True while a stroke or polygon is in progress, or a fill is being computed. */
   get busy(): boolean {
-    return this.activeTool.busy;
+    return this.activeTool.busy || this.region !== null;
   }
 
   onChange(listener: (change: MaskChange) => void): () => void {
@@ -160,6 +167,7 @@ export class MaskEditor {
   }
 
   pointerDown(point: Point): void {
+    if (this.region) return; // one region edit at a time; Escape or undo cancels it
     this.apply(this.activeTool.down(point, this.context()));
   }
 
@@ -178,6 +186,7 @@ export class MaskEditor {
 
   /** Escape: abandon what is in progress. */
   cancel(): void {
+    this.cancelRegion();
     this.apply(this.activeTool.cancel());
   }
 
@@ -186,6 +195,7 @@ export class MaskEditor {
    * stroke is committed as it stands, an unfinished polygon is dropped.
    */
   settle(): void {
+    this.cancelRegion();
     const tool = this.activeTool;
     if (!tool.busy) return;
     if (tool instanceof BrushTool) this.complete();
@@ -193,6 +203,7 @@ export class MaskEditor {
   }
 
   undo(): boolean {
+    if (this.cancelRegion()) return true;
     this.settle();
     return this.restored(this.history.undo(this.map));
   }
@@ -220,10 +231,12 @@ export class MaskEditor {
       brushRadius: this.brushRadius,
       closeDistance: this.closeDistance,
       prediction: this.prediction,
+      offloadRegions: this.regionRunner !== null,
     };
   }
 
   private apply(effect: ToolEffect): void {
+    if (effect.region) this.startRegion(effect.region);
     if (effect.committed) this.history.push(effect.committed);
     const dirty = effect.committed?.bounds ?? effect.dirty;
     if (dirty) this.emit({ dirty, tiles: effect.committed ? effect.committed.tiles.map((tile) => tile.index) : [] });
@@ -235,6 +248,75 @@ export class MaskEditor {
     this.emit({ dirty: restored.bounds, tiles: restored.tiles });
     this.changed();
     return true;
+  }
+
+  /**
+   * Hands a fill to the region runner: its tiles are shown as they come, and the finished step is
+   * committed like any other (one history, undo as the patch). Busy until it ends.
+   */
+  private startRegion(request: RegionRequest): void {
+    const runner = this.regionRunner!;
+    const run = { controller: new AbortController(), replaced: new Map<number, Uint8Array | null>() };
+    this.region = run;
+    const show = (updates: TileUpdate[]) => {
+      if (this.region !== run) return;
+      let dirty: Rect | null = null;
+      for (const { index, data } of updates) {
+        if (!run.replaced.has(index)) run.replaced.set(index, this.map.tileData(index));
+        this.map.setTileData(index, data);
+        dirty = unionRect(dirty, this.map.tileBounds(index));
+      }
+      if (dirty) this.emit({ dirty, tiles: [] });
+    };
+    const settled = (patch: Patch | null) => {
+      if (this.region !== run) return;
+      this.region = null;
+      if (!patch) {
+        this.putBack(run.replaced);
+        return this.changed();
+      }
+      // The shown tiles are mostly the result already: only those that differ are redrawn.
+      const final = new Set(patch.tiles.map((tile) => tile.index));
+      let dirty: Rect | null = null;
+      for (const [index, data] of run.replaced) {
+        if (final.has(index)) continue;
+        this.map.setTileData(index, data);
+        dirty = unionRect(dirty, this.map.tileBounds(index));
+      }
+      for (const tile of patch.tiles) {
+        if (sameTile(this.map.tileData(tile.index), tile.after, this.map.fill)) continue;
+        this.map.setTileData(tile.index, tile.after);
+        dirty = unionRect(dirty, this.map.tileBounds(tile.index));
+      }
+      this.history.push(patch);
+      this.emit({ dirty: dirty ?? { ...patch.bounds, width: 0, height: 0 }, tiles: [...final] });
+      this.changed();
+    };
+    runner.run(this.map, request, show, run.controller.signal).then(
+      (outcome) => settled(outcome.ok ? outcome.patch : null),
+      // The runner reports its own failures; here the map only goes back to how it was.
+      () => settled(null),
+    );
+  }
+
+  /** Abandons the region edit under way, if any, putting back the tiles it showed. */
+  private cancelRegion(): boolean {
+    const run = this.region;
+    if (!run) return false;
+    run.controller.abort();
+    this.region = null;
+    this.putBack(run.replaced);
+    this.changed();
+    return true;
+  }
+
+  private putBack(replaced: Map<number, Uint8Array | null>): void {
+    let dirty: Rect | null = null;
+    for (const [index, data] of replaced) {
+      this.map.setTileData(index, data);
+      dirty = unionRect(dirty, this.map.tileBounds(index));
+    }
+    if (dirty) this.emit({ dirty, tiles: [] });
   }
 
   /** Tells subscribers when what `state` shows has changed (a pointer move mid-stroke changes nothing there). */

@@ -109,49 +109,6 @@ export function polygonSpans(points: readonly Point[], width: number, height: nu
   }
 }
 
-/** Fills a polygon (even-odd) with one label. */
-export function fillPolygon(edit: Edit, points: readonly Point[], value: number): Rect | null {
-  let dirty: Rect | null = null;
-  polygonSpans(points, edit.map.width, edit.map.height, (y, x0, x1) => {
-    dirty = unionRect(dirty, edit.paintSpan(y, x0, x1, value));
-  });
-  return dirty;
-}
-
-/**
- * Replaces the 4-connected region of equal labels around (x, y) with `value` (scanline fill with a
- * stack of seeds, so memory stays small even when the region is the whole image).
- */
-export function floodFill(edit: Edit, x: number, y: number, value: number): Rect | null {
-  const { map } = edit;
-  if (x < 0 || y < 0 || x >= map.width || y >= map.height) return null;
-  const target = map.get(x, y);
-  if (target === value) return null;
-  let dirty: Rect | null = null;
-  const seeds: number[] = [x, y];
-  while (seeds.length > 0) {
-    const seedY = seeds.pop()!;
-    const seedX = seeds.pop()!;
-    if (map.get(seedX, seedY) !== target) continue;
-    let left = seedX;
-    while (left > 0 && map.get(left - 1, seedY) === target) left--;
-    let right = seedX;
-    while (right < map.width - 1 && map.get(right + 1, seedY) === target) right++;
-    dirty = unionRect(dirty, edit.paintSpan(seedY, left, right, value));
-    for (const row of [seedY - 1, seedY + 1]) {
-      if (row < 0 || row >= map.height) continue;
-      // One seed per run of target pixels in the neighbouring row.
-      let inRun = false;
-      for (let column = left; column <= right; column++) {
-        const matches = map.get(column, row) === target;
-        if (matches && !inRun) seeds.push(column, row);
-        inRun = matches;
-      }
-    }
-  }
-  return dirty;
-}
-
 /** Copies `source` labels into the map inside `region` (a polygon) or everywhere when region is null. */
 export function copyLabels(edit: Edit, source: TiledLabelMap, region: readonly Point[] | null): Rect | null {
   const { map } = edit;

@@ -10,6 +10,7 @@ import { PRESETS } from '../engine/model/presets.js';
 import { RunFolder } from '../engine/runs/run-store.js';
 import type { OpenProjects } from '../project/open-projects.js';
 import { FolderBrowser } from './folder-browser.js';
+import { DisplayRegions } from './display-regions.js';
 import { displayImage, previewImage } from './image-display.js';
 import { MaskService } from './mask-service.js';
 import { DATA_FILE, readRegularFile } from '../files/regular-file.js';
@@ -29,6 +30,7 @@ export interface StudioServiceDeps {
 export function registerStudioChannels({ registry, events, projects, grants, maskSaved }: StudioServiceDeps): void {
   const folders = new FolderBrowser(() => grants.list());
   const masks = new MaskService();
+  const displayRegions = new DisplayRegions();
   const browseRoots = async (project: string | undefined) => (project ? [{ label: 'Project', path: (await projects.get(project)).root }] : []);
 
   registry
@@ -57,6 +59,7 @@ export function registerStudioChannels({ registry, events, projects, grants, mas
       return { updated };
     })
     .register('images.display', async ({ project, id }) => displayImage(await projects.get(project), id))
+    .register('images.displayRegion', async (request) => displayRegions.region(await projects.get(request.project), request))
     .register('masks.get', async ({ project, id }) => masks.mask(await projects.get(project), id))
     .register('masks.patch', async ({ project: root, id, tiles }) => {
       const project = await projects.get(root);

@@ -1,7 +1,5 @@
-import { Edit } from '../edit.js';
-import { floodFill } from '../raster.js';
 import type { Point } from '../rect.js';
-import { NO_EFFECT, type Tool, type ToolContext, type ToolEffect } from './tool.js';
+import { NO_EFFECT, type Tool, type ToolContext, type ToolEffect, regionEffect } from './tool.js';
 
 /** Flood fill: a click replaces the connected region of equal labels with the active class. */
 export class FillTool implements Tool {
@@ -10,9 +8,7 @@ export class FillTool implements Tool {
   readonly outline: readonly Point[] = [];
 
   down(point: Point, context: ToolContext): ToolEffect {
-    const edit = new Edit(context.map, 'Fill');
-    const dirty = floodFill(edit, Math.floor(point.x), Math.floor(point.y), context.label);
-    return { dirty, committed: edit.finish() };
+    return regionEffect({ label: 'Fill', operation: { kind: 'fill', x: Math.floor(point.x), y: Math.floor(point.y), value: context.label } }, context);
   }
 
   move(): ToolEffect {

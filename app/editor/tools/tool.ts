@@ -1,5 +1,6 @@
-import type { Patch } from '../edit.js';
+import { Edit, type Patch } from '../edit.js';
 import type { Point, Rect } from '../rect.js';
+import { type RegionRequest, runRegion } from '../tiled-fill.js';
 import type { TiledLabelMap } from '../tiled-label-map.js';
 
 export type ToolName = 'brush' | 'eraser' | 'polygon' | 'fill' | 'accept';
@@ -17,15 +18,27 @@ export interface ToolContext {
   closeDistance: number;
   /** The model's prediction, for the accept tool; null when there is none. */
   prediction: TiledLabelMap | null;
+  /** Region edits (fills) go to the editor's region runner instead of running here. */
+  offloadRegions: boolean;
 }
 
 /** The outcome of one input event: what to redraw now, and a finished undoable step if any. */
 export interface ToolEffect {
   dirty: Rect | null;
   committed: Patch | null;
+  /** A region edit for the editor's runner (when the context offloads them). */
+  region?: RegionRequest;
 }
 
 export const NO_EFFECT: ToolEffect = { dirty: null, committed: null };
+
+/** A fill as the tool's effect: handed to the region runner when there is one, else run here at once. */
+export function regionEffect(request: RegionRequest, context: ToolContext): ToolEffect {
+  if (context.offloadRegions) return { dirty: null, committed: null, region: request };
+  const edit = new Edit(context.map, request.label);
+  const dirty = runRegion(edit, request.operation);
+  return { dirty, committed: edit.finish() };
+}
 
 /**
  * A tool is a small state machine driven by pointer events in image coordinates. While `busy`

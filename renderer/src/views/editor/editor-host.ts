@@ -2,30 +2,34 @@ import type { ContractClient } from '../../../../app/contract/client.js';
 import { isScribbleImage, unpaintedLabel } from '../../../../app/contract/scribble.js';
 import type { EditorHost } from '../../../../app/editor/editor-session.js';
 import { TiledLabelMap } from '../../../../app/editor/tiled-label-map.js';
-import { base64ToBlob } from '../../lib/bytes.js';
 import type { Session } from '../../lib/session.svelte.js';
 import { decodeLabelMap, saveTiles } from './label-transfer.js';
+import { ProgressivePictures, type StudioPicture } from './progressive-picture.js';
+import type { WorkProgress } from './work-progress.svelte.js';
 
 /**
  * The editor session's host in the studio: images, masks and predictions come over the contract
- * (cancelled with the load), pictures are ImageBitmaps, saves patch the stored mask.
+ * (cancelled with the load), pictures open progressively (a downscaled level, then tiles, with
+ * progress in `work`), saves patch the stored mask.
  */
-export function studioEditorHost(client: ContractClient, session: Session, project: string): EditorHost<ImageBitmap> {
+export function studioEditorHost(client: ContractClient, session: Session, project: string, work: WorkProgress): EditorHost<StudioPicture> {
+  const pictures = new ProgressivePictures(client, work);
   return {
     async load(id, signal) {
       const entry = session.images.find((image) => image.id === id);
       if (!entry) throw new Error(`Image "${id}" is no longer in this project.`);
-      const [display, mask, prediction] = await Promise.all([
-        client.invoke('images.display', { project, id }, { signal }),
+      const [loaded, maskAnswer, predictionAnswer] = await Promise.allSettled([
+        pictures.load(project, id, entry.originalName, signal),
         client.invoke('masks.get', { project, id }, { signal }),
         client.invoke('predictions.get', { project, id }, { signal }),
       ]);
-      if (!display.ok) throw new Error(display.error.message);
-      if (!mask.ok) throw new Error(mask.error.message);
-      const picture = await createImageBitmap(base64ToBlob(display.value.base64, display.value.mime)).catch((err: unknown) => {
-        throw new Error(`${entry.originalName} could not be shown: the browser cannot decode its display image (${err instanceof Error ? err.message : String(err)}).`);
-      });
+      if (loaded.status === 'rejected') throw loaded.reason;
+      const picture = loaded.value;
       try {
+        if (maskAnswer.status === 'rejected') throw maskAnswer.reason;
+        if (predictionAnswer.status === 'rejected') throw predictionAnswer.reason;
+        const [mask, prediction] = [maskAnswer.value, predictionAnswer.value];
+        if (!mask.ok) throw new Error(mask.error.message);
         return {
           id,
           name: entry.originalName,
@@ -38,11 +42,11 @@ export function studioEditorHost(client: ContractClient, session: Session, proje
           prediction: prediction.ok ? await decodeLabelMap(prediction.value) : null,
         };
       } catch (err) {
-        picture.close();
+        pictures.release(picture);
         throw err;
       }
     },
-    release: (picture) => picture.close(),
+    release: (picture) => pictures.release(picture),
     async save(id, map, tiles) {
       const saved = await saveTiles(client, project, id, map, tiles);
       if (saved) session.updateImage(saved);

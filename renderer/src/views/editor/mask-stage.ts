@@ -3,17 +3,24 @@ import type { EditorSession, Viewport } from '../../../../app/editor/editor-sess
 import { type Levels, applyTable, isIdentity, levelsTable } from '../../../../app/editor/display-levels.js';
 import type { MaskEditor } from '../../../../app/editor/mask-editor.js';
 import { type Point, type Rect, intersectRect } from '../../../../app/editor/rect.js';
+import type { RegionRunner } from '../../../../app/editor/region-runner.js';
 import type { TiledLabelMap } from '../../../../app/editor/tiled-label-map.js';
+import { PICTURE_UPDATED, type StudioPicture } from './progressive-picture.js';
+import { TileRefreshQueue } from './tile-refresh-queue.js';
 import { TileRenderer } from './tile-renderer.js';
+import type { WorkProgress } from './work-progress.svelte.js';
 
 export interface StageOptions {
   container: HTMLDivElement;
   /** The session whose shown image this stage draws (one stage per image). */
-  session: EditorSession<ImageBitmap>;
+  session: EditorSession<StudioPicture>;
   maskColours: Uint32Array;
   predictionColours: Uint32Array;
   /** Told the part of the image in view (image pixels, within the image) after each pan, zoom or resize. */
   onView?(view: Rect): void;
+  /** Where fills run (the edit worker), and where long work shows its progress. */
+  regionRunner?: RegionRunner;
+  progress?: WorkProgress;
 }
 
 const MIN_SCALE = 0.02;
@@ -36,10 +43,11 @@ export class MaskStage implements Viewport {
   private readonly cursor: Konva.Circle;
   private readonly outline: Konva.Line;
   private readonly maskTiles: TileRenderer;
+  private readonly maskRefresh: TileRefreshQueue;
   private readonly maskShape: Konva.Shape;
   private readonly resize: ResizeObserver;
   private readonly stops: Array<() => void> = [];
-  private readonly image: ImageBitmap;
+  private readonly image: StudioPicture;
   private readonly imageNode: Konva.Image;
   /** The picture's pixels, read once when contrast limits are first set (see setLevels). */
   private original: ImageData | null = null;
@@ -83,6 +91,8 @@ export class MaskStage implements Viewport {
       sceneFunc: (context) => this.maskTiles.draw(context._context, this.visibleImageRect()),
     });
     this.maskLayer.add(this.maskShape);
+    this.maskRefresh = new TileRefreshQueue(editor.map, this.maskTiles, () => this.visibleImageRect(), () => this.maskLayer.batchDraw(), options.progress ?? null);
+    editor.regionRunner = options.regionRunner ?? null;
     this.predictionLayer.add(
       new Konva.Shape({
         listening: false,
@@ -106,8 +116,7 @@ export class MaskStage implements Viewport {
 
     this.stops.push(
       editor.onChange((change) => {
-        this.maskTiles.refresh(change.dirty);
-        this.maskLayer.batchDraw();
+        this.maskRefresh.refresh(change.dirty);
       }),
       // Tool and brush changes resize the cursor; a cancelled polygon drops its outline.
       editor.subscribe(() => this.updateOverlay()),
@@ -115,6 +124,15 @@ export class MaskStage implements Viewport {
       session.attachViewport(this),
     );
     this.showDisplay();
+    if (image instanceof HTMLCanvasElement) {
+      // A big image's full-resolution tiles arriving: show them (and read its pixels afresh for auto contrast).
+      const updated = () => {
+        this.original = null;
+        this.imageLayer.batchDraw();
+      };
+      image.addEventListener(PICTURE_UPDATED, updated);
+      this.cleanups.push(() => image.removeEventListener(PICTURE_UPDATED, updated));
+    }
     this.resize = new ResizeObserver(() => this.fitContainer());
     this.resize.observe(container);
     this.listen(container);
@@ -195,6 +213,7 @@ export class MaskStage implements Viewport {
     for (const stop of this.stops) stop();
     this.resize.disconnect();
     for (const cleanup of this.cleanups) cleanup();
+    this.maskRefresh.dispose();
     this.maskTiles.dispose();
     this.stage.destroy();
   }
