@@ -2,6 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type EditorHost, type EditorImage, EditorSession } from '../app/editor/editor-session.js';
+import { HistoryShelf } from '../app/editor/history-shelf.js';
+import { EditHistory } from '../app/editor/history.js';
 import { commandForKey, commandForMenu } from '../app/editor/keymap.js';
 import { TiledLabelMap } from '../app/editor/tiled-label-map.js';
 
@@ -193,5 +195,62 @@ describe('editor session', () => {
     assert.equal(session.document?.image.id, 'a');
     assert.equal(pictures.find((picture) => picture.id === 'b')?.released, true);
     session.dispose();
+  });
+
+  it('keeps each image\'s undo history while the session moves between images (the image list jumps too)', async () => {
+    // A host that stores what is saved and loads it back, as the studio's does.
+    const stored = new Map<string, Uint8Array>();
+    const host: EditorHost<Picture> = {
+      load: async (id) => ({ id, name: id, width: 300, height: 200, picture: { id, released: false }, mask: stored.has(id) ? TiledLabelMap.fromLabels(300, 200, stored.get(id)!) : null, prediction: null }),
+      release: () => undefined,
+      save: async (id, map) => void stored.set(id, map.toLabels()),
+    };
+    const session = new EditorSession(host, 3, 5);
+    session.setOrder(['a', 'b', 'c']);
+    await session.open('a');
+    const stroke = (x: number) => {
+      const { editor } = session.document!;
+      editor.pointerDown({ x, y: 10 });
+      editor.pointerUp({ x: x + 2, y: 10 });
+    };
+    stroke(10);
+    stroke(50);
+    await session.goTo('b');
+    await settle();
+    assert.equal(session.document?.image.id, 'b');
+    assert.equal(session.state.mask.canUndo, false, 'b has a history of its own');
+    assert.ok(session.histories.has('a'));
+    await session.goTo('a');
+    await settle();
+    assert.equal(session.document?.image.id, 'a');
+    assert.equal(session.document?.editor.map.get(50, 10), 1, 'the saved mask came back');
+    assert.equal(session.state.mask.canUndo, true, 'and its history with it');
+    session.execute({ kind: 'undo' });
+    assert.equal(session.document?.editor.map.get(50, 10), 0, 'undo takes back the stroke made before leaving');
+    assert.equal(session.document?.editor.map.get(10, 10), 1);
+    session.execute({ kind: 'undo' });
+    assert.equal(session.document?.editor.map.get(10, 10), 0);
+    assert.equal(session.state.mask.canRedo, true);
+    session.dispose();
+  });
+
+  it('bounds the kept histories: the image left longest ago loses its history first', () => {
+    const history = (bytes: number) => {
+      const kept = new EditHistory();
+      kept.push({ label: 'stroke', bounds: { x: 0, y: 0, width: 1, height: 1 }, tiles: [{ index: 0, before: null, after: new Uint8Array(bytes) }] });
+      return kept;
+    };
+    const shelf = new HistoryShelf(2, 1000);
+    shelf.put('a', history(100));
+    shelf.put('b', history(100));
+    shelf.put('c', history(100));
+    assert.deepEqual(['a', 'b', 'c'].map((id) => shelf.has(id)), [false, true, true], 'at most two images');
+    shelf.put('d', history(950));
+    assert.deepEqual(['b', 'c', 'd'].map((id) => shelf.has(id)), [false, false, true], 'at most 1000 bytes in all');
+    assert.equal(shelf.byteSize, 950);
+    shelf.put('e', new EditHistory());
+    assert.equal(shelf.has('e'), false, 'nothing to undo: not kept');
+    assert.notEqual(shelf.take('d'), null);
+    assert.equal(shelf.has('d'), false);
   });
 });

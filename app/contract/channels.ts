@@ -14,6 +14,7 @@ import {
 import { EpochRecord, RunListing, TrainEpochEvent, TrainProgress, TrainRequest } from './training.js';
 import { ModelExportRequest, ModelExportResult } from './model-export.js';
 import { ImageRegion, LivePrediction, LiveSession, LiveSessionRef, LiveStartRequest, LiveStatus } from './live.js';
+import { ClassRemovalRequest, ClassRemovalResult, ImageIds, TrashKeys, TrashedImage } from './project-edits.js';
 import { ImportModelRequest, ModelDescription, PredictionsRequest, ProviderReport, SegmentRequest } from './segmentation.js';
 import {
   BrowseRequest,
@@ -85,6 +86,8 @@ export const requestChannels = {
     z.object({ project: z.string().min(1), classes: z.array(ClassDef).min(2) }),
     ProjectSummary,
   ),
+  /** Removes a class: every mask is rewritten (its pixels become what `pixels` says, later classes move down one), safely against a crash. */
+  'project.removeClass': request(ClassRemovalRequest, ClassRemovalResult.extend({ summary: ProjectSummary })),
   /** The model segmentation, predictions and export default to: a run id, an imported model's name, or null. */
   'project.setScribble': request(z.object({ project: z.string().min(1), scribble: z.boolean() }), ProjectSummary),
   'project.setModelInUse': request(z.object({ project: z.string().min(1), model: z.string().min(1).nullable() }), ProjectSummary),
@@ -140,6 +143,12 @@ export const requestChannels = {
   'images.displayRegion': request(DisplayRegionRequest, DisplayRegion),
   'masks.get': request(ImageRef, LabelMapPayload),
   'masks.patch': request(MaskPatchRequest, MaskPatchResult),
+  /** The mask at thumbnail size for the dataset grid (the page colours it). */
+  'masks.thumbnail': request(ImageRef, LabelMapPayload),
+  /** Deletes images: they wait in the project's trash, with their masks, until the project is closed. */
+  'images.delete': request(ImageIds, z.object({ trashed: z.array(TrashedImage) })),
+  'images.restore': request(TrashKeys, z.object({ restored: z.array(ImageEntry) })),
+  'trash.list': request(z.object({ project: z.string().min(1) }), z.array(TrashedImage)),
   'predictions.get': request(ImageRef, LabelMapPayload),
   /** The presets; with a project, `auto` as planned for it. */
   'train.presets': request(z.object({ project: z.string().min(1).optional() }), z.array(PresetInfo)),

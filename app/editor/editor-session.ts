@@ -1,5 +1,6 @@
 import { Autosaver, type SaveState } from './autosave.js';
 import { type EditorCommand, type SessionCommand, isMaskCommand } from './commands.js';
+import { HistoryShelf } from './history-shelf.js';
 import { MaskEditor, type MaskEditorState } from './mask-editor.js';
 import { TiledLabelMap } from './tiled-label-map.js';
 
@@ -81,6 +82,8 @@ export class EditorSession<Picture> {
   private current: EditorSessionState;
   /** Tool, class and brush carry over from one image to the next. */
   private carried: MaskEditorState;
+  /** Undo histories of the images left in this session, so coming back to one can still undo. */
+  readonly histories = new HistoryShelf();
 
   constructor(
     private readonly host: EditorHost<Picture>,
@@ -165,6 +168,12 @@ export class EditorSession<Picture> {
     this.show(image);
   }
 
+  /** Shows another image once the shown one is saved (as previous / next do); stays when that save fails. */
+  goTo(id: string): Promise<void> {
+    this.stepping = this.stepping.then(() => this.afterSaving(() => id));
+    return this.stepping;
+  }
+
   /** The one path for commands: editing commands go to the shown image's MaskEditor, the rest are the session's. */
   execute(command: EditorCommand): void {
     if (isMaskCommand(command)) this.shown?.editor.execute(command);
@@ -223,8 +232,16 @@ export class EditorSession<Picture> {
     }
   }
 
-  /** Saves the shown image first and stays on it when that fails; steps from the image asked for last. */
-  private async step(direction: 1 | -1): Promise<void> {
+  /** Steps from the image asked for last. */
+  private step(direction: 1 | -1): Promise<void> {
+    return this.afterSaving(() => {
+      const from = this.current.imageId === null ? -1 : this.order.indexOf(this.current.imageId);
+      return from < 0 ? undefined : this.order[from + direction];
+    });
+  }
+
+  /** Saves the shown image first and stays on it when that fails; then opens `target()`, if any. */
+  private async afterSaving(target: () => string | undefined): Promise<void> {
     const shown = this.shown;
     if (shown) {
       shown.editor.settle();
@@ -234,13 +251,13 @@ export class EditorSession<Picture> {
         return; // the save state shows the error; the user retries from here
       }
     }
-    const from = this.current.imageId === null ? -1 : this.order.indexOf(this.current.imageId);
-    const next = from < 0 ? undefined : this.order[from + direction];
+    const next = target();
     if (next !== undefined) void this.open(next);
   }
 
   private show(image: EditorImage<Picture>): void {
-    const editor = new MaskEditor(image.mask ?? new TiledLabelMap(image.width, image.height), this.classCount);
+    // Its history from an earlier visit fits the stored mask: it was shelved as that mask was saved.
+    const editor = new MaskEditor(image.mask ?? new TiledLabelMap(image.width, image.height), this.classCount, this.histories.take(image.id) ?? undefined);
     editor.prediction = image.prediction;
     editor.setTool(this.carried.tool);
     editor.setLabel(this.carried.label);
@@ -272,9 +289,12 @@ export class EditorSession<Picture> {
     if (!shown) return;
     shown.editor.settle(); // while still subscribed: a stroke it commits reaches the saver
     shown.stop();
+    const { history } = shown.editor;
+    this.histories.put(shown.image.id, history);
     void shown.saver
       .flush()
-      .catch(() => undefined) // its tiles stay unsaved; the error was shown while it was open
+      // Its tiles stay unsaved (the error was shown while it was open), so the stored mask is not where its history ends.
+      .catch(() => this.histories.drop(shown.image.id, history))
       .finally(() => {
         shown.saver.dispose();
         this.host.left?.(shown.image.id);

@@ -5,12 +5,15 @@ import { toDisplay8 } from './normalise.js';
 import { colourChannelCount, type RasterImage } from './read-image.js';
 import { temporaryFile } from '../files/temp-files.js';
 
+/** The dataset grid's previews (images and masks) are at most this many pixels on a side. */
+export const THUMBNAIL_SIDE = 256;
+
 /**
  * Writes a WebP preview no larger than maxSide on either side (never upscaled, aspect kept), using
  * the display normalisation and dropping alpha. Written beside the target and renamed into place,
  * so a crash never leaves a half-written thumbnail.
  */
-export async function writeThumbnail(raster: RasterImage, outFile: string, maxSide = 256): Promise<void> {
+export async function writeThumbnail(raster: RasterImage, outFile: string, maxSide = THUMBNAIL_SIDE): Promise<void> {
   const display = withoutAlpha(toDisplay8(raster), raster.channels);
   const channels = colourChannelCount(raster.channels);
   const tempFile = temporaryFile(outFile);

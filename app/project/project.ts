@@ -14,6 +14,8 @@ import { PROJECT_FILE, PROJECT_FOLDERS, THUMBNAIL_FOLDER, maskRelativePath, proj
 import { CURRENT_SCHEMA_VERSION, DEFAULT_SETTINGS, ProjectData, describeSchemaProblem } from './project-schema.js';
 import { makeFolder } from '../files/make-folder.js';
 import { removeStaleTemporaryFiles } from '../files/temp-files.js';
+import { hasInterruptedClassRemoval, settleClassRemoval } from './class-removal.js';
+import { settleTrash } from './trash.js';
 
 export interface ImageQuery {
   offset?: number;
@@ -79,6 +81,8 @@ export class Project {
     if (primary.ok) {
       const project = new Project(absolute, primary.data, null);
       project.stamp = stampBefore;
+      // Masks may not match the class list until an interrupted class removal is settled, which takes the write lock.
+      if (await hasInterruptedClassRemoval(absolute)) await project.claimWrites();
       return project;
     }
     if (primary.missing) {
@@ -216,10 +220,38 @@ export class Project {
     return entries.length;
   }
 
+  /**
+   * Renames, recolours or adds classes. Removing one changes what the masks' pixel values mean, so
+   * it is refused here: removeClass (class-removal.ts) rewrites the masks with it.
+   */
   async setClasses(classes: ClassDef[]): Promise<void> {
+    if (classes.length < this.data.classes.length) {
+      throw new AppError('invalid_input', `Classes can only be renamed, recoloured or added here; remove "${this.data.classes[classes.length]!.name}" with its own command, which asks what its pixels in the masks become.`);
+    }
+    await this.replaceClasses(classes);
+  }
+
+  /** Takes the class list of a class removal whose rewritten masks are staged (only removeClass calls this: it is that change's commit point). */
+  async commitClassRemoval(classes: ClassDef[]): Promise<void> {
+    await this.replaceClasses(classes);
+  }
+
+  private async replaceClasses(classes: ClassDef[]): Promise<void> {
     const candidate = ProjectData.safeParse({ ...this.data, classes });
     if (!candidate.success) throw new AppError('invalid_input', `Invalid classes: ${describeSchemaProblem(candidate.error)}`);
+    const names = candidate.data.classes.map((entry) => entry.name.toLowerCase());
+    const duplicate = candidate.data.classes.find((_, index) => names.indexOf(names[index]!) !== index);
+    if (duplicate) throw new AppError('invalid_input', `Class "${duplicate.name}" is listed twice.`);
     this.data.classes = candidate.data.classes;
+    await this.save();
+  }
+
+  /** Takes images out of the index with one save (trash.ts moves their files first). */
+  async removeImages(ids: readonly string[]): Promise<void> {
+    const gone = new Set(ids);
+    for (const id of gone) this.image(id);
+    this.data.images = this.data.images.filter((image) => !gone.has(image.id));
+    for (const id of gone) this.byId.delete(id);
     await this.save();
   }
 
@@ -252,7 +284,7 @@ export class Project {
           this.cleanupNotice = `Removed ${removed.temporary + removed.copies} files left by an interrupted earlier run: ${removed.temporary} unfinished temporary files and ${removed.copies} image copies no entry refers to.`;
         }
       } catch (err) {
-        // Leftovers only take disk space: failing to remove them must not stop the write that was asked for.
+        // Leftovers only take disk space, and an unsettled class removal or trash item stays for the next try: neither must stop the write that was asked for.
         this.cleanupNotice = `Could not remove the files left by an interrupted earlier run (${toContractError(describeFileError(err)).message}).`;
       }
     });
@@ -294,6 +326,9 @@ async function removeLeftovers(root: string): Promise<{ temporary: number; copie
   for (const folder of folders) temporary += (await removeStaleTemporaryFiles(folder)).length;
   const index = await readProjectData(projectFile(root));
   if (!index.ok) return { temporary, copies: 0 };
+  // Before the orphan check: both may move files back into images/ and masks/.
+  await settleClassRemoval(root, index.data.classes);
+  await settleTrash(root, index.data.images);
   const referenced = new Set(index.data.images.map((image) => image.file));
   const stored = await fs.readdir(path.join(root, 'images')).catch(() => []);
   const orphans = stored.filter((name) => !name.startsWith('.') && !referenced.has(`images/${name}`));

@@ -5,6 +5,7 @@ import { HandlerRegistry } from '../contract/registry.js';
 import type { ImportRequest } from '../contract/schemas.js';
 import { registerStudioChannels } from './studio-services.js';
 import { registerInferenceChannels } from './inference-services.js';
+import { registerProjectEditChannels } from './project-edit-services.js';
 import { type NativeDialogs, registerDialogChannels } from './dialog-services.js';
 import { exportDataset } from '../dataset/export-dataset.js';
 import { TrainingService } from '../engine/training-service.js';
@@ -154,6 +155,7 @@ export function createAppServices(options: AppServicesOptions = {}): AppServices
     .register('jobs.cancel', async ({ jobId }) => ({ cancelled: jobs.cancel(jobId) }));
   registerInferenceChannels({ registry, jobs, projects, grants, changed, launchWorker });
   registerStudioChannels({ registry, events, projects, grants, maskSaved: (project, id) => live.maskSaved(project, id) });
+  const projectEdits = registerProjectEditChannels({ registry, projects, changed });
   if (options.dialogs) registerDialogChannels(registry, options.dialogs, grants);
 
   return {
@@ -166,6 +168,7 @@ export function createAppServices(options: AppServicesOptions = {}): AppServices
     async close() {
       jobs.cancelAll();
       await live.close();
+      await projectEdits.close();
     },
   };
 }

@@ -1,14 +1,18 @@
 import { stat } from 'node:fs/promises';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import { deflate, inflate } from 'node:zlib';
 import { AppError } from '../contract/errors.js';
 import { IGNORE_LABEL, type ImageEntry } from '../contract/schemas.js';
 import type { LabelMapPayload, TilePatch } from '../contract/studio.js';
 import type { LabelMap } from '../masks/label-map.js';
-import { readMaskPng } from '../masks/mask-png.js';
+import { encodeMaskPng, readMaskPng } from '../masks/mask-png.js';
+import { shrinkLabelMap } from '../masks/mask-thumbnail.js';
+import { writeFileAtomic } from '../files/atomic-write.js';
+import { makeFolder } from '../files/make-folder.js';
 import { isScribbleImage, statusOfMask, unpaintedLabel } from '../contract/scribble.js';
 import type { Project } from '../project/project.js';
-import { predictionRelativePath } from '../project/project-layout.js';
+import { maskThumbnailRelativePath, predictionRelativePath } from '../project/project-layout.js';
 
 const deflateAsync = promisify(deflate);
 const inflateAsync = promisify(inflate);
@@ -26,6 +30,26 @@ export class MaskService {
     const entry = project.image(id);
     const key = cacheKey(project, id);
     return this.serialised(key, async () => payload(entry, await this.storedMask(project, entry)));
+  }
+
+  /**
+   * The mask at thumbnail size for the dataset grid (exists: false while unlabelled). Cached in the
+   * thumbnail folder and made again when the mask is newer than the cached copy.
+   */
+  async thumbnail(project: Project, id: string): Promise<LabelMapPayload> {
+    const entry = project.image(id);
+    if (!entry.mask) return { width: 1, height: 1, encoding: 'deflate', exists: false, base64: '' };
+    const mask = await project.resolve(entry.mask);
+    const cache = await project.resolve(maskThumbnailRelativePath(id));
+    const [maskTime, cacheTime] = await Promise.all([modifiedTime(mask), modifiedTime(cache)]);
+    let small: LabelMap;
+    if (cacheTime >= maskTime && maskTime >= 0) small = await readMaskPng(cache);
+    else {
+      small = await shrinkLabelMap(await this.serialised(cacheKey(project, id), () => readMaskPng(mask)));
+      await makeFolder(path.dirname(cache));
+      await writeFileAtomic(cache, await encodeMaskPng(small));
+    }
+    return labelPayload(small);
   }
 
   async prediction(project: Project, id: string): Promise<LabelMapPayload> {
@@ -94,10 +118,13 @@ function cacheKey(project: Project, id: string): string {
 }
 
 async function payload(entry: ImageEntry, map: LabelMap | null): Promise<LabelMapPayload> {
-  const base = { width: entry.width, height: entry.height, encoding: 'deflate' as const };
-  if (!map) return { ...base, exists: false, base64: '' };
+  if (!map) return { width: entry.width, height: entry.height, encoding: 'deflate', exists: false, base64: '' };
+  return labelPayload(map);
+}
+
+async function labelPayload(map: LabelMap): Promise<LabelMapPayload> {
   const packed = await deflateAsync(map.labels, { level: 1 });
-  return { ...base, exists: true, base64: packed.toString('base64') };
+  return { width: map.width, height: map.height, encoding: 'deflate', exists: true, base64: packed.toString('base64') };
 }
 
 async function decodeTile(entry: ImageEntry, tile: TilePatch, classCount: number): Promise<{ tile: TilePatch; labels: Uint8Array }> {

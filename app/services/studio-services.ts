@@ -68,6 +68,7 @@ export function registerStudioChannels({ registry, events, projects, grants, mas
       maskSaved(project.root, id);
       return { image, tiles: tiles.length };
     })
+    .register('masks.thumbnail', async ({ project, id }) => masks.thumbnail(await projects.get(project), id))
     .register('predictions.get', async ({ project, id }) => masks.prediction(await projects.get(project), id))
     .register('train.presets', async ({ project: root }) => {
       const fixed = (Object.keys(PRESETS) as FixedPresetName[]).map((name) => ({ name, ...PRESETS[name], settings: { ...PRESETS[name].settings, timeBudgetSeconds: null }, choices: [] }));

@@ -1,4 +1,4 @@
-import type { ImageEntry, ImageStatus } from '../../../../app/contract/schemas.js';
+import type { ImageEntry, ImageStatus } from '../contract/schemas.js';
 
 export type SortKey = 'name' | 'status' | 'confidence';
 
