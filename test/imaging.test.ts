@@ -9,6 +9,7 @@ import { NORMALISATION_RULE, normalisedFloat, toDisplay8 } from '../app/imaging/
 import { DEFAULT_MAX_PIXELS } from '../app/imaging/pixel-limit.js';
 import { probeImage, readRaster, type RasterImage } from '../app/imaging/read-image.js';
 import { writeThumbnail } from '../app/imaging/thumbnail.js';
+import { bmpFile } from './support/bmp-file.js';
 
 const limit = { maxPixels: DEFAULT_MAX_PIXELS };
 let dir: string;
@@ -219,16 +220,7 @@ describe('unreadable images', () => {
 
   test('BMP is named and the fix given', async () => {
     const file = path.join(dir, 'scan.bmp');
-    const bmp = Buffer.alloc(54 + 16);
-    bmp.write('BM', 0, 'latin1');
-    bmp.writeUInt32LE(bmp.length, 2);
-    bmp.writeUInt32LE(54, 10);
-    bmp.writeUInt32LE(40, 14);
-    bmp.writeInt32LE(2, 18);
-    bmp.writeInt32LE(2, 22);
-    bmp.writeUInt16LE(1, 26);
-    bmp.writeUInt16LE(24, 28);
-    await writeFile(file, bmp);
+    await writeFile(file, bmpFile());
     await expectAppError(probeImage(file, limit), 'invalid_image', /scan\.bmp: BMP images are not supported; convert the file to PNG/);
   });
 

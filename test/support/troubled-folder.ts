@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
+import { bmpFile } from './bmp-file.js';
 
 const [WIDTH, HEIGHT] = [32, 24];
 
@@ -12,20 +13,6 @@ async function grey(file: string, pixel: (x: number, y: number) => number, width
   const encoded = await sharp(data, { raw: { width, height, channels: 1 } })[format]().toBuffer();
   await fs.writeFile(file, encoded);
   return encoded;
-}
-
-/** A 2x2 24-bit BMP: a real image in a format sharp does not read. */
-function bmp(): Buffer {
-  const file = Buffer.alloc(54 + 16);
-  file.write('BM', 0, 'latin1');
-  file.writeUInt32LE(file.length, 2);
-  file.writeUInt32LE(54, 10);
-  file.writeUInt32LE(40, 14);
-  file.writeInt32LE(2, 18);
-  file.writeInt32LE(2, 22);
-  file.writeUInt16LE(1, 26);
-  file.writeUInt16LE(24, 28);
-  return file;
 }
 
 /**
@@ -47,7 +34,7 @@ export async function writeTroubledFolder(dir: string): Promise<{ images: string
   const good = await fs.readFile(path.join(images, 'good.png'));
   await fs.writeFile(path.join(images, 'truncated.png'), good.subarray(0, Math.floor(good.length / 2)));
   await fs.writeFile(path.join(images, 'notes.png'), 'these are my notes, not an image\n');
-  await fs.writeFile(path.join(images, 'scan.bmp'), bmp());
+  await fs.writeFile(path.join(images, 'scan.bmp'), bmpFile());
   await fs.writeFile(path.join(images, 'readme.txt'), 'hello');
   await grey(path.join(images, 'cell.png'), (x) => x * 5);
   await grey(path.join(images, 'cell.tif'), (x) => x * 6, WIDTH, HEIGHT, 'tiff');
