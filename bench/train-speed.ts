@@ -19,6 +19,8 @@ interface Throughput {
   imagesPerSecond: number;
   stepSeconds: number;
   threads: number | null;
+  /** Ours: data-parallel replicas (1: one model on the threads). */
+  replicas?: number;
 }
 
 /**
@@ -77,11 +79,13 @@ export async function benchTrainSpeed(): Promise<BenchResult> {
       oursImagesPerSecondSameThreads: round(same.imagesPerSecond),
       pytorchImagesPerSecondSameThreads: round(torchSame.imagesPerSecond),
       oursDefaultThreads: all.threads ?? 1,
+      oursReplicasDefaultThreads: all.replicas ?? 1,
       oursImagesPerSecondDefaultThreads: round(all.imagesPerSecond),
       pytorchDefaultThreads: torchDefault.threads ?? 0,
       pytorchImagesPerSecondDefaultThreads: round(torchDefault.imagesPerSecond),
       oursImagesPerSecond1Thread: round(one.imagesPerSecond),
       oursThreadsWith2Requested: two.threads ?? 1,
+      oursReplicasWith2Requested: two.replicas ?? 1,
       oursImagesPerSecond2Threads: round(two.imagesPerSecond),
       pytorchVersion: torchDefault.torch,
       ratio: round(ratio),

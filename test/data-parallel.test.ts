@@ -137,6 +137,23 @@ describe('data-parallel training steps', () => {
     }
   });
 
+  it("fail the step with a replica's error instead of waiting for it, and end their threads", async () => {
+    const setup = setupFor(4, true);
+    const model = buildUnet(MODEL, 3);
+    const threadsBefore = threadCount();
+    const steps = await DataParallelSteps.start(2, model, createOptimizer(setup.optimizer), setup);
+    try {
+      // Pixels for 3 of its 4 images: this thread's part is whole, the other replica's is not.
+      const batch = syntheticBatch(4, 5);
+      const broken = { ...batch, images: batch.images.subarray(0, 3 * batch.height * batch.width) };
+      await assert.rejects(steps.step(broken, LEARNING_RATE), /shape|size|values/i);
+    } finally {
+      await steps.close();
+      model.dispose();
+    }
+    assert.equal(threadCount(), threadsBefore);
+  });
+
   it('cut a batch into consecutive parts, some empty when the batch has fewer images than replicas', () => {
     const batch = syntheticBatch(3, 1);
     const parts = replicaParts(batch, 4);

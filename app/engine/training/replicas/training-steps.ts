@@ -20,9 +20,9 @@ export interface StepShape {
  * The backend for training and how its threads are used. On the wasm backend with 2 or more
  * threads and batches of 2 or more images, the run trains data-parallel replicas, one per thread
  * on its own single-threaded backend (see planReplicas): halves of a batch are independent work,
- * which scales on few cores where splitting each op over threads does not (measured here, 2 cores:
- * 2 replicas train about 1.7x as fast as 1 thread, one model's kernels on 2 threads 1.2x). A batch
- * of one image, or one thread, keeps one model and its kernels on all the threads.
+ * which scales on few cores where splitting each op over threads does not (on 2 cores one model's
+ * kernels on 2 threads trained 1.2x as fast as on 1, two independent trainings side by side about
+ * 1.7x). A batch of one image, or one thread, keeps one model and its kernels on all the threads.
  */
 export async function initialiseTrainingBackend(choice: BackendChoice, threads: number | null, shape: StepShape): Promise<{ backend: BackendReport; replicas: number }> {
   const allowed = threads ?? defaultTrainingThreads();
