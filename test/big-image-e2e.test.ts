@@ -81,10 +81,12 @@ describe('big image editing end to end', { skip: !existsSync(CHROMIUM) && `${CHR
     assert.ok(downAt !== undefined && committedAt !== undefined);
     const gaps = frameGaps(frames, downAt, committedAt);
     const during = gaps.length - 1;
-    // Run on the page's thread, this fill blocks it for ~1 s in one frame; in the worker, frames go on
-    // (the bench holds the 50 ms goal at 8000²; this bound leaves room for a busy test machine).
+    // Run on the page's thread, this fill ends inside its pointerdown handler, with no frame drawn
+    // between the click and the commit; in the worker, frames go on while it runs. The gap bound
+    // only catches a page frozen for most of the fill: the 50 ms goal is the bench's (at 8000²),
+    // and a test machine running the suite in parallel stalls frames for reasons of its own.
     assert.ok(during >= 5, `the page drew ${during} frames during a ${Math.round(committedAt - downAt)} ms fill (it was blocked)`);
-    assert.ok(Math.max(...gaps) < 600, `the longest frame gap during the fill was ${Math.round(Math.max(...gaps))} ms`);
+    assert.ok(Math.max(...gaps) < 1500, `the longest frame gap during the fill was ${Math.round(Math.max(...gaps))} ms`);
 
     const maskFile = path.join(project.root, 'masks', 'big.png');
     const saved = page.locator('.save[data-state="saved"]');
