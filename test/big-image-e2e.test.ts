@@ -14,22 +14,12 @@ import { readMaskPng } from '../app/masks/mask-png.js';
 import { Project } from '../app/project/project.js';
 import { type AppServices, createAppServices } from '../app/services/app-services.js';
 import { CHROMIUM, CHROMIUM_ARGS } from './support/chromium.js';
+import { frameGaps, recordFrames, ringMask, stopRecording, waitForCommit } from './support/frame-recorder.js';
 
 const RENDERER_DIR = fileURLToPath(new URL('../renderer/', import.meta.url));
 const SIZE = 4000;
 /** A class-1 square ring: filling inside it paints a 3,000² region. */
 const RING = { from: 500, to: 3500, thickness: 40 };
-
-function ringMask(): Uint8Array {
-  const labels = new Uint8Array(SIZE * SIZE);
-  for (let y = RING.from; y < RING.to; y++) {
-    const edgeRow = y < RING.from + RING.thickness || y >= RING.to - RING.thickness;
-    for (let x = RING.from; x < RING.to; x++) {
-      if (edgeRow || x < RING.from + RING.thickness || x >= RING.to - RING.thickness) labels[y * SIZE + x] = 1;
-    }
-  }
-  return labels;
-}
 
 /**
  * A big image in the real editor in Chromium, with real mouse events: a flood fill of a 3,000²
@@ -52,7 +42,7 @@ describe('big image editing end to end', { skip: !existsSync(CHROMIUM) && `${CHR
     await mkdir(images);
     await mkdir(masks);
     await sharp({ create: { width: SIZE, height: SIZE, channels: 3, background: { r: 60, g: 90, b: 120 } } }).png({ compressionLevel: 1 }).toFile(path.join(images, 'big.png'));
-    await sharp(ringMask(), { raw: { width: SIZE, height: SIZE, channels: 1 } }).png().toFile(path.join(masks, 'big.png'));
+    await sharp(ringMask(SIZE, RING), { raw: { width: SIZE, height: SIZE, channels: 1 } }).png().toFile(path.join(masks, 'big.png'));
     project = await Project.create(path.join(work, 'project'), { classes: ['cell'] });
     await importImages(project, ImportRequest.parse({ project: project.root, images: [images], masks }));
     services = createAppServices({ browseHome: work });
@@ -83,44 +73,33 @@ describe('big image editing end to end', { skip: !existsSync(CHROMIUM) && `${CHR
     await page.getByRole('button', { name: 'Flood fill' }).click();
     await page.getByRole('radio', { name: /cell/ }).click();
 
-    // rAF ticks and the moment Undo turns on (the fill's step is committed), recorded in the page.
-    await page.evaluate(`(() => {
-      window.__frames = [];
-      window.__recording = true;
-      const tick = (time) => { if (!window.__recording) return; window.__frames.push(time); requestAnimationFrame(tick); };
-      requestAnimationFrame(tick);
-      const undo = document.querySelector('button[aria-label="Undo"]');
-      new MutationObserver(() => { if (!undo.disabled && !window.__committedAt) window.__committedAt = performance.now(); }).observe(undo, { attributes: true });
-    })()`);
     const box = (await canvas.boundingBox())!;
-    const clickedAt = (await page.evaluate('performance.now()')) as number;
+    await recordFrames(page);
     await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
-    // Polled from here: the page's CSP forbids the eval that waitForFunction uses.
-    const deadline = Date.now() + 60_000;
-    while ((await page.evaluate('window.__committedAt')) === undefined) {
-      assert.ok(Date.now() < deadline, 'the fill never committed');
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    const { frames, committedAt } = (await page.evaluate('({ frames: window.__frames, committedAt: window.__committedAt })')) as { frames: number[]; committedAt: number };
-    const during = frames.filter((time) => time > clickedAt && time < committedAt);
-    const gaps = [clickedAt, ...during, committedAt].slice(1).map((time, i, all) => time - (i === 0 ? clickedAt : all[i - 1]!));
-    // Run on the page's thread, this fill blocks it for ~1 s in one frame; in the worker, frames go on
-    // (the bench holds the 50 ms goal at 8000²; this bound leaves room for a busy test machine).
-    assert.ok(during.length >= 5, `the page drew ${during.length} frames during a ${Math.round(committedAt - clickedAt)} ms fill (it was blocked)`);
-    assert.ok(Math.max(...gaps) < 600, `the longest frame gap during the fill was ${Math.round(Math.max(...gaps))} ms`);
+    await waitForCommit(page, 60_000);
+    const { frames, downAt, committedAt } = await stopRecording(page);
+    assert.ok(downAt !== undefined && committedAt !== undefined);
+    const gaps = frameGaps(frames, downAt, committedAt);
+    const during = gaps.length - 1;
+    // Run on the page's thread, this fill ends inside its pointerdown handler, with no frame drawn
+    // between the click and the commit; in the worker, frames go on while it runs. The gap bound
+    // only catches a page frozen for most of the fill: the 50 ms goal is the bench's (at 8000²),
+    // and a test machine running the suite in parallel stalls frames for reasons of its own.
+    assert.ok(during >= 5, `the page drew ${during} frames during a ${Math.round(committedAt - downAt)} ms fill (it was blocked)`);
+    assert.ok(Math.max(...gaps) < 1500, `the longest frame gap during the fill was ${Math.round(Math.max(...gaps))} ms`);
 
     const maskFile = path.join(project.root, 'masks', 'big.png');
     const saved = page.locator('.save[data-state="saved"]');
     await saved.waitFor({ timeout: 60_000 });
     const filled = await waitForMask(maskFile, (labels) => labels[2000 * SIZE + 2000] === 1);
-    const expected = ringMask();
+    const expected = ringMask(SIZE, RING);
     expected.fill(0); // the ring and everything inside it are class 1, the outside stays background
     for (let y = RING.from; y < RING.to; y++) expected.fill(1, y * SIZE + RING.from, y * SIZE + RING.to);
     assert.ok(Buffer.from(filled).equals(Buffer.from(expected)), 'the saved mask is the ring filled, and nothing outside it');
 
     await page.keyboard.press('Control+z');
     const undone = await waitForMask(maskFile, (labels) => labels[2000 * SIZE + 2000] === 0);
-    assert.ok(Buffer.from(undone).equals(Buffer.from(ringMask())), 'undo brings back the ring exactly');
+    assert.ok(Buffer.from(undone).equals(Buffer.from(ringMask(SIZE, RING))), 'undo brings back the ring exactly');
     assert.deepEqual(problems, []);
   });
 });

@@ -5,7 +5,7 @@ import type { MaskEditor } from '../../../../app/editor/mask-editor.js';
 import { type Point, type Rect, intersectRect } from '../../../../app/editor/rect.js';
 import type { RegionRunner } from '../../../../app/editor/region-runner.js';
 import type { TiledLabelMap } from '../../../../app/editor/tiled-label-map.js';
-import { PICTURE_UPDATED, type StudioPicture } from './progressive-picture.js';
+import { PICTURE_UPDATED, type StudioPicture, levelFor } from './progressive-picture.js';
 import { TileRefreshQueue } from './tile-refresh-queue.js';
 import { TileRenderer } from './tile-renderer.js';
 import type { WorkProgress } from './work-progress.svelte.js';
@@ -51,6 +51,8 @@ export class MaskStage implements Viewport {
   private readonly imageNode: Konva.Image;
   /** The picture's pixels, read once when contrast limits are first set (see setLevels). */
   private original: ImageData | null = null;
+  /** Contrast limits are applied (the image node shows a levelled copy, not the picture). */
+  private levelled = false;
   private readonly editor: MaskEditor;
   private predictionTiles: TileRenderer | null;
   private shownPrediction: TiledLabelMap | null;
@@ -128,7 +130,7 @@ export class MaskStage implements Viewport {
       // A big image's full-resolution tiles arriving: show them (and read its pixels afresh for auto contrast).
       const updated = () => {
         this.original = null;
-        this.imageLayer.batchDraw();
+        if (this.imageNode.image() === image) this.imageLayer.batchDraw();
       };
       image.addEventListener(PICTURE_UPDATED, updated);
       this.cleanups.push(() => image.removeEventListener(PICTURE_UPDATED, updated));
@@ -178,8 +180,9 @@ export class MaskStage implements Viewport {
 
   /** Shows the picture through contrast limits and gamma (the identity shows the picture itself). */
   setLevels(levels: Levels): void {
-    if (isIdentity(levels)) {
-      this.imageNode.image(this.image);
+    this.levelled = !isIdentity(levels);
+    if (!this.levelled) {
+      this.showLevel();
     } else {
       const levelled = new ImageData(new Uint8ClampedArray(this.pixels()), this.image.width, this.image.height);
       applyTable(levelled.data, levelsTable(levels));
@@ -242,6 +245,7 @@ export class MaskStage implements Viewport {
     this.stage.position(position);
     // Up close, show the image's pixels as squares; zoomed out, keep it smooth.
     this.imageLayer.imageSmoothingEnabled(scale < 2);
+    if (!this.levelled) this.showLevel();
     this.editor.closeDistance = CLOSE_RADIUS_PX / scale;
     this.updateOverlay();
     this.stage.batchDraw();
@@ -252,6 +256,11 @@ export class MaskStage implements Viewport {
   private viewChanged(): void {
     const view = intersectRect(this.visibleImageRect(), { x: 0, y: 0, width: this.image.width, height: this.image.height });
     if (view) this.options.onView?.(view);
+  }
+
+  /** Zoomed out on a big picture, its downscaled level is drawn: redraws cost what a 2048² image costs. */
+  private showLevel(): void {
+    this.imageNode.image(levelFor(this.image, this.image.width * this.scale) ?? this.image);
   }
 
   /** The part of the image in view, in image pixels (for drawing only visible tiles). */

@@ -20,6 +20,19 @@ interface Loading {
   controller: AbortController;
 }
 
+/** Each progressive picture's downscaled level, kept for drawing while zoomed out. */
+const levels = new WeakMap<HTMLCanvasElement, ImageBitmap>();
+
+/**
+ * The picture's downscaled level when the view shows no more pixels than it has (`shownWidth`:
+ * the picture's width on screen): the same view from a fraction of the pixels. Null otherwise.
+ */
+export function levelFor(picture: StudioPicture, shownWidth: number): ImageBitmap | null {
+  if (picture instanceof ImageBitmap) return null;
+  const level = levels.get(picture);
+  return level && shownWidth <= level.width ? level : null;
+}
+
 /**
  * Opens images progressively: a downscaled level first (the view is ready as soon as it is in),
  * then full-resolution tiles, centre first, drawn into a full-size canvas as each arrives, with
@@ -45,7 +58,7 @@ export class ProgressivePictures {
       const context = canvas.getContext('2d');
       if (!context) throw new Error(`${name} is too big for this browser to show (${preview.imageWidth}x${preview.imageHeight}).`);
       context.drawImage(bitmap, 0, 0, canvas.width, canvas.height);
-      bitmap.close();
+      levels.set(canvas, bitmap);
       const loading = { controller: new AbortController() };
       this.loading.set(canvas, loading);
       void this.fillIn(canvas, context, project, id, name, loading.controller.signal);
@@ -60,6 +73,8 @@ export class ProgressivePictures {
     if (picture instanceof ImageBitmap) return picture.close();
     this.loading.get(picture)?.controller.abort();
     this.loading.delete(picture);
+    levels.get(picture)?.close();
+    levels.delete(picture);
     picture.width = 0; // frees the canvas memory now rather than at collection
   }
 

@@ -52,6 +52,11 @@ export class WorkerRegionRunner implements RegionRunner {
     for (const run of [...this.runs.values()]) run.finish({ ok: false, error: 'the editor was closed' });
   }
 
+  /** Starts the worker ahead of the first fill, so that fill shows its first tiles sooner. */
+  prepare(): void {
+    this.start();
+  }
+
   private start(): Worker {
     if (this.worker) return this.worker;
     const worker = new Worker(new URL('./edit-worker.ts', import.meta.url), { type: 'module' });
