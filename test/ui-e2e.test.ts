@@ -5,8 +5,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { type Browser, type Page, chromium } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
+import { CHROMIUM, launchPage } from './support/chromium.js';
 import { thumbnailsDecoded } from './support/page-waits.js';
 import { generateSynthetic, type SyntheticResult } from '../app/dataset/synthetic.js';
 import { type BrowserHost, startBrowserHost } from '../app/host/browser-host.js';
@@ -14,8 +15,6 @@ import { processAlive } from '../app/jobs/process-alive.js';
 import { readMaskPng } from '../app/masks/mask-png.js';
 import { type AppServices, createAppServices } from '../app/services/app-services.js';
 
-export const CHROMIUM = '/usr/bin/chromium';
-export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
 const RENDERER_DIR = fileURLToPath(new URL('../renderer/', import.meta.url));
 const IMAGE_COUNT = 6;
 const SIZE = 64;
@@ -41,12 +40,7 @@ describe('studio UI end to end', { skip: !existsSync(CHROMIUM) && `${CHROMIUM} i
     fresh = await generateSynthetic({ outDir: path.join(work, 'new'), count: 2, width: SIZE, height: SIZE, seed: 9, classes: 2 });
     services = createAppServices({ browseHome: work });
     host = await startBrowserHost({ registry: services.registry, events: services.events, staticDir: RENDERER_DIR });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    page = await (await browser.newContext({ viewport: { width: 1280, height: 720 } })).newPage();
-    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-    page.on('console', (message) => {
-      if (message.type() === 'error') problems.push(`console: ${message.text()}`);
-    });
+    ({ browser, page } = await launchPage(problems));
   });
 
   after(async () => {
