@@ -92,6 +92,27 @@ describe('removing a class', () => {
     await assert.rejects(project.setClasses([...project.classes.slice(0, 2), { id: 2, name: 'C', color: '#000000' }]), /Class "C" is listed twice/);
   });
 
+  it('adds, renames and recolours classes through the contract; a removal there asks what the pixels become', async (t) => {
+    const dir = await tempDir(t);
+    const root = path.join(dir, 'p');
+    const { masks } = await fourClassProject(root, 1, 20);
+    const { client } = contractStudio(t, dir);
+    const added = await client.invoke('project.addClass', { project: root, name: 'd' });
+    assert.ok(added.ok, JSON.stringify(added));
+    assert.deepEqual(added.value.classes.at(-1), { id: 4, name: 'd', color: '#f0e442' }, 'the palette\'s next colour');
+    const renamed = await client.invoke('project.setClasses', { project: root, classes: added.value.classes.map((entry) => (entry.id === 2 ? { ...entry, name: 'nucleus', color: '#ff00aa' } : entry)) });
+    assert.ok(renamed.ok, JSON.stringify(renamed));
+    assert.deepEqual((await Project.open(root)).classes[2], { id: 2, name: 'nucleus', color: '#ff00aa' });
+    const duplicate = await client.invoke('project.addClass', { project: root, name: 'Nucleus' });
+    assert.ok(!duplicate.ok && /listed twice/.test(duplicate.error.message), JSON.stringify(duplicate));
+    const removed = await client.invoke('project.removeClass', { project: root, classId: 2, pixels: { to: 'class', classId: 1 } });
+    assert.ok(removed.ok, JSON.stringify(removed));
+    assert.equal(removed.value.rewritten, 1);
+    assert.deepEqual(removed.value.summary.classes.map((entry) => entry.name), ['background', 'a', 'c', 'd']);
+    const stored = (await readMaskPng(path.join(root, 'masks', 'm0.png'))).labels;
+    assert.deepEqual(stored, remap(masks.get('m0')!, removalLookup(5, 2, { to: 'class', classId: 1 })));
+  });
+
   it('maps labels as the lookup says: later classes move down one, 255 stays', () => {
     const lookup = removalLookup(4, 2, { to: 'unlabelled' });
     assert.deepEqual([0, 1, 2, 3, 4, 255].map((label) => lookup[label]), [0, 1, 255, 2, 4, 255]);

@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { type Browser, type Page, chromium } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
-import { CHROMIUM, CHROMIUM_ARGS } from './support/chromium.js';
+import { CHROMIUM, launchPage } from './support/chromium.js';
 import { thumbnailsDecoded } from './support/page-waits.js';
 import { folderDigest, writeTroubledFolder } from './support/troubled-folder.js';
 import { generateSynthetic, type SyntheticResult } from '../app/dataset/synthetic.js';
@@ -41,12 +41,7 @@ describe('studio UI end to end', { skip: !existsSync(CHROMIUM) && `${CHROMIUM} i
     fresh = await generateSynthetic({ outDir: path.join(work, 'new'), count: 2, width: SIZE, height: SIZE, seed: 9, classes: 2 });
     services = createAppServices({ browseHome: work });
     host = await startBrowserHost({ registry: services.registry, events: services.events, staticDir: RENDERER_DIR });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    page = await (await browser.newContext({ viewport: { width: 1280, height: 720 } })).newPage();
-    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-    page.on('console', (message) => {
-      if (message.type() === 'error') problems.push(`console: ${message.text()}`);
-    });
+    ({ browser, page } = await launchPage(problems));
   });
 
   after(async () => {

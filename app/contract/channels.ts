@@ -86,6 +86,11 @@ export const requestChannels = {
     z.object({ project: z.string().min(1), classes: z.array(ClassDef).min(2) }),
     ProjectSummary,
   ),
+  /** Adds a class after the last one (default colour: the next of the palette). Renaming and recolouring go through setClasses. */
+  'project.addClass': request(
+    z.object({ project: z.string().min(1), name: z.string().trim().min(1).max(64), color: ClassDef.shape.color.optional() }),
+    ProjectSummary,
+  ),
   /** Removes a class: every mask is rewritten (its pixels become what `pixels` says, later classes move down one), safely against a crash. */
   'project.removeClass': request(ClassRemovalRequest, ClassRemovalResult.extend({ summary: ProjectSummary })),
   /** The model segmentation, predictions and export default to: a run id, an imported model's name, or null. */

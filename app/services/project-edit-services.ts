@@ -1,4 +1,5 @@
 import type { HandlerRegistry } from '../contract/registry.js';
+import { defaultClassColour } from '../project/class-colours.js';
 import { removeClass } from '../project/class-removal.js';
 import type { OpenProjects } from '../project/open-projects.js';
 import type { Project } from '../project/project.js';
@@ -18,6 +19,13 @@ export interface ProjectEditDeps {
 export function registerProjectEditChannels({ registry, projects, changed }: ProjectEditDeps): { close(): Promise<void> } {
   const trashed = new Set<string>();
   registry
+    .register('project.addClass', async ({ project: root, name, color }) => {
+      const project = await projects.get(root);
+      const id = project.classes.length;
+      await project.setClasses([...project.classes, { id, name, color: color ?? defaultClassColour(id) }]);
+      changed(project, 'classes');
+      return project.summary();
+    })
     .register('project.removeClass', async ({ project: root, classId, pixels }) => {
       const project = await projects.get(root);
       const rewritten = await removeClass(project, classId, pixels);
