@@ -126,7 +126,8 @@ export function floodFill(edit: Edit, x: number, y: number, value: number): Rect
   const { map } = edit;
   if (x < 0 || y < 0 || x >= map.width || y >= map.height) return null;
   const target = map.get(x, y);
-  if (target === value) return null;
+  // A guarded region (preserve labels) would never change, and its seeds would come back for ever.
+  if (target === value || (edit.guard && edit.guard[target] !== 1)) return null;
   let dirty: Rect | null = null;
   const seeds: number[] = [x, y];
   while (seeds.length > 0) {

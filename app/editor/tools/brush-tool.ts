@@ -1,4 +1,5 @@
 import { Edit } from '../edit.js';
+import { paintGuard } from '../paint-guard.js';
 import { paintCapsule } from '../raster.js';
 import type { Point } from '../rect.js';
 import { NO_EFFECT, type Tool, type ToolContext, type ToolEffect } from './tool.js';
@@ -19,7 +20,8 @@ export class BrushTool implements Tool {
   down(point: Point, context: ToolContext): ToolEffect {
     if (this.state.kind === 'painting') return this.move(point, context);
     const value = this.name === 'eraser' ? context.eraseLabel : context.label;
-    const edit = new Edit(context.map, this.name === 'eraser' ? 'Erase' : 'Brush stroke');
+    const mode = this.name === 'eraser' ? 'erase' : 'paint';
+    const edit = new Edit(context.map, mode === 'erase' ? 'Erase' : 'Brush stroke', context.preserveLabels ? paintGuard(mode, context.label) : null);
     this.state = { kind: 'painting', edit, last: point, value };
     return { dirty: paintCapsule(edit, point, point, context.brushRadius, value), committed: null };
   }

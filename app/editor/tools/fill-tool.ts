@@ -1,4 +1,5 @@
 import { Edit } from '../edit.js';
+import { paintGuard } from '../paint-guard.js';
 import { floodFill } from '../raster.js';
 import type { Point } from '../rect.js';
 import { NO_EFFECT, type Tool, type ToolContext, type ToolEffect } from './tool.js';
@@ -10,7 +11,7 @@ export class FillTool implements Tool {
   readonly outline: readonly Point[] = [];
 
   down(point: Point, context: ToolContext): ToolEffect {
-    const edit = new Edit(context.map, 'Fill');
+    const edit = new Edit(context.map, 'Fill', context.preserveLabels ? paintGuard('paint', context.label) : null);
     const dirty = floodFill(edit, Math.floor(point.x), Math.floor(point.y), context.label);
     return { dirty, committed: edit.finish() };
   }

@@ -1,4 +1,5 @@
 import { Edit } from '../edit.js';
+import { paintGuard } from '../paint-guard.js';
 import { copyLabels, fillPolygon } from '../raster.js';
 import type { Point } from '../rect.js';
 import { NO_EFFECT, type Tool, type ToolContext, type ToolEffect } from './tool.js';
@@ -75,7 +76,7 @@ export class PolygonTool implements Tool {
       const dirty = copyLabels(edit, context.prediction, points);
       return { dirty, committed: edit.finish() };
     }
-    const edit = new Edit(context.map, 'Polygon fill');
+    const edit = new Edit(context.map, 'Polygon fill', context.preserveLabels ? paintGuard('paint', context.label) : null);
     const dirty = fillPolygon(edit, points, context.label);
     return { dirty, committed: edit.finish() };
   }

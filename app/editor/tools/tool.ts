@@ -9,8 +9,10 @@ export interface ToolContext {
   map: TiledLabelMap;
   /** The class painted by brush, polygon and fill. */
   label: number;
-  /** What the eraser paints (background). */
+  /** What the eraser paints: background (0), or unlabelled (255) when the user chose so. */
   eraseLabel: number;
+  /** Preserve labels: paint only pixels without a class, erase only the selected class (see paintGuard). */
+  preserveLabels: boolean;
   /** Brush radius in image pixels. */
   brushRadius: number;
   /** How close (image pixels) a click must be to the first vertex to close a polygon. */
