@@ -1,6 +1,5 @@
 import Konva from 'konva';
 import type { EditorSession, Viewport } from '../../../../app/editor/editor-session.js';
-import { type Levels, applyTable, isIdentity, levelsTable } from '../../../../app/editor/display-levels.js';
 import type { MaskEditor } from '../../../../app/editor/mask-editor.js';
 import type { Point, Rect } from '../../../../app/editor/rect.js';
 import type { TiledLabelMap } from '../../../../app/editor/tiled-label-map.js';
@@ -39,8 +38,6 @@ export class MaskStage implements Viewport {
   private readonly stops: Array<() => void> = [];
   private readonly image: ImageBitmap;
   private readonly imageNode: Konva.Image;
-  /** The picture's pixels, read once when contrast limits are first set (see setLevels). */
-  private original: ImageData | null = null;
   private readonly editor: MaskEditor;
   private predictionTiles: TileRenderer | null;
   private shownPrediction: TiledLabelMap | null;
@@ -51,6 +48,8 @@ export class MaskStage implements Viewport {
   /** While the whole image is fitted, a resized window fits it again. */
   private fitted = true;
   private cursorPoint: Point | null = null;
+  private readonly viewListeners = new Set<(view: Rect) => void>();
+  private readonly cursorListeners = new Set<(point: Point | null) => void>();
   /** Input-handling time since the last mask draw, reported with it as one frame. */
   private pendingWorkMs = 0;
   private drawStart = 0;
@@ -106,6 +105,7 @@ export class MaskStage implements Viewport {
       editor.onChange((change) => {
         this.maskTiles.refresh(change.dirty);
         this.maskLayer.batchDraw();
+        this.cursorMoved(); // the label under the cursor may have changed
       }),
       // Tool and brush changes resize the cursor; a cancelled polygon drops its outline.
       editor.subscribe(() => this.updateOverlay()),
@@ -128,9 +128,11 @@ export class MaskStage implements Viewport {
       else this.predictionTiles = new TileRenderer(prediction, this.options.predictionColours, true);
       this.predictionLayer.batchDraw();
     }
-    const { maskOpacity, showPrediction } = this.options.session.state.display;
-    if (this.maskShape.opacity() !== maskOpacity) {
+    const { maskOpacity, showMask, maskOutline, showPrediction } = this.options.session.state.display;
+    if (this.maskShape.opacity() !== maskOpacity || this.maskLayer.visible() !== showMask || this.maskTiles.outline !== maskOutline) {
       this.maskShape.opacity(maskOpacity);
+      this.maskLayer.visible(showMask);
+      this.maskTiles.setOutline(maskOutline);
       this.maskLayer.batchDraw();
     }
     if (this.predictionLayer.visible() !== showPrediction) {
@@ -143,33 +145,38 @@ export class MaskStage implements Viewport {
     return this.stage.scaleX();
   }
 
-  /** The shown picture's RGBA pixels (for auto contrast). */
-  pixels(): Uint8ClampedArray {
-    if (!this.original) {
+  /** Shows these RGBA pixels instead of the picture (contrast limits, colormap, channels); null shows the picture itself. */
+  showPicture(pixels: Uint8ClampedArray<ArrayBuffer> | null): void {
+    if (!pixels) this.imageNode.image(this.image);
+    else {
       const canvas = document.createElement('canvas');
       canvas.width = this.image.width;
       canvas.height = this.image.height;
-      const context = canvas.getContext('2d', { willReadFrequently: true })!;
-      context.drawImage(this.image, 0, 0);
-      this.original = context.getImageData(0, 0, canvas.width, canvas.height);
-    }
-    return this.original.data;
-  }
-
-  /** Shows the picture through contrast limits and gamma (the identity shows the picture itself). */
-  setLevels(levels: Levels): void {
-    if (isIdentity(levels)) {
-      this.imageNode.image(this.image);
-    } else {
-      const levelled = new ImageData(new Uint8ClampedArray(this.pixels()), this.image.width, this.image.height);
-      applyTable(levelled.data, levelsTable(levels));
-      const canvas = document.createElement('canvas');
-      canvas.width = levelled.width;
-      canvas.height = levelled.height;
-      canvas.getContext('2d')!.putImageData(levelled, 0, 0);
+      canvas.getContext('2d')!.putImageData(new ImageData(pixels, this.image.width, this.image.height), 0, 0);
       this.imageNode.image(canvas);
     }
     this.imageLayer.batchDraw();
+  }
+
+  /** Calls `listener` with the part of the image in view now and whenever it changes (zoom, pan, resize). */
+  onView(listener: (view: Rect) => void): () => void {
+    this.viewListeners.add(listener);
+    listener(this.visibleImageRect());
+    return () => this.viewListeners.delete(listener);
+  }
+
+  /** Calls `listener` with the image point under the mouse (null when it leaves the canvas). */
+  onCursor(listener: (point: Point | null) => void): () => void {
+    this.cursorListeners.add(listener);
+    return () => this.cursorListeners.delete(listener);
+  }
+
+  /** Moves the view so that this image point is in the middle (the minimap). */
+  centreOn(point: Point): void {
+    const scale = this.scale;
+    this.fitted = false;
+    this.stage.position({ x: this.stage.width() / 2 - point.x * scale, y: this.stage.height() / 2 - point.y * scale });
+    this.viewChanged();
   }
 
   /** Whole image in view, centred. */
@@ -194,6 +201,8 @@ export class MaskStage implements Viewport {
     this.resize.disconnect();
     for (const cleanup of this.cleanups) cleanup();
     this.maskTiles.dispose();
+    this.viewListeners.clear();
+    this.cursorListeners.clear();
     this.stage.destroy();
   }
 
@@ -202,7 +211,13 @@ export class MaskStage implements Viewport {
     const fitted = this.fitted;
     this.stage.size({ width: container.clientWidth || 1, height: container.clientHeight || 1 });
     if (fitted) this.fit();
-    else this.stage.batchDraw();
+    else this.viewChanged();
+  }
+
+  private viewChanged(): void {
+    this.stage.batchDraw();
+    const view = this.visibleImageRect();
+    for (const listener of this.viewListeners) listener(view);
   }
 
   private zoomAt(screen: Point, scale: number): void {
@@ -220,7 +235,7 @@ export class MaskStage implements Viewport {
     this.imageLayer.imageSmoothingEnabled(scale < 2);
     this.editor.closeDistance = CLOSE_RADIUS_PX / scale;
     this.updateOverlay();
-    this.stage.batchDraw();
+    this.viewChanged();
     this.options.session.zoomed(scale);
   }
 
@@ -275,10 +290,11 @@ export class MaskStage implements Viewport {
         const now = this.screenPoint(event);
         this.stage.position({ x: this.pan.origin.x + now.x - this.pan.from.x, y: this.pan.origin.y + now.y - this.pan.from.y });
         this.fitted = false;
-        this.stage.batchDraw();
+        this.viewChanged();
         return;
       }
       this.cursorPoint = this.toImage(event);
+      this.cursorMoved();
       if (event.pointerId === this.drawingPointer) {
         // Coalesced events keep fast strokes smooth: every sampled point joins the stroke.
         const samples = event.getCoalescedEvents?.() ?? [];
@@ -309,6 +325,7 @@ export class MaskStage implements Viewport {
     });
     on(container, 'pointerleave', () => {
       this.cursorPoint = null;
+      this.cursorMoved();
       this.updateOverlay();
     });
     on(container, 'dblclick', () => editor.complete());
@@ -331,6 +348,10 @@ export class MaskStage implements Viewport {
         delete container.dataset.pan;
       }
     });
+  }
+
+  private cursorMoved(): void {
+    for (const listener of this.cursorListeners) listener(this.cursorPoint);
   }
 
   private updateOverlay(): void {
