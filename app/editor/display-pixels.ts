@@ -1,19 +1,28 @@
 import { type Colormap, colormapTable, packRgba } from './colormaps.js';
 import { type Levels, levelsTable, sameLevels } from './display-levels.js';
 
+/** What the display controls need to know of an image before reading its values. */
+export interface SampleFormat {
+  channels: 1 | 3;
+  /** 255 for 8-bit images, 65535 for 16-bit. */
+  maxValue: number;
+  /** Limits that show the picture as the app normalises it for training (and as the display image shows it). */
+  defaultLevels: Levels;
+}
+
 /**
  * An image's stored colour values as the editor reads them: interleaved samples (alpha dropped),
  * 8-bit or 16-bit as stored, so contrast limits work on true values and the cursor readout shows them.
  */
-export interface ImageSamples {
+export interface ImageSamples extends SampleFormat {
   width: number;
   height: number;
-  channels: 1 | 3;
-  /** 255 for 8-bit images, 65535 for 16-bit. */
-  maxValue: number;
   data: Uint8Array | Uint16Array;
-  /** Limits that show the picture as the app normalises it for training (and as the display image shows it). */
-  defaultLevels: Levels;
+}
+
+/** An 8-bit image's format: its display image holds its stored values as they are. */
+export function eightBitFormat(channels: 1 | 3): SampleFormat {
+  return { channels, maxValue: 255, defaultLevels: { low: 0, high: 255, gamma: 1 } };
 }
 
 /** How the picture is shown: contrast limits and gamma, a colormap for grey images, channel toggles for RGB. */
@@ -31,9 +40,9 @@ export function defaultDisplay(levels: Levels): DisplaySettings {
 }
 
 /** True when the settings show the picture exactly as its display image does, so no pixels need computing. */
-export function showsAsStored(samples: ImageSamples, display: DisplaySettings): boolean {
-  const allChannels = samples.channels === 1 || display.channels.every(Boolean);
-  return sameLevels(display.levels, samples.defaultLevels) && allChannels && (samples.channels === 3 || display.colormap === 'grey');
+export function showsAsStored(format: SampleFormat, display: DisplaySettings): boolean {
+  const allChannels = format.channels === 1 || display.channels.every(Boolean);
+  return sameLevels(display.levels, format.defaultLevels) && allChannels && (format.channels === 3 || display.colormap === 'grey');
 }
 
 /** The stored values at one pixel (one per colour channel). */
@@ -48,7 +57,7 @@ export function samplesFromRgba(rgba: Uint8ClampedArray, width: number, height: 
   for (let pixel = 0, i = 0; i < rgba.length; i += 4, pixel++) {
     for (let c = 0; c < channels; c++) data[pixel * channels + c] = rgba[i + c]!;
   }
-  return { width, height, channels, maxValue: 255, data, defaultLevels: { low: 0, high: 255, gamma: 1 } };
+  return { width, height, data, ...eightBitFormat(channels) };
 }
 
 /**
