@@ -143,20 +143,30 @@ describe('editor session', () => {
     assert.deepEqual(zooms, ['fit', '1:1', 'x1.25', 'x0.8']);
     session.execute(commandForKey({ key: 'v' })!);
     session.execute({ kind: 'mask-opacity', opacity: 0.3 });
-    assert.deepEqual(session.state.display, { maskOpacity: 0.3, showPrediction: false });
+    session.execute(commandForKey({ key: 'h' })!);
+    session.execute(commandForKey({ key: 'o' })!);
+    assert.deepEqual(session.state.display, { maskOpacity: 0.3, showMask: false, maskOutline: true, showPrediction: false });
+    session.execute(commandForKey({ key: '?', shiftKey: true })!);
+    assert.equal(session.state.help, true, '? opens the help');
+    session.execute({ kind: 'help', open: false });
+    assert.equal(session.state.help, false);
     session.dispose();
   });
 
-  it('tool, class and brush carry over to the next image', async () => {
+  it('tool, class, brush and the paint options carry over to the next image', async () => {
     const { session, arrive } = await sessionOn(['a', 'b']);
     session.execute({ kind: 'tool', tool: 'polygon' });
     session.execute({ kind: 'label', label: 2 });
+    session.execute(commandForKey({ key: 'l' })!);
+    session.execute(commandForKey({ key: 'u' })!);
     session.execute({ kind: 'image', direction: 1 });
     await settle();
     arrive('b');
     await settle();
     assert.equal(session.document?.image.id, 'b');
     assert.deepEqual([session.document?.editor.tool, session.document?.editor.label], ['polygon', 2]);
+    const { preserveLabels, eraseToUnlabelled } = session.document!.editor.state;
+    assert.deepEqual({ preserveLabels, eraseToUnlabelled }, { preserveLabels: true, eraseToUnlabelled: true }, 'preserve labels and the eraser option carry over too');
     session.dispose();
   });
 

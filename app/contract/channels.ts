@@ -23,6 +23,7 @@ import {
   DisplayImage,
   DisplayRegion,
   DisplayRegionRequest,
+  ImageSamplesPayload,
   FilePreviewRequest,
   FolderListing,
   ImageRef,
@@ -146,6 +147,7 @@ export const requestChannels = {
   'images.update': request(ImagesUpdateRequest, z.object({ updated: z.number().int() })),
   'images.display': request(ImageRef, DisplayImage),
   'images.displayRegion': request(DisplayRegionRequest, DisplayRegion),
+  'images.samples': request(ImageRef, ImageSamplesPayload),
   'masks.get': request(ImageRef, LabelMapPayload),
   'masks.patch': request(MaskPatchRequest, MaskPatchResult),
   /** The mask at thumbnail size for the dataset grid (the page colours it). */

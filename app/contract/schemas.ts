@@ -91,6 +91,11 @@ export const ImageEntry = z.object({
 });
 export type ImageEntry = z.infer<typeof ImageEntry>;
 
+/** Channels that carry colour or grey values, i.e. all but a trailing alpha channel (grey+alpha: 1, RGBA: 3). */
+export function colourChannelCount(channels: number): 1 | 3 {
+  return channels <= 2 ? 1 : 3;
+}
+
 export const ProjectSettings = z.object({
   /** Decompression-bomb guard: images with more pixels are refused. */
   maxImagePixels: z.number().int().positive(),

@@ -104,6 +104,23 @@ export const DisplayRegion = z.object({
 });
 export type DisplayRegion = z.infer<typeof DisplayRegion>;
 
+/**
+ * An image's stored colour values (alpha dropped), for the editor's contrast limits and cursor
+ * readout on true values: interleaved, little-endian 16-bit for 16-bit images, deflated.
+ */
+export const ImageSamplesPayload = z.object({
+  width: z.number().int().positive(),
+  height: z.number().int().positive(),
+  channels: z.union([z.literal(1), z.literal(3)]),
+  bitDepth: z.union([z.literal(8), z.literal(16)]),
+  encoding: z.literal('deflate'),
+  base64: z.string(),
+  /** The stored values the training normalisation maps to 0 and 1: what the display image shows as black and white. */
+  displayLow: z.number().int().min(0),
+  displayHigh: z.number().int().min(0),
+});
+export type ImageSamplesPayload = z.infer<typeof ImageSamplesPayload>;
+
 /** How label bytes travel: raw, or zlib-deflated (browsers inflate with DecompressionStream('deflate')). */
 export const LabelEncoding = z.enum(['raw', 'deflate']);
 export type LabelEncoding = z.infer<typeof LabelEncoding>;

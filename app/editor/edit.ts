@@ -26,9 +26,14 @@ export class Edit {
   constructor(
     readonly map: TiledLabelMap,
     readonly label: string,
+    /**
+     * Preserve labels: when set, only pixels whose current label `l` has `guard[l] === 1` change
+     * (see paintGuard); null paints every pixel.
+     */
+    readonly guard: Uint8Array | null = null,
   ) {}
 
-  /** Sets labels [x0, x1] (inclusive, clipped) on row y; returns the changed rectangle or null. */
+  /** Sets labels [x0, x1] (inclusive, clipped) on row y, skipping guarded pixels; returns the rectangle covered or null. */
   paintSpan(y: number, x0: number, x1: number, value: number): Rect | null {
     const { map } = this;
     if (y < 0 || y >= map.height) return null;
@@ -42,7 +47,11 @@ export class Edit {
       const column = Math.floor(x / size);
       const tileEnd = Math.min(end, (column + 1) * size - 1);
       const tile = this.tileForWrite(tileRow * map.columns + column);
-      tile.fill(value, offsetY + (x % size), offsetY + (tileEnd % size) + 1);
+      const from = offsetY + (x % size);
+      const to = offsetY + (tileEnd % size) + 1;
+      if (this.guard) {
+        for (let i = from; i < to; i++) if (this.guard[tile[i]!] === 1) tile[i] = value;
+      } else tile.fill(value, from, to);
       x = tileEnd + 1;
     }
     const rect = { x: start, y, width: end - start + 1, height: 1 };

@@ -51,7 +51,10 @@ export interface EditorSessionState {
   /** Tool, class, brush and history: the shown image's, or those the next image will start with. */
   mask: MaskEditorState;
   save: { state: SaveState; error: string | null };
-  display: { maskOpacity: number; showPrediction: boolean };
+  /** How the layers look: mask opacity, the mask hidden or drawn as outlines, the prediction shown. */
+  display: { maskOpacity: number; showMask: boolean; maskOutline: boolean; showPrediction: boolean };
+  /** The help overlay with every key is open. */
+  help: boolean;
   zoom: number;
 }
 
@@ -100,7 +103,8 @@ export class EditorSession<Picture> {
       count: 0,
       mask: this.carried,
       save: { state: 'saved', error: null },
-      display: { maskOpacity: 0.55, showPrediction: true },
+      display: { maskOpacity: 0.55, showMask: true, maskOutline: false, showPrediction: true },
+      help: false,
       zoom: 1,
     };
   }
@@ -224,6 +228,12 @@ export class EditorSession<Picture> {
         return;
       case 'toggle-prediction':
         return this.update({ display: { ...display, showPrediction: !display.showPrediction } });
+      case 'toggle-mask':
+        return this.update({ display: { ...display, showMask: !display.showMask } });
+      case 'toggle-outline':
+        return this.update({ display: { ...display, maskOutline: !display.maskOutline } });
+      case 'help':
+        return this.update({ help: command.open ?? !this.current.help });
       case 'mask-opacity':
         return this.update({ display: { ...display, maskOpacity: Math.min(1, Math.max(0, command.opacity)) } });
       case 'retry-save':
@@ -262,6 +272,8 @@ export class EditorSession<Picture> {
     editor.setTool(this.carried.tool);
     editor.setLabel(this.carried.label);
     editor.setBrushRadius(this.carried.brushRadius);
+    editor.setPreserveLabels(this.carried.preserveLabels);
+    editor.setEraseToUnlabelled(this.carried.eraseToUnlabelled);
     const saver = new Autosaver({ save: (tiles) => this.host.save(image.id, editor.map, tiles), busy: () => editor.busy, delayMs: this.autosaveDelayMs });
     const stops = [
       editor.onChange((change) => saver.changed(change.tiles)),

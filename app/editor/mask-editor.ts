@@ -1,6 +1,7 @@
 import { IGNORE_LABEL } from '../contract/schemas.js';
 import type { MaskCommand } from './commands.js';
 import { Edit, type Patch, sameTile } from './edit.js';
+import { fillHoles } from './fill-holes.js';
 import { EditHistory, type Restored } from './history.js';
 import { copyLabels } from './raster.js';
 import type { Point, Rect } from './rect.js';
@@ -32,6 +33,10 @@ export interface MaskEditorState {
   canRedo: boolean;
   /** A stroke or a polygon is in progress. */
   busy: boolean;
+  /** Preserve labels: paint only pixels without a class, erase only the selected class. */
+  preserveLabels: boolean;
+  /** The eraser paints unlabelled (255) instead of background (0). */
+  eraseToUnlabelled: boolean;
 }
 
 /**
@@ -55,6 +60,8 @@ export class MaskEditor {
   private snapshot: MaskEditorState | null = null;
   private activeLabel = 1;
   private radius = 8;
+  private preserve = false;
+  private eraseUnlabelled = false;
   /** Image pixels per screen pixel × the close radius; the view updates it on zoom. */
   closeDistance = 6;
   prediction: TiledLabelMap | null = null;
@@ -109,6 +116,8 @@ export class MaskEditor {
       canUndo: this.history.canUndo,
       canRedo: this.history.canRedo,
       busy: this.busy,
+      preserveLabels: this.preserve,
+      eraseToUnlabelled: this.eraseUnlabelled,
     };
     return this.snapshot;
   }
@@ -140,6 +149,12 @@ export class MaskEditor {
         return this.cancel();
       case 'accept-prediction':
         return void this.acceptPrediction();
+      case 'fill-holes':
+        return void this.fillHoles();
+      case 'preserve-labels':
+        return this.setPreserveLabels(command.on ?? !this.preserve);
+      case 'erase-to-unlabelled':
+        return this.setEraseToUnlabelled(command.on ?? !this.eraseUnlabelled);
     }
   }
 
@@ -157,6 +172,16 @@ export class MaskEditor {
 
   setBrushRadius(radius: number): void {
     this.radius = Math.min(MAX_BRUSH_RADIUS, Math.max(MIN_BRUSH_RADIUS, radius));
+    this.changed();
+  }
+
+  setPreserveLabels(on: boolean): void {
+    this.preserve = on;
+    this.changed();
+  }
+
+  setEraseToUnlabelled(on: boolean): void {
+    this.eraseUnlabelled = on;
     this.changed();
   }
 
@@ -223,11 +248,22 @@ export class MaskEditor {
     return true;
   }
 
+  /** Fills the background holes enclosed by the active class as one undoable step; false when there were none. */
+  fillHoles(): boolean {
+    this.settle();
+    const edit = new Edit(this.map, 'Fill holes');
+    const dirty = fillHoles(edit, this.label);
+    const committed = edit.finish();
+    this.apply({ dirty, committed });
+    return committed !== null;
+  }
+
   private context(): ToolContext {
     return {
       map: this.map,
       label: this.label,
-      eraseLabel: 0,
+      eraseLabel: this.eraseUnlabelled ? IGNORE_LABEL : 0,
+      preserveLabels: this.preserve,
       brushRadius: this.brushRadius,
       closeDistance: this.closeDistance,
       prediction: this.prediction,
@@ -336,5 +372,8 @@ export class MaskEditor {
 }
 
 function sameState(a: MaskEditorState, b: MaskEditorState): boolean {
-  return a.tool === b.tool && a.label === b.label && a.brushRadius === b.brushRadius && a.canUndo === b.canUndo && a.canRedo === b.canRedo && a.busy === b.busy;
+  return (
+    a.tool === b.tool && a.label === b.label && a.brushRadius === b.brushRadius && a.canUndo === b.canUndo && a.canRedo === b.canRedo && a.busy === b.busy &&
+    a.preserveLabels === b.preserveLabels && a.eraseToUnlabelled === b.eraseToUnlabelled
+  );
 }

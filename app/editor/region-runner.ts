@@ -59,7 +59,7 @@ export interface SteppedRun {
  * A cancelled run puts the map back as it was and ends with a null patch.
  */
 export async function runRegionInSteps(map: TiledLabelMap, request: RegionRequest, run: SteppedRun): Promise<Patch | null> {
-  const edit = new Edit(map, request.label);
+  const edit = new Edit(map, request.label, request.guard ?? null);
   const steps = regionSteps(edit, request.operation);
   for (;;) {
     await run.pause();

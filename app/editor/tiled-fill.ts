@@ -13,6 +13,8 @@ export type RegionOperation = { kind: 'fill'; x: number; y: number; value: numbe
 export interface RegionRequest {
   label: string;
   operation: RegionOperation;
+  /** Preserve labels: the labels that may change (see paintGuard); absent or null = all. */
+  guard?: Uint8Array | null;
 }
 
 export interface RegionStep {
@@ -104,7 +106,8 @@ export function* floodFillSteps(edit: Edit, x: number, y: number, value: number,
   const { map } = edit;
   if (x < 0 || y < 0 || x >= map.width || y >= map.height) return null;
   const target = map.get(x, y);
-  if (target === value) return null;
+  // A guarded region would never change, and its seeds would come back for ever.
+  if (target === value || (edit.guard && edit.guard[target] !== 1)) return null;
   const tracker = new StepTracker(edit, options.sliceMs ?? DEFAULT_SLICE_MS);
   const seeds: number[] = [x, y];
   while (seeds.length > 0) {

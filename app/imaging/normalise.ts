@@ -33,13 +33,19 @@ export function toDisplay8(raster: RasterImage): Uint8Array {
   );
 }
 
-/** Maps every possible stored value to its normalised intensity, so applying the rule is one lookup per sample. */
-function intensityTable(raster: RasterImage): Float32Array {
-  if (raster.bitDepth === 8) return linearTable(256, 0, 255);
+/** The stored values the rule maps to 0 and 1 (the editor's default contrast limits for the image). */
+export function intensityRange(raster: RasterImage): { low: number; high: number } {
+  if (raster.bitDepth === 8) return { low: 0, high: 255 };
   const histogram = colourHistogram(raster);
   const low = percentileValue(histogram, LOW_PERCENTILE);
   const high = percentileValue(histogram, HIGH_PERCENTILE);
-  return low === high ? linearTable(65536, 0, 65535) : linearTable(65536, low, high);
+  return low === high ? { low: 0, high: 65535 } : { low, high };
+}
+
+/** Maps every possible stored value to its normalised intensity, so applying the rule is one lookup per sample. */
+function intensityTable(raster: RasterImage): Float32Array {
+  const { low, high } = intensityRange(raster);
+  return linearTable(raster.bitDepth === 8 ? 256 : 65536, low, high);
 }
 
 // Alpha is opacity, not intensity, so it is never stretched.

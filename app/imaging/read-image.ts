@@ -16,10 +16,7 @@ export interface RasterImage {
   data: Uint8Array | Uint16Array;
 }
 
-/** Channels that carry colour or grey values, i.e. all but a trailing alpha channel. */
-export function colourChannelCount(channels: RasterImage['channels']): 1 | 3 {
-  return channels <= 2 ? 1 : 3;
-}
+export { colourChannelCount } from '../contract/schemas.js';
 
 export interface ReadImageOptions {
   maxPixels: number;

@@ -11,7 +11,7 @@ import { RunFolder } from '../engine/runs/run-store.js';
 import type { OpenProjects } from '../project/open-projects.js';
 import { FolderBrowser } from './folder-browser.js';
 import { DisplayRegions } from './display-regions.js';
-import { displayImage, previewImage } from './image-display.js';
+import { displayImage, imageSamples, previewImage } from './image-display.js';
 import { MaskService } from './mask-service.js';
 import { DATA_FILE, readRegularFile } from '../files/regular-file.js';
 import type { PathGrants } from './path-grants.js';
@@ -60,6 +60,7 @@ export function registerStudioChannels({ registry, events, projects, grants, mas
     })
     .register('images.display', async ({ project, id }) => displayImage(await projects.get(project), id))
     .register('images.displayRegion', async (request) => displayRegions.region(await projects.get(request.project), request))
+    .register('images.samples', async ({ project, id }) => imageSamples(await projects.get(project), id))
     .register('masks.get', async ({ project, id }) => masks.mask(await projects.get(project), id))
     .register('masks.patch', async ({ project: root, id, tiles }) => {
       const project = await projects.get(root);

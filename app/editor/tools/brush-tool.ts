@@ -1,7 +1,7 @@
 import { Edit } from '../edit.js';
 import { paintCapsule } from '../raster.js';
 import type { Point } from '../rect.js';
-import { NO_EFFECT, type Tool, type ToolContext, type ToolEffect } from './tool.js';
+import { NO_EFFECT, type Tool, type ToolContext, type ToolEffect, preserveGuard } from './tool.js';
 
 type BrushState = { kind: 'idle' } | { kind: 'painting'; edit: Edit; last: Point; value: number };
 
@@ -19,7 +19,8 @@ export class BrushTool implements Tool {
   down(point: Point, context: ToolContext): ToolEffect {
     if (this.state.kind === 'painting') return this.move(point, context);
     const value = this.name === 'eraser' ? context.eraseLabel : context.label;
-    const edit = new Edit(context.map, this.name === 'eraser' ? 'Erase' : 'Brush stroke');
+    const mode = this.name === 'eraser' ? 'erase' : 'paint';
+    const edit = new Edit(context.map, mode === 'erase' ? 'Erase' : 'Brush stroke', preserveGuard(context, mode));
     this.state = { kind: 'painting', edit, last: point, value };
     return { dirty: paintCapsule(edit, point, point, context.brushRadius, value), committed: null };
   }

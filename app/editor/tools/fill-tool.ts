@@ -1,5 +1,5 @@
 import type { Point } from '../rect.js';
-import { NO_EFFECT, type Tool, type ToolContext, type ToolEffect, regionEffect } from './tool.js';
+import { NO_EFFECT, type Tool, type ToolContext, type ToolEffect, preserveGuard, regionEffect } from './tool.js';
 
 /** Flood fill: a click replaces the connected region of equal labels with the active class. */
 export class FillTool implements Tool {
@@ -8,7 +8,7 @@ export class FillTool implements Tool {
   readonly outline: readonly Point[] = [];
 
   down(point: Point, context: ToolContext): ToolEffect {
-    return regionEffect({ label: 'Fill', operation: { kind: 'fill', x: Math.floor(point.x), y: Math.floor(point.y), value: context.label } }, context);
+    return regionEffect({ label: 'Fill', operation: { kind: 'fill', x: Math.floor(point.x), y: Math.floor(point.y), value: context.label }, guard: preserveGuard(context) }, context);
   }
 
   move(): ToolEffect {

@@ -1,7 +1,7 @@
 import { Edit } from '../edit.js';
 import { copyLabels } from '../raster.js';
 import type { Point } from '../rect.js';
-import { NO_EFFECT, type Tool, type ToolContext, type ToolEffect, regionEffect } from './tool.js';
+import { NO_EFFECT, type Tool, type ToolContext, type ToolEffect, preserveGuard, regionEffect } from './tool.js';
 
 /** Dragging farther than this (image pixels) makes a press a lasso instead of a polygon vertex. */
 const LASSO_MIN_TRAVEL = 3;
@@ -75,7 +75,7 @@ export class PolygonTool implements Tool {
       const dirty = copyLabels(edit, context.prediction, points);
       return { dirty, committed: edit.finish() };
     }
-    return regionEffect({ label: 'Polygon fill', operation: { kind: 'polygon', points, value: context.label } }, context);
+    return regionEffect({ label: 'Polygon fill', operation: { kind: 'polygon', points, value: context.label }, guard: preserveGuard(context) }, context);
   }
 
   cancel(): ToolEffect {

@@ -1,4 +1,5 @@
 import { Edit, type Patch } from '../edit.js';
+import { paintGuard } from '../paint-guard.js';
 import type { Point, Rect } from '../rect.js';
 import { type RegionRequest, runRegion } from '../tiled-fill.js';
 import type { TiledLabelMap } from '../tiled-label-map.js';
@@ -10,8 +11,10 @@ export interface ToolContext {
   map: TiledLabelMap;
   /** The class painted by brush, polygon and fill. */
   label: number;
-  /** What the eraser paints (background). */
+  /** What the eraser paints: background (0), or unlabelled (255) when the user chose so. */
   eraseLabel: number;
+  /** Preserve labels: paint only pixels without a class, erase only the selected class (see paintGuard). */
+  preserveLabels: boolean;
   /** Brush radius in image pixels. */
   brushRadius: number;
   /** How close (image pixels) a click must be to the first vertex to close a polygon. */
@@ -32,10 +35,15 @@ export interface ToolEffect {
 
 export const NO_EFFECT: ToolEffect = { dirty: null, committed: null };
 
+/** The guard a paint or erase gets under preserve labels (null: every pixel may change). */
+export function preserveGuard(context: ToolContext, mode: 'paint' | 'erase' = 'paint'): Uint8Array | null {
+  return context.preserveLabels ? paintGuard(mode, context.label) : null;
+}
+
 /** A fill as the tool's effect: handed to the region runner when there is one, else run here at once. */
 export function regionEffect(request: RegionRequest, context: ToolContext): ToolEffect {
   if (context.offloadRegions) return { dirty: null, committed: null, region: request };
-  const edit = new Edit(context.map, request.label);
+  const edit = new Edit(context.map, request.label, request.guard ?? null);
   const dirty = runRegion(edit, request.operation);
   return { dirty, committed: edit.finish() };
 }

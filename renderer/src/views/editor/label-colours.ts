@@ -1,4 +1,5 @@
 import { type ClassDef, IGNORE_LABEL } from '../../../../app/contract/schemas.js';
+import { hexToRgb, packRgba } from '../../../../app/editor/colormaps.js';
 
 /** The ignore label is drawn as a neutral grey so it reads as "not decided". */
 const IGNORE_RGBA: [number, number, number, number] = [150, 150, 160, 200];
@@ -12,17 +13,8 @@ export function labelColourTable(classes: readonly ClassDef[], alpha = 255): Uin
   for (const classDef of classes) {
     if (classDef.id === 0) continue;
     const [r, g, b] = hexToRgb(classDef.color);
-    table[classDef.id] = pack(r, g, b, alpha);
+    table[classDef.id] = packRgba(r, g, b, alpha);
   }
-  table[IGNORE_LABEL] = pack(...IGNORE_RGBA);
+  table[IGNORE_LABEL] = packRgba(...IGNORE_RGBA);
   return table;
-}
-
-function pack(r: number, g: number, b: number, a: number): number {
-  return ((a << 24) | (b << 16) | (g << 8) | r) >>> 0;
-}
-
-export function hexToRgb(hex: string): [number, number, number] {
-  const value = Number.parseInt(hex.slice(1), 16);
-  return [(value >> 16) & 255, (value >> 8) & 255, value & 255];
 }

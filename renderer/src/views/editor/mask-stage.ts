@@ -1,6 +1,5 @@
 import Konva from 'konva';
 import type { EditorSession, Viewport } from '../../../../app/editor/editor-session.js';
-import { type Levels, applyTable, isIdentity, levelsTable } from '../../../../app/editor/display-levels.js';
 import type { MaskEditor } from '../../../../app/editor/mask-editor.js';
 import { type Point, type Rect, intersectRect } from '../../../../app/editor/rect.js';
 import type { RegionRunner } from '../../../../app/editor/region-runner.js';
@@ -49,9 +48,7 @@ export class MaskStage implements Viewport {
   private readonly stops: Array<() => void> = [];
   private readonly image: StudioPicture;
   private readonly imageNode: Konva.Image;
-  /** The picture's pixels, read once when contrast limits are first set (see setLevels). */
-  private original: ImageData | null = null;
-  /** Contrast limits are applied (the image node shows a levelled copy, not the picture). */
+  /** The image node shows computed pixels (contrast limits, colormap, channels), not the picture or its downscaled level. */
   private levelled = false;
   private readonly editor: MaskEditor;
   private predictionTiles: TileRenderer | null;
@@ -63,6 +60,8 @@ export class MaskStage implements Viewport {
   /** While the whole image is fitted, a resized window fits it again. */
   private fitted = true;
   private cursorPoint: Point | null = null;
+  private readonly viewListeners = new Set<(view: Rect) => void>();
+  private readonly cursorListeners = new Set<(point: Point | null) => void>();
   /** Input-handling time since the last mask draw, reported with it as one frame. */
   private pendingWorkMs = 0;
   private drawStart = 0;
@@ -119,6 +118,7 @@ export class MaskStage implements Viewport {
     this.stops.push(
       editor.onChange((change) => {
         this.maskRefresh.refresh(change.dirty);
+        this.cursorMoved(); // the label under the cursor may have changed
       }),
       // Tool and brush changes resize the cursor; a cancelled polygon drops its outline.
       editor.subscribe(() => this.updateOverlay()),
@@ -129,7 +129,6 @@ export class MaskStage implements Viewport {
     if (image instanceof HTMLCanvasElement) {
       // A big image's full-resolution tiles arriving: show them (and read its pixels afresh for auto contrast).
       const updated = () => {
-        this.original = null;
         if (this.imageNode.image() === image) this.imageLayer.batchDraw();
       };
       image.addEventListener(PICTURE_UPDATED, updated);
@@ -150,9 +149,11 @@ export class MaskStage implements Viewport {
       else this.predictionTiles = new TileRenderer(prediction, this.options.predictionColours, true);
       this.predictionLayer.batchDraw();
     }
-    const { maskOpacity, showPrediction } = this.options.session.state.display;
-    if (this.maskShape.opacity() !== maskOpacity) {
+    const { maskOpacity, showMask, maskOutline, showPrediction } = this.options.session.state.display;
+    if (this.maskShape.opacity() !== maskOpacity || this.maskLayer.visible() !== showMask || this.maskTiles.outline !== maskOutline) {
       this.maskShape.opacity(maskOpacity);
+      this.maskLayer.visible(showMask);
+      this.maskTiles.setOutline(maskOutline);
       this.maskLayer.batchDraw();
     }
     if (this.predictionLayer.visible() !== showPrediction) {
@@ -165,34 +166,39 @@ export class MaskStage implements Viewport {
     return this.stage.scaleX();
   }
 
-  /** The shown picture's RGBA pixels (for auto contrast). */
-  pixels(): Uint8ClampedArray {
-    if (!this.original) {
+  /** Shows these RGBA pixels instead of the picture (contrast limits, colormap, channels); null shows the picture itself. */
+  showPicture(pixels: Uint8ClampedArray<ArrayBuffer> | null): void {
+    this.levelled = pixels !== null;
+    if (!pixels) this.showLevel();
+    else {
       const canvas = document.createElement('canvas');
       canvas.width = this.image.width;
       canvas.height = this.image.height;
-      const context = canvas.getContext('2d', { willReadFrequently: true })!;
-      context.drawImage(this.image, 0, 0);
-      this.original = context.getImageData(0, 0, canvas.width, canvas.height);
-    }
-    return this.original.data;
-  }
-
-  /** Shows the picture through contrast limits and gamma (the identity shows the picture itself). */
-  setLevels(levels: Levels): void {
-    this.levelled = !isIdentity(levels);
-    if (!this.levelled) {
-      this.showLevel();
-    } else {
-      const levelled = new ImageData(new Uint8ClampedArray(this.pixels()), this.image.width, this.image.height);
-      applyTable(levelled.data, levelsTable(levels));
-      const canvas = document.createElement('canvas');
-      canvas.width = levelled.width;
-      canvas.height = levelled.height;
-      canvas.getContext('2d')!.putImageData(levelled, 0, 0);
+      canvas.getContext('2d')!.putImageData(new ImageData(pixels, this.image.width, this.image.height), 0, 0);
       this.imageNode.image(canvas);
     }
     this.imageLayer.batchDraw();
+  }
+
+  /** Calls `listener` with the part of the image in view now and whenever it changes (zoom, pan, resize). */
+  onView(listener: (view: Rect) => void): () => void {
+    this.viewListeners.add(listener);
+    listener(this.visibleImageRect());
+    return () => this.viewListeners.delete(listener);
+  }
+
+  /** Calls `listener` with the image point under the mouse (null when it leaves the canvas). */
+  onCursor(listener: (point: Point | null) => void): () => void {
+    this.cursorListeners.add(listener);
+    return () => this.cursorListeners.delete(listener);
+  }
+
+  /** Moves the view so that this image point is in the middle (the minimap). */
+  centreOn(point: Point): void {
+    const scale = this.scale;
+    this.fitted = false;
+    this.stage.position({ x: this.stage.width() / 2 - point.x * scale, y: this.stage.height() / 2 - point.y * scale });
+    this.viewChanged();
   }
 
   /** Whole image in view, centred. */
@@ -218,6 +224,8 @@ export class MaskStage implements Viewport {
     for (const cleanup of this.cleanups) cleanup();
     this.maskRefresh.dispose();
     this.maskTiles.dispose();
+    this.viewListeners.clear();
+    this.cursorListeners.clear();
     this.stage.destroy();
   }
 
@@ -226,10 +234,15 @@ export class MaskStage implements Viewport {
     const fitted = this.fitted;
     this.stage.size({ width: container.clientWidth || 1, height: container.clientHeight || 1 });
     if (fitted) this.fit();
-    else {
-      this.stage.batchDraw();
-      this.viewChanged();
-    }
+    else this.viewChanged();
+  }
+
+  private viewChanged(): void {
+    this.stage.batchDraw();
+    const visible = this.visibleImageRect();
+    for (const listener of this.viewListeners) listener(visible);
+    const view = intersectRect(visible, { x: 0, y: 0, width: this.image.width, height: this.image.height });
+    if (view) this.options.onView?.(view);
   }
 
   private zoomAt(screen: Point, scale: number): void {
@@ -248,14 +261,8 @@ export class MaskStage implements Viewport {
     if (!this.levelled) this.showLevel();
     this.editor.closeDistance = CLOSE_RADIUS_PX / scale;
     this.updateOverlay();
-    this.stage.batchDraw();
     this.options.session.zoomed(scale);
     this.viewChanged();
-  }
-
-  private viewChanged(): void {
-    const view = intersectRect(this.visibleImageRect(), { x: 0, y: 0, width: this.image.width, height: this.image.height });
-    if (view) this.options.onView?.(view);
   }
 
   /** Zoomed out on a big picture, its downscaled level is drawn: redraws cost what a 2048² image costs. */
@@ -314,11 +321,11 @@ export class MaskStage implements Viewport {
         const now = this.screenPoint(event);
         this.stage.position({ x: this.pan.origin.x + now.x - this.pan.from.x, y: this.pan.origin.y + now.y - this.pan.from.y });
         this.fitted = false;
-        this.stage.batchDraw();
         this.viewChanged();
         return;
       }
       this.cursorPoint = this.toImage(event);
+      this.cursorMoved();
       if (event.pointerId === this.drawingPointer) {
         // Coalesced events keep fast strokes smooth: every sampled point joins the stroke.
         const samples = event.getCoalescedEvents?.() ?? [];
@@ -349,6 +356,7 @@ export class MaskStage implements Viewport {
     });
     on(container, 'pointerleave', () => {
       this.cursorPoint = null;
+      this.cursorMoved();
       this.updateOverlay();
     });
     on(container, 'dblclick', () => editor.complete());
@@ -371,6 +379,10 @@ export class MaskStage implements Viewport {
         delete container.dataset.pan;
       }
     });
+  }
+
+  private cursorMoved(): void {
+    for (const listener of this.cursorListeners) listener(this.cursorPoint);
   }
 
   private updateOverlay(): void {

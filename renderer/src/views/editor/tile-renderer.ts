@@ -1,8 +1,12 @@
+import { IGNORE_LABEL } from '../../../../app/contract/schemas.js';
 import type { Rect } from '../../../../app/editor/rect.js';
 import { intersectRect } from '../../../../app/editor/rect.js';
 import type { TiledLabelMap } from '../../../../app/editor/tiled-label-map.js';
 
 type TileCanvas = HTMLCanvasElement | OffscreenCanvas;
+
+/** Ignore (255) is drawn hatched, in diagonal stripes this many image pixels apart, so it never reads as a class. */
+const HATCH_PERIOD = 6;
 
 /**
  * Keeps one small canvas per non-empty tile of a label map, coloured through a lookup table. An
@@ -15,8 +19,8 @@ export class TileRenderer {
   constructor(
     private map: TiledLabelMap,
     private colours: Uint32Array,
-    /** Outline mode (predictions): edge pixels at full colour, the inside faint. */
-    private readonly outline = false,
+    /** Outline mode (predictions, or the mask on O): edge pixels at full colour, the inside faint. */
+    private outlined = false,
   ) {
     this.refresh({ x: 0, y: 0, width: map.width, height: map.height });
   }
@@ -25,6 +29,16 @@ export class TileRenderer {
     this.map = map;
     for (const canvas of this.canvases.values()) clear(canvas);
     this.refresh({ x: 0, y: 0, width: map.width, height: map.height });
+  }
+
+  get outline(): boolean {
+    return this.outlined;
+  }
+
+  setOutline(outline: boolean): void {
+    if (outline === this.outlined) return;
+    this.outlined = outline;
+    this.refresh({ x: 0, y: 0, width: this.map.width, height: this.map.height });
   }
 
   setColours(colours: Uint32Array): void {
@@ -76,15 +90,19 @@ export class TileRenderer {
     for (let row = 0; row < part.height; row++) {
       const source = (offsetY + row) * size + offsetX;
       const target = row * part.width;
-      if (!this.outline) {
-        for (let column = 0; column < part.width; column++) pixels[target + column] = table[labels[source + column]!]!;
-        continue;
-      }
       const y = offsetY + row;
       for (let column = 0; column < part.width; column++) {
         const x = offsetX + column;
         const label = labels[source + column]!;
         if (label === 0) continue;
+        if (label === IGNORE_LABEL) {
+          if ((bounds.x + x + bounds.y + y) % HATCH_PERIOD < HATCH_PERIOD / 2) pixels[target + column] = table[label]!;
+          continue;
+        }
+        if (!this.outlined) {
+          pixels[target + column] = table[label]!;
+          continue;
+        }
         const edge =
           (x > 0 && labels[source + column - 1] !== label) ||
           (x < bounds.width - 1 && labels[source + column + 1] !== label) ||
