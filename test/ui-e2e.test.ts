@@ -313,7 +313,7 @@ describe('studio UI end to end', { skip: !existsSync(CHROMIUM) && `${CHROMIUM} i
     await page.locator('table.data').getByText('completed').waitFor({ timeout: 150_000 });
     await page.getByText('Validation predictions · epoch 2').waitFor({ timeout: 15_000 });
     assert.match(String(await page.locator('.backend.compute').textContent()), /wasm|tfjs/);
-    assert.match(String(await page.locator('.batch-plan').textContent()), /batch \d+( as \d+ x \d+)? · \d+×\d+ px/);
+    assert.match(String(await page.locator('.batch-plan').textContent()), /batch \d+( as \d+ x \d+| on \d+ replicas x \d+(, each as \d+ x \d+)?)? · \d+×\d+ px/);
     // Every faster backend tried before the one used is listed with why it was skipped, as run.json has it.
     const runId = String(await page.locator('#status-title').textContent()).replace('Run ', '');
     const summary = JSON.parse(await readFile(path.join(projectDir(), 'runs', runId, 'run.json'), 'utf8')) as { backend: { skipped: Array<{ name: string; reason: string }> } };
