@@ -90,6 +90,8 @@ serveWorkerJob(
         }
         const stepped = await trainer.step(painted);
         const now = performance.now();
+        // The first prediction waits one interval after the first step: an untrained model's would cost a prediction's time for nothing.
+        if (stepped && trainer.steps === 1) lastPrediction = now;
         if (stepped && current && project.hasImage(current) && now - lastPrediction >= Math.max(start.predictEveryMs, PREDICTION_SPACING * predictionMs)) {
           const imageId = current;
           const image = await raster(imageId);
