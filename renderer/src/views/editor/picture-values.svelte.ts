@@ -2,6 +2,7 @@ import type { ContractClient } from '../../../../app/contract/client.js';
 import { type ImageEntry, colourChannelCount } from '../../../../app/contract/schemas.js';
 import { type ImageSamples, type SampleFormat, eightBitFormat, samplesAt, samplesFromRgba } from '../../../../app/editor/display-pixels.js';
 import { base64ToBytes, inflate } from '../../lib/bytes.js';
+import type { StudioPicture } from './progressive-picture.js';
 
 /**
  * The shown image's stored values, for contrast limits on its full range and the cursor readout.
@@ -23,7 +24,7 @@ export class PictureValues {
     private readonly client: ContractClient,
     private readonly project: string,
     private readonly entry: ImageEntry,
-    private readonly picture: ImageBitmap,
+    private readonly picture: StudioPicture,
   ) {
     this.format = entry.bitDepth === 8 ? eightBitFormat(colourChannelCount(entry.channels)) : null;
   }
