@@ -86,8 +86,11 @@ export const POINTER_HELP: ReadonlyArray<[string, string]> = [
   ['Wheel', 'zoom'],
 ];
 
+/** Keys the image list panel handles itself (it knows the dataset's order), listed with the others. */
+export const IMAGE_LIST_HELP: ReadonlyArray<[string, string]> = [['N, ⇧ N', 'next unlabelled, next least confident image']];
+
 /** Every key and gesture with what it does, for the help overlay and the editor's panel. */
-export const KEY_HELP: ReadonlyArray<[string, string]> = [...KEY_BINDINGS.map((binding): [string, string] => [binding.keys, binding.action]), ...POINTER_HELP];
+export const KEY_HELP: ReadonlyArray<[string, string]> = [...KEY_BINDINGS.map((binding): [string, string] => [binding.keys, binding.action]), ...IMAGE_LIST_HELP, ...POINTER_HELP];
 
 export function commandForKey(input: KeyInput): EditorCommand | null {
   if (input.altKey) return null;
