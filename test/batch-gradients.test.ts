@@ -6,26 +6,11 @@ import { initialiseBackend } from '../app/engine/backend/select-backend.js';
 import type { Batch } from '../app/engine/data/batch.js';
 import { buildUnet } from '../app/engine/model/build-unet.js';
 import { batchGradients, batchTensors, microBatches } from '../app/engine/training/batch-gradients.js';
-import { createRandom } from '../app/random/prng.js';
+import { partlyLabelledBatch } from './support/random-batch.js';
 
 before(async () => {
   await initialiseBackend('wasm');
 });
-
-/** A batch with some pixels of every image labelled 255 (ignored), as partly painted masks are. */
-function syntheticBatch(size: number, classes: number, seed: number): Batch {
-  const random = createRandom(seed);
-  const [height, width] = [32, 48];
-  const pixels = size * height * width;
-  return {
-    size,
-    height,
-    width,
-    channels: 1,
-    images: Float32Array.from({ length: pixels }, () => random.next()),
-    labels: Int32Array.from({ length: pixels }, () => (random.next() < 0.1 ? 255 : Math.floor(random.next() * classes))),
-  };
-}
 
 function gradientsOf(model: tf.LayersModel, batch: Batch, classes: number, classWeights: number[] | null, microBatchSize: number, training: boolean) {
   return tf.tidy(() => {
@@ -48,7 +33,7 @@ describe('micro-batched gradients', () => {
   for (const [classes, classWeights] of [[2, null], [3, [1, 2, 0.5]]] as const) {
     it(`equal the whole batch's (${classes} classes, batch norm in inference mode), batch 5 as 2 + 2 + 1`, () => {
       const model = buildUnet({ base: 8, upsampling: 'transpose', inputChannels: 1, classes }, 4);
-      const batch = syntheticBatch(5, classes, classes);
+      const batch = partlyLabelledBatch(5, classes, classes);
       const tensorsBefore = tf.memory().numTensors;
       const whole = gradientsOf(model, batch, classes, classWeights ? [...classWeights] : null, 5, false);
       const micro = gradientsOf(model, batch, classes, classWeights ? [...classWeights] : null, 2, false);
@@ -65,7 +50,7 @@ describe('micro-batched gradients', () => {
 
   it('in training mode, move the batch-norm averages once per micro-batch (not in the forward-only pass)', () => {
     const config = { base: 8, upsampling: 'transpose', inputChannels: 1, classes: 2 } as const;
-    const batch = syntheticBatch(4, 2, 9);
+    const batch = partlyLabelledBatch(4, 2, 9);
     const movingAverages = (model: tf.LayersModel) => model.nonTrainableWeights.map((weight) => weight.read().dataSync() as Float32Array);
 
     const microBatched = buildUnet(config, 5);

@@ -5,13 +5,12 @@ import * as tf from '@tensorflow/tfjs';
 
 import type { ModelConfig } from '../app/contract/training.js';
 import { initialiseBackend } from '../app/engine/backend/select-backend.js';
-import type { Batch } from '../app/engine/data/batch.js';
 import { buildUnet } from '../app/engine/model/build-unet.js';
 import { createOptimizer } from '../app/engine/training/optimizer.js';
 import { DataParallelSteps, replicaParts } from '../app/engine/training/replicas/data-parallel.js';
 import type { ReplicaSetup } from '../app/engine/training/replicas/replica-messages.js';
 import { trainStep } from '../app/engine/training/train-step.js';
-import { createRandom } from '../app/random/prng.js';
+import { partlyLabelledBatch } from './support/random-batch.js';
 
 before(async () => {
   // This thread is replica 0: a single-threaded wasm backend, as a data-parallel run's is.
@@ -21,21 +20,6 @@ before(async () => {
 const MODEL: ModelConfig = { base: 8, upsampling: 'transpose', inputChannels: 1, classes: 3 };
 const LOSS = { classes: 3, classWeights: [1, 2, 0.5] };
 const LEARNING_RATE = 1e-2;
-
-/** A batch with some pixels of every image labelled 255 (ignored), as partly painted masks are. */
-function syntheticBatch(size: number, seed: number): Batch {
-  const random = createRandom(seed);
-  const [height, width] = [32, 48];
-  const pixels = size * height * width;
-  return {
-    size,
-    height,
-    width,
-    channels: 1,
-    images: Float32Array.from({ length: pixels }, () => random.next()),
-    labels: Int32Array.from({ length: pixels }, () => (random.next() < 0.1 ? 255 : Math.floor(random.next() * 3))),
-  };
-}
 
 function setupFor(microBatchSize: number, training: boolean): ReplicaSetup {
   return { model: MODEL, optimizer: { optimizer: 'adamw', learningRate: LEARNING_RATE, weightDecay: LEARNING_RATE }, loss: LOSS, clipNorm: 1, microBatchSize, training };
@@ -71,7 +55,7 @@ describe('data-parallel training steps', () => {
     { replicas: 3, batchSize: 2, microBatchSize: 1 },
   ]) {
     it(`give the whole batch's loss and weights (${replicas} replicas, batch ${batchSize}, micro-batches of ${microBatchSize}, batch norm in inference mode)`, async () => {
-      const batch = syntheticBatch(batchSize, batchSize);
+      const batch = partlyLabelledBatch(batchSize, 3, batchSize);
       const setup = setupFor(microBatchSize, false);
       const threadsBefore = threadCount();
 
@@ -121,9 +105,9 @@ describe('data-parallel training steps', () => {
     const optimizer = createOptimizer(setup.optimizer);
     const steps = await DataParallelSteps.start(2, model, optimizer, setup);
     try {
-      await steps.step(syntheticBatch(4, 11), LEARNING_RATE);
+      await steps.step(partlyLabelledBatch(4, 3, 11), LEARNING_RATE);
       const tensorsAfterFirst = tf.memory().numTensors;
-      for (let step = 0; step < 3; step++) await steps.step(syntheticBatch(3, 12 + step), LEARNING_RATE);
+      for (let step = 0; step < 3; step++) await steps.step(partlyLabelledBatch(3, 3, 12 + step), LEARNING_RATE);
       assert.equal(tf.memory().numTensors, tensorsAfterFirst);
       const own = weightValues(model);
       const [other] = await steps.replicaWeights();
@@ -144,7 +128,7 @@ describe('data-parallel training steps', () => {
     const steps = await DataParallelSteps.start(2, model, createOptimizer(setup.optimizer), setup);
     try {
       // Pixels for 3 of its 4 images: this thread's part is whole, the other replica's is not.
-      const batch = syntheticBatch(4, 5);
+      const batch = partlyLabelledBatch(4, 3, 5);
       const broken = { ...batch, images: batch.images.subarray(0, 3 * batch.height * batch.width) };
       await assert.rejects(steps.step(broken, LEARNING_RATE), /shape|size|values/i);
     } finally {
@@ -155,7 +139,7 @@ describe('data-parallel training steps', () => {
   });
 
   it('cut a batch into consecutive parts, some empty when the batch has fewer images than replicas', () => {
-    const batch = syntheticBatch(3, 1);
+    const batch = partlyLabelledBatch(3, 3, 1);
     const parts = replicaParts(batch, 4);
     assert.deepEqual(parts.map((part) => part.size), [0, 1, 1, 1]);
     const pixels = batch.height * batch.width;
