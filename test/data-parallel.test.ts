@@ -11,6 +11,11 @@ import { DataParallelSteps, replicaParts } from '../app/engine/training/replicas
 import type { ReplicaSetup } from '../app/engine/training/replicas/replica-messages.js';
 import { trainStep } from '../app/engine/training/train-step.js';
 import { partlyLabelledBatch } from './support/random-batch.js';
+import { assertClose } from './support/seeded-values.js';
+
+/** Float sums in another order: 5e-5 of the largest value (at least 1e-3). */
+const GRADIENT_TOLERANCE = 5e-5;
+const GRADIENT_FLOOR = 1e-3;
 
 before(async () => {
   // This thread is replica 0: a single-threaded wasm backend, as a data-parallel run's is.
@@ -27,15 +32,6 @@ function setupFor(microBatchSize: number, training: boolean): ReplicaSetup {
 
 const weightValues = (model: tf.LayersModel) => model.weights.map((weight) => weight.read().dataSync() as Float32Array);
 
-function assertClose(actual: Float32Array, expected: Float32Array, label: string): void {
-  let magnitude = 1e-3;
-  let worst = 0;
-  for (let i = 0; i < expected.length; i++) {
-    magnitude = Math.max(magnitude, Math.abs(expected[i]!));
-    worst = Math.max(worst, Math.abs(actual[i]! - expected[i]!));
-  }
-  assert.ok(worst <= 5e-5 * magnitude, `${label}: max abs difference ${worst} for values up to ${magnitude}`);
-}
 
 /** The optimizer's state as values: its step count, then (Adam) the gradients' first and second moments. */
 async function optimizerState(optimizer: tf.Optimizer): Promise<Float32Array[]> {
@@ -71,7 +67,7 @@ describe('data-parallel training steps', () => {
         const tensorsAfterFirst = tf.memory().numTensors;
         const expectedMoments = await optimizerState(wholeOptimizer.optimizer);
         const actualMoments = await optimizerState(replicatedOptimizer.optimizer);
-        expectedMoments.forEach((values, index) => assertClose(actualMoments[index]!, values, `optimizer state ${index}`));
+        expectedMoments.forEach((values, index) => assertClose(actualMoments[index]!, values, `optimizer state ${index}`, GRADIENT_TOLERANCE, GRADIENT_FLOOR));
         // Then real steps: the same losses from weights moved the same way.
         for (let step = 0; step < 2; step++) {
           const expected = await trainStep(whole, wholeOptimizer, batch, LOSS, setup.clipNorm, LEARNING_RATE, batch.size, { training: false });
