@@ -12,7 +12,7 @@ import {
   segmentationLoss,
   unpackLossSumTensors,
 } from './loss.js';
-import type { ReplicaSums } from './replicas/replica-sums.js';
+import { type ReplicaSums, sumValues } from './replicas/replica-sums.js';
 
 export interface GradientOptions {
   /** Images per forward and backward pass; the batch is split when it has more. */
@@ -57,7 +57,7 @@ export function batchGradients(model: tf.LayersModel, batch: Batch, loss: LossOp
   const across = options.replicaSums;
   if (batch.size === 0 && across !== undefined) {
     // A small batch (an epoch's last) can leave a replica without an image: it adds nothing but still takes part.
-    const total = across.sum(new Float32Array(lossSumLength(loss.classes)));
+    const total = sumValues(across, new Float32Array(lossSumLength(loss.classes)));
     const value = tf.tidy(() => lossOfSumTensors(unpackLossSumTensors(total)));
     return { value, grads: Object.fromEntries(variables.map((variable) => [variable.name, tf.zerosLike(variable)])) };
   }
@@ -67,7 +67,7 @@ export function batchGradients(model: tf.LayersModel, batch: Batch, loss: LossOp
       if (across === undefined) return segmentationLoss(logitsOf(images), labels, loss);
       const own = lossSumTensors(logitsOf(images), labels, loss);
       const mine = tf.tidy(() => packLossSumTensors(own).dataSync() as Float32Array);
-      const total = across.sum(mine);
+      const total = sumValues(across, mine);
       const others = unpackLossSumTensors(total.map((value, index) => value - mine[index]!));
       return lossOfSumTensors(namedSums(LOSS_SUM_NAMES.map((name) => tf.add(own[name], others[name]))));
     }, variables);
@@ -78,7 +78,7 @@ export function batchGradients(model: tf.LayersModel, batch: Batch, loss: LossOp
     return lossSumTensors(logitsOf(images), labels, loss);
   };
   const ownTotals = keepingMovingStatistics(model, () => addUp(parts.map((part) => () => tf.tidy(() => sumsOf(part)))));
-  const totals = across === undefined ? ownTotals : unpackLossSumTensors(across.sum(tf.tidy(() => packLossSumTensors(ownTotals).dataSync() as Float32Array)));
+  const totals = across === undefined ? ownTotals : unpackLossSumTensors(sumValues(across, tf.tidy(() => packLossSumTensors(ownTotals).dataSync() as Float32Array)));
   if (totals !== ownTotals) tf.dispose(Object.values(ownTotals));
   const { value, grads: sumGradients } = tf.valueAndGrads((...sums: tf.Tensor[]) => lossOfSumTensors(namedSums(sums)))(LOSS_SUM_NAMES.map((name) => totals[name]));
   const share = (part: Batch) =>

@@ -21,9 +21,9 @@ export interface StepOptions {
  * One optimisation step: loss and gradients (in micro-batches of `microBatchSize` when the batch is
  * larger), clipping to a global norm, the update, and AdamW's decoupled decay. Every intermediate
  * tensor is released; only the loss value leaves. The loss is read asynchronously: the webgpu backend cannot read GPU memory synchronously in Node.
- * A replica of a data-parallel step adds its gradients to the other replicas' before the update
- * and averages the batch-norm moving statistics with theirs after it, so that all replicas keep
- * the same weights.
+ * A replica of a data-parallel step adds its gradients to the other replicas' before the update,
+ * and in the same exchange averages the batch-norm moving statistics with theirs, so that all
+ * replicas keep the same weights.
  */
 export async function trainStep(
   model: tf.LayersModel,
@@ -38,12 +38,11 @@ export async function trainStep(
   optimizer.setLearningRate(learningRate);
   const value = tf.tidy(() => {
     const { value: lossValue, grads: ownGrads } = batchGradients(model, batch, loss, { microBatchSize, training, replicaSums });
-    const grads = replicaSums === undefined ? ownGrads : sumAcrossReplicas(ownGrads, replicaSums);
+    const grads = replicaSums === undefined ? ownGrads : sumAcrossReplicas(ownGrads, replicaSums, training ? { weights: model.nonTrainableWeights, images: batch.size } : null);
     optimizer.optimizer.applyGradients(clipNorm === null ? grads : clipByGlobalNorm(grads, clipNorm));
     return lossValue;
   });
   optimizer.decayWeights(decayableVariables(model), learningRate);
-  if (replicaSums !== undefined && training) averageMovingStatistics(model, replicaSums, batch.size);
   try {
     return (await value.data())[0]!;
   } finally {
@@ -51,51 +50,61 @@ export async function trainStep(
   }
 }
 
-/** Every replica's tensors of the same names added up (call inside a tidy). */
-function sumAcrossReplicas(tensors: tf.NamedTensorMap, replicaSums: ReplicaSums): tf.NamedTensorMap {
-  const names = Object.keys(tensors);
-  const total = replicaSums.sum(packTensors(names.map((name) => tensors[name]!)));
+/** A replica's batch-norm moving means and variances, and the images of the step that updated them. */
+interface MovingStatistics {
+  weights: readonly tf.LayerVariable[];
+  images: number;
+}
+
+/**
+ * Every replica's gradients of the same names added up (call inside a tidy), in one exchange with
+ * the moving statistics, which are set to their mean over the replicas weighted by their images in
+ * this step (a replica without images kept the previous values). One exchange per step rather
+ * than two: each is a point where every replica waits for the slowest.
+ */
+function sumAcrossReplicas(grads: tf.NamedTensorMap, replicaSums: ReplicaSums, moving: MovingStatistics | null): tf.NamedTensorMap {
+  const names = Object.keys(grads);
+  const gradients = names.map((name) => grads[name]!);
+  const statistics = moving?.weights.map((weight) => weight.read()) ?? [];
+  const gradientValues = totalSize(gradients);
+  const statisticValues = totalSize(statistics);
+  const total = replicaSums.sum(gradientValues + statisticValues + 1, (slot) => {
+    writeValues(slot, gradients, 0);
+    if (moving === null) return;
+    writeValues(slot, statistics, gradientValues);
+    for (let i = gradientValues; i < gradientValues + statisticValues; i++) slot[i]! *= moving.images;
+    slot[gradientValues + statisticValues] = moving.images;
+  });
+  if (moving !== null) {
+    const allImages = total[gradientValues + statisticValues]!;
+    let offset = gradientValues;
+    for (const weight of moving.weights) {
+      const { size, shape } = weight.read();
+      weight.write(tf.tensor(total.subarray(offset, offset + size).map((sum) => sum / allImages), shape));
+      offset += size;
+    }
+  }
   let offset = 0;
   return Object.fromEntries(
-    names.map((name) => {
-      const tensor = tensors[name]!;
-      const part = tf.tensor(total.subarray(offset, offset + tensor.size), tensor.shape);
-      offset += tensor.size;
+    names.map((name, index) => {
+      const { size, shape } = gradients[index]!;
+      const part = tf.tensor(total.subarray(offset, offset + size), shape);
+      offset += size;
       return [name, part];
     }),
   );
 }
 
-/**
- * The replicas' batch-norm moving means and variances, each set to their mean over the replicas
- * weighted by their images in this step (a replica without images kept the previous values).
- */
-function averageMovingStatistics(model: tf.LayersModel, replicaSums: ReplicaSums, images: number): void {
-  const weights = model.nonTrainableWeights;
-  const own = packTensors(weights.map((weight) => weight.read()));
-  const weighted = new Float32Array(own.length + 1);
-  weighted.set(own.map((value) => value * images));
-  weighted[own.length] = images;
-  const total = replicaSums.sum(weighted);
-  const allImages = total[own.length]!;
-  let offset = 0;
-  tf.tidy(() => {
-    for (const weight of weights) {
-      const { size, shape } = weight.read();
-      weight.write(tf.tensor(total.subarray(offset, offset + size).map((sum) => sum / allImages), shape));
-      offset += size;
-    }
-  });
+function totalSize(tensors: readonly tf.Tensor[]): number {
+  return tensors.reduce((size, tensor) => size + tensor.size, 0);
 }
 
-function packTensors(tensors: readonly tf.Tensor[]): Float32Array {
-  const packed = new Float32Array(tensors.reduce((size, tensor) => size + tensor.size, 0));
-  let offset = 0;
+/** The values of `tensors`, one after another, into `target` from `offset` on. */
+function writeValues(target: Float32Array, tensors: readonly tf.Tensor[], offset: number): void {
   for (const tensor of tensors) {
-    packed.set(tensor.dataSync() as Float32Array, offset);
+    target.set(tensor.dataSync() as Float32Array, offset);
     offset += tensor.size;
   }
-  return packed;
 }
 
 export function clipByGlobalNorm(grads: tf.NamedTensorMap, clipNorm: number): tf.NamedTensorMap {

@@ -6,8 +6,17 @@
  */
 export interface ReplicaSums {
   readonly replicas: number;
-  /** Blocks until every replica has given its values. */
-  sum(values: Float32Array): Float32Array;
+  /**
+   * Blocks until every replica has given its `length` values, which `write` puts straight into the
+   * shared slot it is handed (no copy of a whole model's gradients on the way). The sums returned
+   * are a view, valid until this replica's next call.
+   */
+  sum(length: number, write: (slot: Float32Array) => void): Float32Array;
+}
+
+/** `values` summed over the replicas (a copy, valid after later calls). */
+export function sumValues(sums: ReplicaSums, values: Float32Array): Float32Array {
+  return sums.sum(values.length, (slot) => slot.set(values)).slice();
 }
 
 enum Word {
@@ -33,7 +42,8 @@ export interface SharedSumsData {
  * ReplicaSums over one SharedArrayBuffer: a slot of `capacity` floats per replica and one for the
  * result. A call writes the replica's slot, waits for all, adds up its own share of the elements
  * (replica r the r-th of N ranges) into the result, waits again, and copies the result out. The
- * second wait is what lets the next call overwrite the slots and the result safely.
+ * second wait is what lets the next call overwrite the slots safely; the result is overwritten
+ * only after the first wait of the next call, which every replica reaches once done with it.
  */
 export class SharedReplicaSums implements ReplicaSums {
   private readonly words: Int32Array;
@@ -60,10 +70,9 @@ export class SharedReplicaSums implements ReplicaSums {
     return { buffer: new SharedArrayBuffer(HEADER_BYTES + (replicas + 1) * capacity * 4), replicas, capacity };
   }
 
-  sum(values: Float32Array): Float32Array {
-    const length = values.length;
+  sum(length: number, write: (slot: Float32Array) => void): Float32Array {
     if (length > this.result.length) throw new Error(`Replica sums hold ${this.result.length} values, not ${length}.`);
-    this.slots[this.replica]!.set(values);
+    write(this.slots[this.replica]!.subarray(0, length));
     this.barrier();
     const begin = Math.floor((this.replica * length) / this.replicas);
     const end = Math.floor(((this.replica + 1) * length) / this.replicas);
@@ -71,7 +80,7 @@ export class SharedReplicaSums implements ReplicaSums {
     this.result.set(first!.subarray(begin, end), begin);
     for (const slot of rest) for (let i = begin; i < end; i++) this.result[i] = this.result[i]! + slot[i]!;
     this.barrier();
-    return this.result.slice(0, length);
+    return this.result.subarray(0, length);
   }
 
   /** Tells the other replicas that this one will not come to the next barrier. */
