@@ -1,22 +1,17 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { type Browser, type Page, chromium } from 'playwright-core';
+import { before, describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
 import sharp from 'sharp';
 import { ImportRequest } from '../app/contract/schemas.js';
 import { importImages } from '../app/dataset/import-images.js';
-import { type BrowserHost, startBrowserHost } from '../app/host/browser-host.js';
+import type { BrowserHost } from '../app/host/browser-host.js';
 import { readMaskPng } from '../app/masks/mask-png.js';
 import { Project } from '../app/project/project.js';
-import { type AppServices, createAppServices } from '../app/services/app-services.js';
-import { CHROMIUM, CHROMIUM_ARGS } from './support/chromium.js';
 import { frameGaps, recordFrames, ringMask, stopRecording, waitForCommit } from './support/frame-recorder.js';
+import { WITHOUT_CHROMIUM, studioInChromium } from './support/studio-in-chromium.js';
 
-const RENDERER_DIR = fileURLToPath(new URL('../renderer/', import.meta.url));
 const SIZE = 4000;
 /** A class-1 square ring: filling inside it paints a 3,000² region. */
 const RING = { from: 500, to: 3500, thickness: 40 };
@@ -26,41 +21,25 @@ const RING = { from: 500, to: 3500, thickness: 40 };
  * region runs in the edit worker while the page keeps drawing frames, its result and its undo
  * land in the mask file.
  */
-describe('big image editing end to end', { skip: !existsSync(CHROMIUM) && `${CHROMIUM} is not installed` }, () => {
-  let work: string;
-  let services: AppServices;
-  let host: BrowserHost;
-  let browser: Browser;
-  let page: Page;
+describe('big image editing end to end', { skip: WITHOUT_CHROMIUM }, () => {
   let project: Project;
-  const problems: string[] = [];
-
-  before(async () => {
-    work = await mkdtemp(path.join(tmpdir(), 'unet-big-e2e-'));
-    const images = path.join(work, 'images');
-    const masks = path.join(work, 'masks');
-    await mkdir(images);
-    await mkdir(masks);
-    await sharp({ create: { width: SIZE, height: SIZE, channels: 3, background: { r: 60, g: 90, b: 120 } } }).png({ compressionLevel: 1 }).toFile(path.join(images, 'big.png'));
-    await sharp(ringMask(SIZE, RING), { raw: { width: SIZE, height: SIZE, channels: 1 } }).png().toFile(path.join(masks, 'big.png'));
-    project = await Project.create(path.join(work, 'project'), { classes: ['cell'] });
-    await importImages(project, ImportRequest.parse({ project: project.root, images: [images], masks }));
-    services = createAppServices({ browseHome: work });
-    host = await startBrowserHost({ registry: services.registry, events: services.events, staticDir: RENDERER_DIR });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
-    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-    page.on('console', (message) => {
-      if (message.type() === 'error') problems.push(`console: ${message.text()}`);
-    });
+  const studio = studioInChromium({
+    name: 'unet-big-e2e-',
+    viewport: { width: 1280, height: 800 },
+    prepare: async (work) => {
+      const images = path.join(work, 'images');
+      const masks = path.join(work, 'masks');
+      await mkdir(images);
+      await mkdir(masks);
+      await sharp({ create: { width: SIZE, height: SIZE, channels: 3, background: { r: 60, g: 90, b: 120 } } }).png({ compressionLevel: 1 }).toFile(path.join(images, 'big.png'));
+      await sharp(ringMask(SIZE, RING), { raw: { width: SIZE, height: SIZE, channels: 1 } }).png().toFile(path.join(masks, 'big.png'));
+      project = await Project.create(path.join(work, 'project'), { classes: ['cell'] });
+      await importImages(project, ImportRequest.parse({ project: project.root, images: [images], masks }));
+    },
   });
-
-  after(async () => {
-    await browser?.close();
-    await host?.close();
-    await services?.close();
-    if (work) await rm(work, { recursive: true, force: true });
-  });
+  const { problems } = studio;
+  let host: BrowserHost, page: Page;
+  before(() => void ({ host, page } = studio));
 
   it('fills a 3,000² region without blocking the page, and the mask on disk is right before and after undo', async () => {
     const url = new URL(host.url);

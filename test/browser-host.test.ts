@@ -252,7 +252,7 @@ describe('browser host', () => {
   });
 
   it('serves the contract and forwards events over an accepted WebSocket', async () => {
-    const job = jobs.start('import', 'import 3 images', async () => ({ imported: 3, alreadyPresent: 0, labelled: 0, unlabelled: 3, skipped: [], warnings: [], unmatchedMasks: [], durationMs: 1 }));
+    const job = jobs.start('import', 'import 3 images', async () => ({ imported: 3, alreadyPresent: 0, masksAdded: 0, labelled: 0, unlabelled: 3, skipped: [], warnings: [], unmatchedMasks: [], durationMs: 1 }));
     await job.finished;
     const client = new ContractClient(createWebSocketTransport(await openSocket(contractUrl, origin)));
     try {

@@ -1,21 +1,15 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import sharp from 'sharp';
 import { ImportRequest } from '../app/contract/schemas.js';
 import { importImages } from '../app/dataset/import-images.js';
 import { KEY_HELP } from '../app/editor/keymap.js';
-import { type BrowserHost, startBrowserHost } from '../app/host/browser-host.js';
 import { Project } from '../app/project/project.js';
-import { type AppServices, createAppServices } from '../app/services/app-services.js';
-import { CHROMIUM, launchPage } from './support/chromium.js';
+import { WITHOUT_CHROMIUM, studioInChromium } from './support/studio-in-chromium.js';
 
-const RENDERER_DIR = fileURLToPath(new URL('../renderer/', import.meta.url));
 const WIDTH = 96;
 const HEIGHT = 64;
 /** The 16-bit image's stored value at (x, y): most values are far above 255, so an 8-bit squash would show. */
@@ -25,41 +19,32 @@ const valueAt = (x: number, y: number) => 1000 + x * 500 + y * 7;
  * The editor's canvas tools in Chromium with real mouse and keyboard events, on a 16-bit image:
  * the help overlay on ?, the readout of the true value and label under the mouse, the hide-mask key.
  */
-describe('editor display and canvas tools end to end', { skip: !existsSync(CHROMIUM) && `${CHROMIUM} is not installed` }, () => {
-  let work: string;
-  let services: AppServices;
-  let host: BrowserHost;
-  let browser: Browser;
+describe('editor display and canvas tools end to end', { skip: WITHOUT_CHROMIUM }, () => {
+  let project: Project;
+  const studio = studioInChromium({
+    name: 'unet-editor-display-e2e-',
+    prepare: async (work) => {
+      const values = new Uint16Array(WIDTH * HEIGHT);
+      for (let y = 0; y < HEIGHT; y++) for (let x = 0; x < WIDTH; x++) values[y * WIDTH + x] = valueAt(x, y);
+      await mkdir(path.join(work, 'in'));
+      await sharp(values, { raw: { width: WIDTH, height: HEIGHT, channels: 1 } }).toColourspace('grey16').png().toFile(path.join(work, 'in', 'deep.png'));
+      project = await Project.create(path.join(work, 'project'), { classes: ['cell'] });
+      await importImages(project, ImportRequest.parse({ project: project.root, images: [path.join(work, 'in')] }));
+      assert.equal(project.images[0]?.bitDepth, 16);
+    },
+  });
+  const { problems } = studio;
   let page: Page;
-  const problems: string[] = [];
 
   before(async () => {
-    assert.ok(existsSync(path.join(RENDERER_DIR, 'index.html')), 'dist/renderer is missing: run `npm run build` first');
-    work = await mkdtemp(path.join(tmpdir(), 'unet-editor-display-e2e-'));
-    const values = new Uint16Array(WIDTH * HEIGHT);
-    for (let y = 0; y < HEIGHT; y++) for (let x = 0; x < WIDTH; x++) values[y * WIDTH + x] = valueAt(x, y);
-    await mkdir(path.join(work, 'in'));
-    await sharp(values, { raw: { width: WIDTH, height: HEIGHT, channels: 1 } }).toColourspace('grey16').png().toFile(path.join(work, 'in', 'deep.png'));
-    const project = await Project.create(path.join(work, 'project'), { classes: ['cell'] });
-    await importImages(project, ImportRequest.parse({ project: project.root, images: [path.join(work, 'in')] }));
-    const [entry] = project.images;
-    assert.equal(entry?.bitDepth, 16);
-    services = createAppServices({ browseHome: work });
-    host = await startBrowserHost({ registry: services.registry, events: services.events, staticDir: RENDERER_DIR });
-    ({ browser, page } = await launchPage(problems));
-    await page.goto(`${host.url}#${new URLSearchParams({ project: project.root, view: 'editor', image: entry!.id })}`);
+    page = studio.page;
+    await page.goto(`${studio.host.url}#${new URLSearchParams({ project: project.root, view: 'editor', image: project.images[0]!.id })}`);
     await page.getByText('1 of 1').waitFor();
     await page.locator('.loading').waitFor({ state: 'detached' });
     await page.getByRole('application', { name: 'Mask canvas' }).locator('canvas').first().waitFor();
   });
 
-  after(async () => {
-    await browser?.close();
-    await host?.close();
-    await services?.close();
-    if (work) await rm(work, { recursive: true, force: true });
-    assert.deepEqual(problems, []);
-  });
+  after(() => assert.deepEqual(problems, []));
 
   /** Screen position of an image pixel's centre with the image fitted (MaskStage.fit: 96% of the canvas, centred). */
   async function screenOf(x: number, y: number): Promise<[number, number]> {

@@ -2,54 +2,37 @@
 // the image list (jump, Next unlabelled, the least-confident offer after accepting a prediction),
 // class add / rename / remove, delete with Undo, and the mask previews in the dataset grid.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import type { Browser, Page } from 'playwright-core';
+import { before, describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
 import sharp from 'sharp';
 import { ImportRequest } from '../app/contract/schemas.js';
 import { importImages } from '../app/dataset/import-images.js';
 import { generateSynthetic } from '../app/dataset/synthetic.js';
-import { type BrowserHost, startBrowserHost } from '../app/host/browser-host.js';
+import type { BrowserHost } from '../app/host/browser-host.js';
 import { readMaskPng } from '../app/masks/mask-png.js';
 import type { Project } from '../app/project/project.js';
-import { type AppServices, createAppServices } from '../app/services/app-services.js';
-import { CHROMIUM, launchPage } from './support/chromium.js';
+import { WITHOUT_CHROMIUM, studioInChromium } from './support/studio-in-chromium.js';
 
-const RENDERER_DIR = fileURLToPath(new URL('../renderer/', import.meta.url));
 const SIZE = 64;
 
-describe('editor tools end to end', { skip: !existsSync(CHROMIUM) && `${CHROMIUM} is not installed` }, () => {
-  let work: string;
-  let services: AppServices;
-  let host: BrowserHost;
-  let browser: Browser;
-  let page: Page;
+describe('editor tools end to end', { skip: WITHOUT_CHROMIUM }, () => {
   let project: Project;
-  const problems: string[] = [];
-
-  before(async () => {
-    assert.ok(existsSync(path.join(RENDERER_DIR, 'index.html')), 'dist/renderer is missing: run `npm run build` first');
-    work = await mkdtemp(path.join(tmpdir(), 'unet-editor-tools-'));
-    // Six images: cell_000 to cell_003 with masks, cell_004 and cell_005 without.
-    const synthetic = await generateSynthetic({ outDir: path.join(work, 'synthetic'), count: 6, width: SIZE, height: SIZE, seed: 3, classes: 2 });
-    for (const mask of synthetic.masks.slice(4)) await rm(mask);
-    services = createAppServices({ browseHome: work });
-    project = await services.projects.create(path.join(work, 'project'), { classes: ['cell'] });
-    await importImages(project, ImportRequest.parse({ project: project.root, images: [synthetic.imagesDir], masks: synthetic.masksDir }));
-    host = await startBrowserHost({ registry: services.registry, events: services.events, staticDir: RENDERER_DIR });
-    ({ browser, page } = await launchPage(problems, { width: 1280, height: 800 }));
+  const studio = studioInChromium({
+    name: 'unet-editor-tools-',
+    viewport: { width: 1280, height: 800 },
+    prepare: async (work, services) => {
+      // Six images: cell_000 to cell_003 with masks, cell_004 and cell_005 without.
+      const synthetic = await generateSynthetic({ outDir: path.join(work, 'synthetic'), count: 6, width: SIZE, height: SIZE, seed: 3, classes: 2 });
+      for (const mask of synthetic.masks.slice(4)) await rm(mask);
+      project = await services.projects.create(path.join(work, 'project'), { classes: ['cell'] });
+      await importImages(project, ImportRequest.parse({ project: project.root, images: [synthetic.imagesDir], masks: synthetic.masksDir }));
+    },
   });
-
-  after(async () => {
-    await browser?.close();
-    await host?.close();
-    await services?.close();
-    if (work) await rm(work, { recursive: true, force: true });
-  });
+  const { problems } = studio;
+  let host: BrowserHost, page: Page;
+  before(() => void ({ host, page } = studio));
 
   const imageId = (name: string) => project.images.find((image) => image.originalName === name)!.id;
   const shows = (name: string) => page.getByRole('heading', { level: 1, name, exact: true }).waitFor();

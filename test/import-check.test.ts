@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { ContractClient } from '../app/contract/client.js';
@@ -11,10 +12,12 @@ import { serveContract } from '../app/contract/server.js';
 import { checkImport } from '../app/dataset/check-import.js';
 import { importImages } from '../app/dataset/import-images.js';
 import { generateSynthetic } from '../app/dataset/synthetic.js';
+import { encodeMaskPng, readMaskPng } from '../app/masks/mask-png.js';
 import { processAlive } from '../app/jobs/process-alive.js';
 import { forkWorker, type WorkerLauncher } from '../app/jobs/worker-process.js';
 import { Project } from '../app/project/project.js';
 import { createAppServices } from '../app/services/app-services.js';
+import sharp from 'sharp';
 import { tempDir } from './support/temp-dir.js';
 import { folderDigest, writeTroubledFolder } from './support/troubled-folder.js';
 
@@ -82,6 +85,130 @@ test('the import preview decodes every file and says what the import will do, co
   assert.equal(again.images, 0);
   assert.deepEqual(again.files.filter((file) => file.verdict === 'present').length, 8);
   assert.match(byName(again.files)[path.join(images, 'good.png')]!.reason!.message, /good\.png: same content as image "good" already in the project/);
+});
+
+/** Pages of `width` x `height` stacked into one multi-page file (lossless TIFF, or PNG for a single page), one value function per page. */
+async function writeStack(file: string, width: number, height: number, pages: ((x: number, y: number) => number)[]): Promise<void> {
+  const data = new Uint8Array(width * height * pages.length);
+  pages.forEach((value, page) => {
+    for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) data[(page * height + y) * width + x] = value(x, y);
+  });
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  const image = sharp(data, { raw: { width, height: height * pages.length, channels: 1, ...(pages.length > 1 ? { pageHeight: height } : {}) } });
+  await (file.endsWith('.png') ? image.png() : image.tiff({ compression: 'lzw' })).toFile(file);
+}
+
+test('a multi-page TIFF imported page by page shows one row per page, with the name and verdict each page then gets (issue 14.5)', async (t) => {
+  const dir = await tempDir(t);
+  const [images, masks] = [path.join(dir, 'images'), path.join(dir, 'masks')];
+  const [width, height] = [24, 16];
+  // Three pages; the mask's page 2 has the value 7 (not a class of this project), pages 1 and 3 are fine.
+  await writeStack(path.join(images, 'stack.tif'), width, height, [(x) => x * 10, (_x, y) => y * 12, (x, y) => (x + y) * 5]);
+  await writeStack(path.join(masks, 'stack.tif'), width, height, [(x) => (x > 10 ? 1 : 0), (x) => (x % 3 === 0 ? 7 : 0), (_x, y) => (y > 8 ? 1 : 0)]);
+  // A single image whose name is what the stack's page 2 would be called: the page gets another name.
+  await writeStack(path.join(images, 'stack_p002.png'), width, height, [(x, y) => x ^ y]);
+  const project = await Project.create(path.join(dir, 'project'), { classes: ['cell'] });
+  const request = ImportRequest.parse({ project: project.root, images: [images], masks, tiffPages: 'all' });
+
+  const check = await checkImport(project, request);
+  const rows = check.files.map((file) => [path.basename(file.image), file.page, file.verdict, file.name]);
+  assert.deepEqual(rows.sort((a, b) => String(a[3]).localeCompare(String(b[3]))), [
+    ['stack.tif', 0, 'labelled', 'stack_p001'],
+    ['stack_p002.png', null, 'unlabelled', 'stack_p002'],
+    ['stack.tif', 1, 'unlabelled', 'stack_p002-2'],
+    ['stack.tif', 2, 'labelled', 'stack_p003'],
+  ]);
+  const page = (index: number) => check.files.find((file) => file.image.endsWith('stack.tif') && file.page === index)!;
+  const page2 = page(1);
+  assert.match(page2.reason!.message, /stack\.tif \(page 2\): imported unlabelled because its mask cannot be used: .*masks\/stack\.tif: values? 7 \(\d+ pixels\).*not (a )?class/);
+  assert.deepEqual([page(0).reason, page(2).reason], [null, null]);
+  assert.deepEqual([check.images, check.labelled, check.unlabelled, check.masksAdded], [4, 2, 2, 0]);
+
+  // The import does exactly that: the same names, pages, masks and reason.
+  const report = await importImages(project, request);
+  assert.deepEqual([report.imported, report.labelled, report.unlabelled], [check.images, check.labelled, check.unlabelled]);
+  const entries = Object.fromEntries(project.images.map((entry) => [entry.id, entry]));
+  assert.deepEqual(Object.keys(entries).sort(), check.files.map((file) => file.name).sort());
+  for (const file of check.files) {
+    const entry = entries[file.name!]!;
+    assert.equal(entry.page, file.page ?? 0, file.name!);
+    assert.equal(entry.mask !== null, file.verdict === 'labelled', file.name!);
+  }
+  assert.deepEqual(
+    report.warnings.filter((warning) => warning.code === 'mask_not_used'),
+    [page2.reason],
+  );
+  // The page's own mask made it in: page 3's mask is the mask file's page 3.
+  assert.deepEqual([...(await readMaskPng(path.join(project.root, entries['stack_p003']!.mask!))).labels.subarray(0, width * height)], Array.from({ length: width * height }, (_, i) => (Math.floor(i / width) > 8 ? 1 : 0)));
+
+  // First page only: one row for the file, with the note that says so.
+  const firstOnly = await checkImport(await Project.create(path.join(dir, 'other'), { classes: ['cell'] }), { ...request, tiffPages: 'first' });
+  const stack = firstOnly.files.filter((file) => file.image.endsWith('stack.tif'));
+  assert.deepEqual(stack.map((file) => [file.page, file.verdict, file.name]), [[null, 'labelled', 'stack']]);
+  assert.match(stack[0]!.notes.map((note) => note.message).join('\n'), /has 3 pages; imported page 1 only/);
+});
+
+test('a mask fixed after an import is added to its unlabelled image on the next import; masks already there are kept, and the preview says so (issue 14.5)', async (t) => {
+  const dir = await tempDir(t);
+  const [images, masks] = [path.join(dir, 'images'), path.join(dir, 'masks')];
+  const [width, height] = [20, 14];
+  const fixed = (x: number, y: number) => (x + y > 15 ? 1 : 0);
+  await writeStack(path.join(images, 'good.png'), width, height, [(x) => x * 9]);
+  await writeStack(path.join(masks, 'good.png'), width, height, [(x) => (x > 5 ? 1 : 0)]);
+  await writeStack(path.join(images, 'fixme.png'), width, height, [(_x, y) => y * 11]);
+  await writeStack(path.join(masks, 'fixme.png'), width - 3, height, [() => 1]);
+  await writeStack(path.join(images, 'painted.png'), width, height, [(x, y) => (x * y) % 200]);
+  await writeStack(path.join(masks, 'painted.png'), width, height, [() => 7]);
+  const root = path.join(dir, 'project');
+  const project = await Project.create(root, { classes: ['cell'] });
+  const request = ImportRequest.parse({ project: root, images: [images], masks });
+  const first = await importImages(project, request);
+  assert.deepEqual([first.imported, first.labelled, first.unlabelled], [3, 1, 2]);
+  // The user paints one of the unlabelled images, then fixes both mask files.
+  const paintedLabels = new Uint8Array(width * height).fill(1);
+  await project.writeMask('painted', { width, height, labels: paintedLabels });
+  await writeStack(path.join(masks, 'fixme.png'), width, height, [fixed]);
+  await writeStack(path.join(masks, 'painted.png'), width, height, [() => 0]);
+  const before = await folderDigest(root);
+
+  const check = await checkImport(project, request);
+  assert.deepEqual(await folderDigest(root), before, 'the preview wrote nothing');
+  const verdicts = Object.fromEntries(check.files.map((file) => [path.basename(file.image), [file.verdict, file.name]]));
+  assert.deepEqual(verdicts, { 'fixme.png': ['add-mask', 'fixme'], 'good.png': ['present', 'good'], 'painted.png': ['present', 'painted'] });
+  const reason = (name: string) => byName(check.files)[path.join(images, name)]!.reason!.message;
+  assert.match(reason('fixme.png'), /fixme\.png: same content as image "fixme" already in the project without a mask: .*masks\/fixme\.png is added to it/);
+  assert.match(reason('painted.png'), /painted\.png: same content as image "painted" already in the project, which has a mask of its own: it keeps that mask, and .*masks\/painted\.png is not used/);
+  assert.deepEqual([check.images, check.masksAdded], [0, 1]);
+
+  // The import through the app (its own process, the host storing the mask) does exactly that.
+  const { services, client } = connect(dir, forkWorker);
+  t.after(() => services.close());
+  const { jobId } = unwrap(await client.invoke('import.start', request));
+  const report = unwrap(
+    await new Promise<ReturnType<typeof jobOutcome<'import'>>>((resolve) => {
+      const stop = client.on('job.finished', (event) => {
+        if (event.jobId !== jobId) return;
+        stop();
+        resolve(jobOutcome('import', event));
+      });
+    }),
+  );
+  assert.deepEqual([report.imported, report.masksAdded, report.alreadyPresent], [0, 1, 2]);
+  const reopened = await Project.open(root);
+  const entry = reopened.image('fixme');
+  assert.deepEqual([entry.mask, entry.status], ['masks/fixme.png', 'labelled']);
+  const stored = await readMaskPng(path.join(root, 'masks', 'fixme.png'));
+  assert.deepEqual([...stored.labels], Array.from({ length: width * height }, (_, i) => fixed(i % width, Math.floor(i / width))));
+  assert.deepEqual([...(await readMaskPng(path.join(root, 'masks', 'painted.png'))).labels], [...paintedLabels], 'the painted mask is kept');
+  assert.deepEqual(reopened.image('painted').status, 'labelled');
+  const changed = (await folderDigest(root)).filter((line) => !before.includes(line));
+  assert.deepEqual(changed.map((line) => line.split(' ')[0]).sort(), ['masks/fixme.png', 'project.json', 'project.json.bak'], 'only the new mask and the index (with its backup) changed');
+
+  // Checked again, it is simply present; and a mask painted meanwhile is never replaced.
+  assert.deepEqual(byName((await checkImport(reopened, request)).files)[path.join(images, 'fixme.png')]!.verdict, 'present');
+  const painted = await folderDigest(path.join(root, 'masks'));
+  assert.equal(await reopened.addMissingMask('painted', await encodeMaskPng({ width, height, labels: new Uint8Array(width * height) }), 'labelled'), false);
+  assert.deepEqual(await folderDigest(path.join(root, 'masks')), painted);
 });
 
 /** Services as browser mode sets them up, with `home` as the folder the page may use. */

@@ -20,7 +20,7 @@ const noSignal = { signal: new AbortController().signal };
 function requestsNaming(target: string, project: string): [RequestChannelName, Record<string, unknown>][] {
   return [
     ['project.create', { path: path.join(target, 'new-project'), classes: ['cell'] }],
-    ['import.preview', { project, images: [target] }],
+    ['import.check', { project, images: [target] }],
     ['import.check', { project, images: [path.join(project, 'images')], masks: target }],
     ['import.start', { project, images: [path.join(project, 'images')], masks: target }],
     ['dataset.export', { project, out: path.join(target, 'dataset') }],
@@ -60,19 +60,19 @@ test('browser mode: page paths must lie in the home folder (not its hidden folde
   assert.deepEqual(await fs.readdir(outside), ['model.onnx'], 'nothing was written outside');
 
   // Relative paths are refused with the absolute path suggested.
-  const relative = await call('import.preview', { project: project.root, images: ['pictures'] });
+  const relative = await call('import.check', { project: project.root, images: ['pictures'] });
   assert.ok(!relative.ok && relative.error.code === 'invalid_input');
   if (!relative.ok) assert.match(relative.error.message, new RegExp(`"pictures" is not a full path.*e\\.g\\. ${path.join(home, 'pictures')}`));
 
   // Inside the home folder, and inside the open project, paths are accepted.
   const data = await generateSynthetic({ outDir: path.join(home, 'data'), count: 2, width: 32, height: 32 });
-  assert.equal((await call('import.preview', { project: project.root, images: [data.imagesDir] })).ok, true);
+  assert.equal((await call('import.check', { project: project.root, images: [data.imagesDir] })).ok, true);
   assert.equal((await call('fs.grant', { path: path.join(project.root, 'exports') })).ok, true);
 
   // A folder the host was started with (--allow) counts too.
   const allowing = createAppServices({ grants: { home, roots: [outside] } });
   t.after(() => allowing.close());
-  assert.equal((await allowing.registry.dispatch('import.preview', { project: project.root, images: [outside] }, noSignal)).ok, true);
+  assert.equal((await allowing.registry.dispatch('import.check', { project: project.root, images: [outside] }, noSignal)).ok, true);
 });
 
 test('desktop: only folders picked in a native dialog or confirmed in one are granted (issue 18.2)', async (t) => {

@@ -1,22 +1,18 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import type { Browser, Page } from 'playwright-core';
+import { before, describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
 import sharp from 'sharp';
-import { CHROMIUM, launchPage } from './support/chromium.js';
 import { thumbnailsDecoded } from './support/page-waits.js';
+import { WITHOUT_CHROMIUM, studioInChromium } from './support/studio-in-chromium.js';
 import { folderDigest, writeTroubledFolder } from './support/troubled-folder.js';
 import { generateSynthetic, type SyntheticResult } from '../app/dataset/synthetic.js';
-import { type BrowserHost, startBrowserHost } from '../app/host/browser-host.js';
+import type { BrowserHost } from '../app/host/browser-host.js';
 import { processAlive } from '../app/jobs/process-alive.js';
 import { readMaskPng } from '../app/masks/mask-png.js';
-import { type AppServices, createAppServices } from '../app/services/app-services.js';
 
-const RENDERER_DIR = fileURLToPath(new URL('../renderer/', import.meta.url));
 const IMAGE_COUNT = 6;
 const SIZE = 64;
 
@@ -24,32 +20,19 @@ const SIZE = 64;
  * The whole studio journey in Chromium, as a user clicks through it, against the real host and
  * real files: create a project, import, paint and undo in the editor, train, segment, export.
  */
-describe('studio UI end to end', { skip: !existsSync(CHROMIUM) && `${CHROMIUM} is not installed` }, () => {
-  let work: string;
-  let services: AppServices;
-  let host: BrowserHost;
-  let browser: Browser;
-  let page: Page;
+describe('studio UI end to end', { skip: WITHOUT_CHROMIUM }, () => {
   let synthetic: SyntheticResult;
   let fresh: SyntheticResult;
-  const problems: string[] = [];
-
-  before(async () => {
-    assert.ok(existsSync(path.join(RENDERER_DIR, 'index.html')), 'dist/renderer is missing: run `npm run build` first');
-    work = await mkdtemp(path.join(tmpdir(), 'unet-ui-e2e-'));
-    synthetic = await generateSynthetic({ outDir: path.join(work, 'synthetic'), count: IMAGE_COUNT, width: SIZE, height: SIZE, seed: 5, classes: 2 });
-    fresh = await generateSynthetic({ outDir: path.join(work, 'new'), count: 2, width: SIZE, height: SIZE, seed: 9, classes: 2 });
-    services = createAppServices({ browseHome: work });
-    host = await startBrowserHost({ registry: services.registry, events: services.events, staticDir: RENDERER_DIR });
-    ({ browser, page } = await launchPage(problems));
+  const studio = studioInChromium({
+    name: 'unet-ui-e2e-',
+    prepare: async (work) => {
+      synthetic = await generateSynthetic({ outDir: path.join(work, 'synthetic'), count: IMAGE_COUNT, width: SIZE, height: SIZE, seed: 5, classes: 2 });
+      fresh = await generateSynthetic({ outDir: path.join(work, 'new'), count: 2, width: SIZE, height: SIZE, seed: 9, classes: 2 });
+    },
   });
-
-  after(async () => {
-    await browser?.close();
-    await host?.close();
-    await services?.close();
-    if (work) await rm(work, { recursive: true, force: true });
-  });
+  const { problems } = studio;
+  let work: string, host: BrowserHost, page: Page;
+  before(() => void ({ work, host, page } = studio));
 
   const projectDir = () => path.join(work, 'project');
 
@@ -395,7 +378,7 @@ describe('studio UI end to end', { skip: !existsSync(CHROMIUM) && `${CHROMIUM} i
     const port = host.port;
     await host.close();
     await page.getByRole('alertdialog', { name: 'Connection to U-Net Studio lost' }).waitFor();
-    host = await startBrowserHost({ registry: services.registry, events: services.events, staticDir: RENDERER_DIR, port });
+    host = await studio.startHost(port);
     await page.getByRole('alertdialog', { name: 'U-Net Studio was restarted' }).waitFor();
     await page.getByLabel('Link printed by unet-studio serve').fill(host.url);
     await page.getByRole('button', { name: 'Continue here' }).click();

@@ -5,7 +5,6 @@ import {
   ExportDatasetRequest,
   ImageEntry,
   ImageStatus,
-  ImportPlan,
   ImportRequest,
   JobInfo,
   JobProgress,
@@ -114,7 +113,6 @@ export const requestChannels = {
     z.object({ project: z.string().min(1), id: z.string().min(1) }),
     z.object({ mime: z.string(), base64: z.string() }),
   ),
-  'import.preview': request(ImportRequest, ImportPlan),
   'import.start': request(ImportRequest, JobStarted),
   // The import preview that decodes every file (job kind 'import-check'), copying nothing.
   'import.check': request(ImportRequest, JobStarted),

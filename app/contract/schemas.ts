@@ -193,6 +193,8 @@ export const ImportReport = z.object({
   imported: z.number().int(),
   /** Files already in the project (same content and page), left as they are. */
   alreadyPresent: z.number().int(),
+  /** Images already in the project without a mask that got the one this import found (a mask fixed since). */
+  masksAdded: z.number().int(),
   labelled: z.number().int(),
   unlabelled: z.number().int(),
   skipped: z.array(FileProblem),

@@ -13,13 +13,14 @@ import { listImageFiles } from './list-files.js';
 import { planMatches } from './match-masks.js';
 import { makeFolder } from '../files/make-folder.js';
 import { displayName } from '../files/file-name.js';
-import { type InspectContext, inspectContext, inspectPair, plannedImageIds, skipProblem } from './inspect-pair.js';
+import { type InspectContext, type InspectedPage, inspectContext, inspectPair, skipProblem } from './inspect-pair.js';
+import type { ImageInfo } from '../imaging/image-info.js';
 
 /**
  * Where imported images go: the project itself (CLI, tests), or an import worker's view of it whose
  * new entries the host adds to project.json (dataset/worker/importer-process.ts).
  */
-export type ImportTarget = Pick<Project, 'root' | 'classes' | 'settings' | 'images' | 'resolve' | 'uniqueImageId' | 'addImages' | 'claimWrites' | 'takeCleanupNotice'>;
+export type ImportTarget = Pick<Project, 'root' | 'classes' | 'settings' | 'images' | 'resolve' | 'uniqueImageId' | 'addImages' | 'addMissingMask' | 'claimWrites' | 'takeCleanupNotice'>;
 
 export interface ImportCallbacks {
   signal?: AbortSignal;
@@ -72,6 +73,7 @@ export async function importImages(project: ImportTarget, request: ImportRequest
   const report: ImportReport = {
     imported: 0,
     alreadyPresent: 0,
+    masksAdded: 0,
     labelled: 0,
     unlabelled: 0,
     skipped: [...plan.problems],
@@ -79,8 +81,7 @@ export async function importImages(project: ImportTarget, request: ImportRequest
     unmatchedMasks: plan.unmatchedMasks,
     durationMs: 0,
   };
-  const ids = plannedImageIds(project, plan.pairs);
-  const context: PairContext = { ...inspectContext(project, signal), ids, reservedIds: new Set(ids.values()), report };
+  const context: PairContext = { ...inspectContext(project, plan.pairs, signal), report };
   let batch: ImageEntry[] = [];
   const flush = async () => {
     const entries = batch;
@@ -127,56 +128,72 @@ export async function importImages(project: ImportTarget, request: ImportRequest
 export const IMPORT_CONCURRENCY = Math.max(2, Math.min(4, os.availableParallelism()));
 
 interface PairContext extends InspectContext {
-  /** image file -> the id planned for it */
-  ids: Map<string, string>;
-  reservedIds: Set<string>;
   report: ImportReport;
 }
 
 async function importPair(project: ImportTarget, request: ImportRequest, pair: PlannedPair, context: PairContext): Promise<ImageEntry[]> {
   const inspection = await inspectPair(project, request, pair, context);
   const { report } = context;
-  report.alreadyPresent += inspection.present;
-  if (inspection.notImported?.code === 'duplicate') report.warnings.push(inspection.notImported);
+  if (inspection.duplicateOf) report.warnings.push(inspection.duplicateOf);
   report.warnings.push(...inspection.notes);
-  if (inspection.maskProblem) report.warnings.push(inspection.maskProblem);
-  const { info, prepared } = inspection;
-  if (prepared.length === 0 || !info) return [];
-
+  const { info, contentHash } = inspection;
+  if (!info) return [];
   const extension = path.extname(pair.image).toLowerCase();
-  const fileId = context.ids.get(pair.image)!;
-  const storedFile = `images/${fileId}${extension}`;
-  await writeFileAtomic(await project.resolve(storedFile), inspection.bytes);
-
+  const storedFile = `images/${inspection.fileId}${extension}`;
+  let copied = false;
   const entries: ImageEntry[] = [];
-  for (const { page, raster, labels } of prepared) {
-    const id = inspection.pageCount > 1 ? project.uniqueImageId(`${fileId}_p${String(page + 1).padStart(3, '0')}`, context.reservedIds) : fileId;
-    context.reservedIds.add(id);
-    await writeThumbnail(raster, await project.resolve(thumbnailRelativePath(id)));
-    let mask: string | null = null;
-    if (labels) {
-      mask = maskRelativePath(id);
-      await writeFileAtomic(await project.resolve(mask), await encodeMaskPng(labels), { keepBackup: true });
+  for (const page of inspection.pages) {
+    if (page.kind === 'present') {
+      report.alreadyPresent += 1;
+      report.warnings.push(page.note);
+    } else if (page.kind === 'add-mask') {
+      const added = await project.addMissingMask(page.id, await encodeMaskPng(page.labels), page.status);
+      if (added) report.masksAdded += 1;
+      else report.warnings.push(maskKept(pair.image, page.id));
+    } else {
+      if (page.maskProblem) report.warnings.push(page.maskProblem);
+      if (!copied) await writeFileAtomic(await project.resolve(storedFile), inspection.bytes);
+      copied = true;
+      entries.push(await importPage(project, pair, page, { info, contentHash, storedFile }));
     }
-    context.known.set(`${inspection.contentHash}#${page}`, id);
-    entries.push({
-      id,
-      file: storedFile,
-      page,
-      originalName: displayName(path.basename(pair.image)),
-      contentHash: inspection.contentHash,
-      format: info.format,
-      width: raster.width,
-      height: raster.height,
-      channels: raster.channels,
-      bitDepth: raster.bitDepth,
-      // In scribble mode a mask's 255 pixels are unlabelled: such an image comes in partly labelled.
-      status: labels ? statusOfMask({ status: 'unlabelled' }, labels.labels, project.settings.scribble) : 'unlabelled',
-      split: 'auto',
-      tags: [],
-      mask,
-      addedAt: new Date().toISOString(),
-    });
   }
   return entries;
+}
+
+/** Writes a new page's thumbnail and mask; its entry, for project.json. */
+async function importPage(
+  project: ImportTarget,
+  pair: PlannedPair,
+  { id, page, raster, labels }: Extract<InspectedPage, { kind: 'new' }>,
+  file: { info: ImageInfo; contentHash: string; storedFile: string },
+): Promise<ImageEntry> {
+  await writeThumbnail(raster, await project.resolve(thumbnailRelativePath(id)));
+  let mask: string | null = null;
+  if (labels) {
+    mask = maskRelativePath(id);
+    await writeFileAtomic(await project.resolve(mask), await encodeMaskPng(labels), { keepBackup: true });
+  }
+  return {
+    id,
+    file: file.storedFile,
+    page,
+    originalName: displayName(path.basename(pair.image)),
+    contentHash: file.contentHash,
+    format: file.info.format,
+    width: raster.width,
+    height: raster.height,
+    channels: raster.channels,
+    bitDepth: raster.bitDepth,
+    // In scribble mode a mask's 255 pixels are unlabelled: such an image comes in partly labelled.
+    status: labels ? statusOfMask({ status: 'unlabelled' }, labels.labels, project.settings.scribble) : 'unlabelled',
+    split: 'auto',
+    tags: [],
+    mask,
+    addedAt: new Date().toISOString(),
+  };
+}
+
+/** The warning when an image got a mask of its own (painted) while the import was preparing one for it. */
+export function maskKept(file: string, id: string): FileProblem {
+  return { file, code: 'mask_kept', message: `${file}: image "${id}" got a mask of its own while this import ran; it keeps that mask, and the imported one is not used.` };
 }

@@ -261,9 +261,27 @@ export class Project {
     if (map.width !== entry.width || map.height !== entry.height) {
       throw new AppError('invalid_mask', `Mask for ${entry.originalName} is ${map.width}x${map.height} but the image is ${entry.width}x${entry.height}.`, { id });
     }
-    const relative = maskRelativePath(id);
     await this.claimWrites();
-    await writeFileAtomic(await this.resolve(relative), await encodeMaskPng(map), { keepBackup: true });
+    await this.storeMask(entry, await encodeMaskPng(map), status);
+  }
+
+  /**
+   * Gives an image without a mask the one an import found for it (an encoded label-map PNG of its
+   * size, checked by the import); an image that has a mask by now (painted meanwhile) keeps it, and
+   * the answer is false.
+   */
+  async addMissingMask(id: string, png: Uint8Array, status: ImageStatus): Promise<boolean> {
+    const entry = this.image(id);
+    await this.claimWrites();
+    if (entry.mask !== null) return false;
+    await this.storeMask(entry, png, status);
+    return true;
+  }
+
+  /** The mask file first (atomically, the previous one kept as .bak), then the entry that points to it. */
+  private async storeMask(entry: ImageEntry, png: Uint8Array, status: ImageStatus): Promise<void> {
+    const relative = maskRelativePath(entry.id);
+    await writeFileAtomic(await this.resolve(relative), png, { keepBackup: true });
     entry.mask = relative;
     entry.status = status;
     await this.save();

@@ -11,7 +11,6 @@ import { exportDataset } from '../dataset/export-dataset.js';
 import { TrainingService } from '../engine/training-service.js';
 import { LiveService } from '../live/live-service.js';
 import { forkWorker, type WorkerLauncher } from '../jobs/worker-process.js';
-import { planImport } from '../dataset/import-images.js';
 import { runImporter } from '../dataset/worker/importer-host.js';
 import { runImportCheck } from '../dataset/worker/checker-host.js';
 import { runExporter } from '../export/worker/exporter-host.js';
@@ -110,7 +109,6 @@ export function createAppServices(options: AppServicesOptions = {}): AppServices
       const project = await projects.get(root);
       return { mime: 'image/webp', base64: (await thumbnail(project, id)).toString('base64') };
     })
-    .register('import.preview', async (request, { signal }) => planImport(await grantedSources(grants, request), signal))
     .register('import.check', async (sent) => {
       const request = await grantedSources(grants, sent);
       const project = await projects.get(request.project);

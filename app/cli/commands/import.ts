@@ -48,6 +48,7 @@ export const importCommand: Command = {
     const bar = new ProgressBar('Importing', process.stderr, !context.json && Boolean(process.stderr.isTTY));
     const report = await importImages(project, request, { signal: context.signal, onProgress: (done, total, file) => bar.update(done, total, file) }).finally(() => bar.finish());
     context.print(`Imported ${report.imported} images (${report.labelled} labelled, ${report.unlabelled} unlabelled) in ${(report.durationMs / 1000).toFixed(1)} s.`);
+    if (report.masksAdded) context.print(`${report.masksAdded} images already in the project without a mask got the mask found for them.`);
     if (report.alreadyPresent) context.print(`${report.alreadyPresent} were already in the project and left as they are.`);
     for (const warning of report.warnings) context.warn(`warning: ${warning.message}`);
     if (report.unmatchedMasks.length) context.warn(`warning: ${report.unmatchedMasks.length} masks matched no image: ${report.unmatchedMasks.slice(0, 10).join(', ')}${report.unmatchedMasks.length > 10 ? ', …' : ''}`);

@@ -19,6 +19,11 @@ serveWorkerJob(ImporterStart, async ({ request }, { signal, post }) => {
     // The import reserves every id it hands out, so ids stay unique without the host's new entries.
     uniqueImageId: (stem, reserved) => project.uniqueImageId(stem, reserved),
     addImages: async (entries) => post({ type: 'images', entries: [...entries] }),
+    // The host stores it, unless the image got a mask meanwhile: it then reports the mask kept (runImporter).
+    addMissingMask: async (id, png, status) => {
+      post({ type: 'mask', id, png: Buffer.from(png).toString('base64'), status });
+      return true;
+    },
     // The host took the project's write lock before starting this process.
     claimWrites: async () => undefined,
     // ...and reports what taking it tidied up (runImporter).
