@@ -80,7 +80,12 @@ export class TiledLabelMap {
 
   /** Replaces a tile's contents (undo and redo); the array is copied. */
   setTileData(index: number, data: Uint8Array | null): void {
-    this.tiles[index] = data ? data.slice() : null;
+    this.adoptTileData(index, data ? data.slice() : null);
+  }
+
+  /** Replaces a tile's contents with this array itself: the caller hands it over and no longer touches it. */
+  adoptTileData(index: number, data: Uint8Array | null): void {
+    this.tiles[index] = data;
   }
 
   /** Indices of the tiles a rectangle touches (clipped to the image). */

@@ -117,7 +117,7 @@ export class MaskStage implements Viewport {
 
     this.stops.push(
       editor.onChange((change) => {
-        this.maskRefresh.refresh(change.dirty);
+        this.maskRefresh.refresh(change.dirty, change.redrawn);
         this.cursorMoved(); // the label under the cursor may have changed
       }),
       // Tool and brush changes resize the cursor; a cancelled polygon drops its outline.
