@@ -15,11 +15,13 @@ import { WITHOUT_CHROMIUM, studioInChromium } from './support/studio-in-chromium
 const SIZE = 4000;
 /** A class-1 square ring: filling inside it paints a 3,000² region. */
 const RING = { from: 500, to: 3500, thickness: 40 };
+/** The striped image whose tiles arrive after the contrast limits are set (9 tiles). */
+const STRIPES_SIZE = 3000;
 
 /**
  * A big image in the real editor in Chromium, with real mouse events: a flood fill of a 3,000²
  * region runs in the edit worker while the page keeps drawing frames, its result and its undo
- * land in the mask file.
+ * land in the mask file; tiles arriving after contrast limits are set are shown with them.
  */
 describe('big image editing end to end', { skip: WITHOUT_CHROMIUM }, () => {
   let project: Project;
@@ -79,6 +81,53 @@ describe('big image editing end to end', { skip: WITHOUT_CHROMIUM }, () => {
     await page.keyboard.press('Control+z');
     const undone = await waitForMask(maskFile, (labels) => labels[2000 * SIZE + 2000] === 0);
     assert.ok(Buffer.from(undone).equals(Buffer.from(ringMask(SIZE, RING))), 'undo brings back the ring exactly');
+    assert.deepEqual(problems, []);
+  });
+
+  it("shows a big image's late tiles with the contrast limits in force", async () => {
+    // Stripes one pixel wide, black and grey: the downscaled level shown first blends them (no pixel
+    // stays black), the full-resolution tiles bring them back. White at 1 keeps black pixels black only.
+    const stripes = new Uint8Array(STRIPES_SIZE * STRIPES_SIZE);
+    for (let i = 1; i < stripes.length; i += 2) stripes[i] = 140;
+    const folder = path.join(work, 'late-tiles');
+    await mkdir(folder);
+    await sharp(stripes, { raw: { width: STRIPES_SIZE, height: STRIPES_SIZE, channels: 1 } }).png({ compressionLevel: 1 }).toFile(path.join(folder, 'stripes.png'));
+    await importImages(await services.projects.get(project.root), ImportRequest.parse({ project: project.root, images: [folder] }));
+    const url = new URL(host.url);
+    url.searchParams.set('project', project.root);
+    await page.goto(url.href);
+    // Set the limits on the first image: they stay for the next 8-bit one, whose values are then read as soon as it shows.
+    await page.locator('[data-id="big"]').dblclick();
+    await page.locator('h1.name', { hasText: 'big.png' }).waitFor({ timeout: 60_000 });
+    await page.getByRole('slider', { name: 'Upper contrast limit' }).focus();
+    await page.keyboard.press('Home');
+    await page.getByText('White at 1').waitFor();
+    const canvas = page.getByRole('application', { name: 'Mask canvas' });
+    await canvas.focus();
+    await page.keyboard.press('ArrowRight');
+    await page.locator('h1.name', { hasText: 'stripes.png' }).waitFor({ timeout: 60_000 });
+    await page.getByText('White at 1').waitFor();
+    const fullResolution = page.getByRole('progressbar', { name: /stripes\.png at full resolution/ });
+    await fullResolution.waitFor({ timeout: 10_000 }).catch(() => undefined); // it may be over already
+    await fullResolution.waitFor({ state: 'detached', timeout: 60_000 });
+
+    // Up close on a corner (its tile comes last), where pixels are drawn as squares.
+    const box = (await canvas.boundingBox())!;
+    const scale = Math.min(box.width / STRIPES_SIZE, box.height / STRIPES_SIZE) * 0.96;
+    const corner = { x: box.x + (box.width - STRIPES_SIZE * scale) / 2 + 150 * scale, y: box.y + (box.height - STRIPES_SIZE * scale) / 2 + 150 * scale };
+    await page.mouse.move(corner.x, corner.y);
+    await page.mouse.wheel(0, -2000);
+    await page.waitForTimeout(300);
+    const shot = await page.screenshot({ clip: { x: corner.x - 40, y: corner.y - 40, width: 80, height: 80 } });
+    const { data, info } = await sharp(shot).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    let black = 0;
+    let white = 0;
+    for (let i = 0; i < data.length; i += info.channels) {
+      if (data[i]! < 30) black++;
+      else if (data[i]! > 225) white++;
+    }
+    const pixels = data.length / info.channels;
+    assert.ok(black > pixels * 0.3 && white > pixels * 0.3, `up close, ${black} black and ${white} white of ${pixels} screen pixels (stripes under White at 1)`);
     assert.deepEqual(problems, []);
   });
 });

@@ -11,7 +11,7 @@ import { ImageSamplesPayload } from '../app/contract/studio.js';
 import { importImages } from '../app/dataset/import-images.js';
 import { COLORMAPS, colormapTable, packRgba } from '../app/editor/colormaps.js';
 import { IDENTITY_LEVELS, autoLevels, levelsTable, sameLevels } from '../app/editor/display-levels.js';
-import { type ImageSamples, defaultDisplay, renderDisplay, samplesAt, samplesFromRgba, showsAsStored } from '../app/editor/display-pixels.js';
+import { type ImageSamples, defaultDisplay, renderDisplay, samplesAt, samplesFromRgba, showsAsStored, writeSamplesFromRgba } from '../app/editor/display-pixels.js';
 import { toDisplay8 } from '../app/imaging/normalise.js';
 import { Project } from '../app/project/project.js';
 import { createAppServices } from '../app/services/app-services.js';
@@ -45,6 +45,29 @@ describe('display levels', () => {
     // The same shape at 16-bit values keeps 16-bit limits: no squashing to 256 steps first.
     const wide = autoLevels(Uint16Array.from(values, (value) => value * 200 + 7), 65535);
     assert.ok(wide.low >= 2007 && wide.low <= 2207 && wide.high >= 41607 && wide.high <= 41807, `${wide.low}..${wide.high}`);
+  });
+
+  it("a late tile's values replace the stand-in's, and its part is computed alone exactly as in the whole picture", () => {
+    const width = 7;
+    const height = 5;
+    const rgbaOf = (value: (x: number, y: number) => number, w: number, h: number, x0 = 0, y0 = 0) =>
+      Uint8ClampedArray.from({ length: w * h * 4 }, (_, i) => (i % 4 === 3 ? 255 : value(x0 + ((i >> 2) % w), y0 + Math.floor((i >> 2) / w)) + (i % 4) * 3));
+    const truth = (x: number, y: number) => 10 * x + 40 * y;
+    const samples = samplesFromRgba(rgbaOf(() => 99, width, height), width, height, 3); // the stand-in: all one colour
+    const tile = { x: 2, y: 1, width: 4, height: 3 };
+    writeSamplesFromRgba(samples, rgbaOf(truth, tile.width, tile.height, tile.x, tile.y), tile);
+    assert.deepEqual(samplesAt(samples, 3, 2), [truth(3, 2), truth(3, 2) + 3, truth(3, 2) + 6], 'inside the tile: its values');
+    assert.deepEqual(samplesAt(samples, 1, 2), [99, 102, 105], 'outside: the stand-in still');
+    const display = { ...defaultDisplay({ low: 20, high: 180, gamma: 1.4 }), channels: [true, false, true] as const };
+    const whole = new Uint32Array(renderDisplay(samples, display).buffer);
+    const part = new Uint32Array(renderDisplay(samples, display, tile).buffer);
+    for (let y = 0; y < tile.height; y++) {
+      for (let x = 0; x < tile.width; x++) assert.equal(part[y * tile.width + x], whole[(tile.y + y) * width + tile.x + x], `pixel ${tile.x + x},${tile.y + y}`);
+    }
+    const grey = samplesFromRgba(rgbaOf(truth, width, height), width, height, 1);
+    const greyDisplay = { ...defaultDisplay({ low: 0, high: 200, gamma: 1 }), colormap: 'magma' as const };
+    const greyWhole = new Uint32Array(renderDisplay(grey, greyDisplay).buffer);
+    assert.deepEqual([...new Uint32Array(renderDisplay(grey, greyDisplay, { x: 6, y: 4, width: 1, height: 1 }).buffer)], [greyWhole[4 * width + 6]]);
   });
 
   it('16-bit images use their full range: limits 1000 apart inside one 8-bit step still spread black to white', () => {

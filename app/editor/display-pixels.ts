@@ -1,5 +1,6 @@
 import { type Colormap, colormapTable, packRgba } from './colormaps.js';
 import { type Levels, levelsTable, sameLevels } from './display-levels.js';
+import type { Rect } from './rect.js';
 
 /** What the display controls need to know of an image before reading its values. */
 export interface SampleFormat {
@@ -53,31 +54,49 @@ export function samplesAt(samples: ImageSamples, x: number, y: number): number[]
 
 /** 8-bit samples from RGBA pixels (a decoded display image): grey images keep one channel. */
 export function samplesFromRgba(rgba: Uint8ClampedArray, width: number, height: number, channels: 1 | 3): ImageSamples {
-  const data = new Uint8Array(width * height * channels);
-  for (let pixel = 0, i = 0; i < rgba.length; i += 4, pixel++) {
-    for (let c = 0; c < channels; c++) data[pixel * channels + c] = rgba[i + c]!;
-  }
-  return { width, height, data, ...eightBitFormat(channels) };
+  const samples = { width, height, data: new Uint8Array(width * height * channels), ...eightBitFormat(channels) };
+  writeSamplesFromRgba(samples, rgba, { x: 0, y: 0, width, height });
+  return samples;
 }
 
 /**
- * The RGBA pixels shown for the samples: each stored value goes through the contrast limits (one
- * table over the whole 8- or 16-bit range), then a grey image through its colormap, an RGB image
- * with the channels switched off shown black.
+ * Overwrites the 8-bit samples of `rect` with its RGBA pixels: a big image's full-resolution tile
+ * that arrived after the values were read from its downscaled stand-in.
  */
-export function renderDisplay(samples: ImageSamples, display: DisplaySettings): Uint8ClampedArray<ArrayBuffer> {
-  const { width, height, channels, data } = samples;
-  const out = new Uint8ClampedArray(width * height * 4);
+export function writeSamplesFromRgba(samples: ImageSamples, rgba: Uint8ClampedArray, rect: Rect): void {
+  const { data, channels } = samples;
+  for (let row = 0; row < rect.height; row++) {
+    let target = ((rect.y + row) * samples.width + rect.x) * channels;
+    for (let i = row * rect.width * 4, end = i + rect.width * 4; i < end; i += 4) {
+      for (let c = 0; c < channels; c++) data[target++] = rgba[i + c]!;
+    }
+  }
+}
+
+/**
+ * The RGBA pixels shown for the samples (of `rect` only when given: a tile that arrived late):
+ * each stored value goes through the contrast limits (one table over the whole 8- or 16-bit
+ * range), then a grey image through its colormap, an RGB image with the channels switched off shown black.
+ */
+export function renderDisplay(samples: ImageSamples, display: DisplaySettings, rect: Rect = { x: 0, y: 0, width: samples.width, height: samples.height }): Uint8ClampedArray<ArrayBuffer> {
+  const { channels, data } = samples;
+  const out = new Uint8ClampedArray(rect.width * rect.height * 4);
   const pixels = new Uint32Array(out.buffer);
   const levels = levelsTable(display.levels, samples.maxValue);
+  // Row by row over the rect; the loops stay separate for grey and RGB (one table lookup per pixel on big images).
+  const firstSample = (row: number) => ((rect.y + row) * samples.width + rect.x) * channels;
   if (channels === 1) {
     const colours = colormapTable(display.colormap);
     const table = new Uint32Array(samples.maxValue + 1);
     for (let value = 0; value <= samples.maxValue; value++) table[value] = colours[levels[value]!]!;
-    for (let i = 0; i < pixels.length; i++) pixels[i] = table[data[i]!]!;
+    for (let row = 0, i = 0; row < rect.height; row++) {
+      for (let s = firstSample(row), end = i + rect.width; i < end; i++, s++) pixels[i] = table[data[s]!]!;
+    }
     return out;
   }
   const [red, green, blue] = display.channels.map((on) => (on ? levels : new Uint8ClampedArray(samples.maxValue + 1)));
-  for (let i = 0, s = 0; i < pixels.length; i++, s += 3) pixels[i] = packRgba(red![data[s]!]!, green![data[s + 1]!]!, blue![data[s + 2]!]!);
+  for (let row = 0, i = 0; row < rect.height; row++) {
+    for (let s = firstSample(row), end = i + rect.width; i < end; i++, s += 3) pixels[i] = packRgba(red![data[s]!]!, green![data[s + 1]!]!, blue![data[s + 2]!]!);
+  }
   return out;
 }

@@ -1,6 +1,6 @@
 import { IGNORE_LABEL } from '../contract/schemas.js';
 import type { MaskCommand } from './commands.js';
-import { Edit, type Patch, sameTile } from './edit.js';
+import { Edit, type Patch } from './edit.js';
 import { fillHoles } from './fill-holes.js';
 import { EditHistory, type Restored } from './history.js';
 import { copyLabels } from './raster.js';
@@ -22,6 +22,11 @@ export interface MaskChange {
   dirty: Rect;
   /** Tiles changed by a finished step (commit, undo, redo); empty while a stroke is still going. */
   tiles: number[];
+  /**
+   * While a region edit runs and as it settles: the only tiles whose pixels changed. Their bounds
+   * span much of the image (a fill's front), so the view redraws these rather than all of `dirty`.
+   */
+  redrawn?: number[];
 }
 
 /** What the view shows of the editor besides the pixels; a new object whenever any of it changes. */
@@ -299,10 +304,11 @@ export class MaskEditor {
       let dirty: Rect | null = null;
       for (const { index, data } of updates) {
         if (!run.replaced.has(index)) run.replaced.set(index, this.map.tileData(index));
-        this.map.setTileData(index, data);
+        // The runner's arrays are handed over (transferred from the worker): kept, not copied.
+        this.map.adoptTileData(index, data);
         dirty = unionRect(dirty, this.map.tileBounds(index));
       }
-      if (dirty) this.emit({ dirty, tiles: [] });
+      if (dirty) this.emit({ dirty, tiles: [], redrawn: updates.map((update) => update.index) });
     };
     const settled = (patch: Patch | null) => {
       if (this.region !== run) return;
@@ -311,21 +317,26 @@ export class MaskEditor {
         this.putBack(run.replaced);
         return this.changed();
       }
-      // The shown tiles are mostly the result already: only those that differ are redrawn.
+      // The shown tiles are the result already (a runner shows every tile after its last write):
+      // comparing them with the patch would cost a frame on a big fill. Only tiles touched but left
+      // unchanged go back to their own arrays, and any tile never shown is set.
       const final = new Set(patch.tiles.map((tile) => tile.index));
       let dirty: Rect | null = null;
+      const redrawn: number[] = [];
       for (const [index, data] of run.replaced) {
         if (final.has(index)) continue;
         this.map.setTileData(index, data);
         dirty = unionRect(dirty, this.map.tileBounds(index));
+        redrawn.push(index);
       }
       for (const tile of patch.tiles) {
-        if (sameTile(this.map.tileData(tile.index), tile.after, this.map.fill)) continue;
+        if (run.replaced.has(tile.index)) continue;
         this.map.setTileData(tile.index, tile.after);
         dirty = unionRect(dirty, this.map.tileBounds(tile.index));
+        redrawn.push(tile.index);
       }
       this.history.push(patch);
-      this.emit({ dirty: dirty ?? { ...patch.bounds, width: 0, height: 0 }, tiles: [...final] });
+      this.emit({ dirty: dirty ?? { ...patch.bounds, width: 0, height: 0 }, tiles: [...final], redrawn });
       this.changed();
     };
     runner.run(this.map, request, show, run.controller.signal).then(

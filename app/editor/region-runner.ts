@@ -13,8 +13,9 @@ export type RegionOutcome = { ok: true; patch: Patch | null } | { ok: false; err
 
 /**
  * Runs region edits (flood fill, polygon fill) away from the editor's own map, e.g. in a worker,
- * so big ones never block the view. `tiles` receives tiles as they are computed (for drawing only);
- * the outcome's patch is the undo step, whose `after` tiles are the result. After `signal` aborts,
+ * so big ones never block the view. `tiles` receives tiles as they are computed, every tile the
+ * edit writes after its last write (so once the run ends, the tiles received are its result); the
+ * outcome's patch is the undo step, whose `after` tiles are that result. After `signal` aborts,
  * the editor ignores the run.
  */
 export interface RegionRunner {

@@ -33,15 +33,15 @@ export class TiledLabelMap {
     const map = new TiledLabelMap(width, height, fill, tileSize);
     for (let index = 0; index < map.tiles.length; index++) {
       const bounds = map.tileBounds(index);
-      const tile = new Uint8Array(tileSize * tileSize).fill(fill);
-      let differs = false;
+      // Scanned first, with a plain loop: most tiles of a big mask hold only `fill` and are never allocated (this runs as a big image opens).
+      if (!holdsOtherThan(labels, width, bounds, fill)) continue;
+      const tile = new Uint8Array(tileSize * tileSize);
+      if (fill !== 0) tile.fill(fill);
       for (let row = 0; row < bounds.height; row++) {
         const start = (bounds.y + row) * width + bounds.x;
-        const source = labels.subarray(start, start + bounds.width);
-        tile.set(source, row * tileSize);
-        if (!differs) differs = source.some((value) => value !== fill);
+        tile.set(labels.subarray(start, start + bounds.width), row * tileSize);
       }
-      if (differs) map.tiles[index] = tile;
+      map.tiles[index] = tile;
     }
     return map;
   }
@@ -80,7 +80,12 @@ export class TiledLabelMap {
 
   /** Replaces a tile's contents (undo and redo); the array is copied. */
   setTileData(index: number, data: Uint8Array | null): void {
-    this.tiles[index] = data ? data.slice() : null;
+    this.adoptTileData(index, data ? data.slice() : null);
+  }
+
+  /** Replaces a tile's contents with this array itself: the caller hands it over and no longer touches it. */
+  adoptTileData(index: number, data: Uint8Array | null): void {
+    this.tiles[index] = data;
   }
 
   /** Indices of the tiles a rectangle touches (clipped to the image). */
@@ -119,4 +124,13 @@ export class TiledLabelMap {
   toLabels(): Uint8Array {
     return this.readRect({ x: 0, y: 0, width: this.width, height: this.height });
   }
+}
+
+/** True when some label inside `rect` of a row-major map differs from `fill`. */
+function holdsOtherThan(labels: Uint8Array, width: number, rect: Rect, fill: number): boolean {
+  for (let row = 0; row < rect.height; row++) {
+    const start = (rect.y + row) * width + rect.x;
+    for (let i = start, end = start + rect.width; i < end; i++) if (labels[i] !== fill) return true;
+  }
+  return false;
 }

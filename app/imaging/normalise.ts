@@ -23,8 +23,13 @@ export function normaliserFor(raster: RasterImage): (region: RasterImage) => Flo
   return (region) => applyPerChannel(region, colourTable, alphaValues, new Float32Array(region.data.length));
 }
 
-/** The same rule as `normalisedFloat`, rounded to 8 bits for display. */
+/**
+ * The same rule as `normalisedFloat`, rounded to 8 bits for display. For 8-bit images the rule is
+ * the identity, so their samples come back as they are (not copied: an 8000² RGB image is 192 MB,
+ * and mapping it took over a second of a big image's open); callers only read the result.
+ */
 export function toDisplay8(raster: RasterImage): Uint8Array {
+  if (raster.data instanceof Uint8Array) return raster.data;
   return applyPerChannel(
     raster,
     toBytes(intensityTable(raster)),

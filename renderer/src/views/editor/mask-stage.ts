@@ -48,8 +48,8 @@ export class MaskStage implements Viewport {
   private readonly stops: Array<() => void> = [];
   private readonly image: StudioPicture;
   private readonly imageNode: Konva.Image;
-  /** The image node shows computed pixels (contrast limits, colormap, channels), not the picture or its downscaled level. */
-  private levelled = false;
+  /** The computed pixels the image node shows (contrast limits, colormap, channels) instead of the picture or its downscaled level. */
+  private levelled: HTMLCanvasElement | null = null;
   private readonly editor: MaskEditor;
   private predictionTiles: TileRenderer | null;
   private shownPrediction: TiledLabelMap | null;
@@ -117,7 +117,7 @@ export class MaskStage implements Viewport {
 
     this.stops.push(
       editor.onChange((change) => {
-        this.maskRefresh.refresh(change.dirty);
+        this.maskRefresh.refresh(change.dirty, change.redrawn);
         this.cursorMoved(); // the label under the cursor may have changed
       }),
       // Tool and brush changes resize the cursor; a cancelled polygon drops its outline.
@@ -127,7 +127,7 @@ export class MaskStage implements Viewport {
     );
     this.showDisplay();
     if (image instanceof HTMLCanvasElement) {
-      // A big image's full-resolution tiles arriving: show them (and read its pixels afresh for auto contrast).
+      // A big image's full-resolution tiles arriving: show them (with display settings, EditorView recomputes them: showPicturePart).
       const updated = () => {
         if (this.imageNode.image() === image) this.imageLayer.batchDraw();
       };
@@ -168,15 +168,24 @@ export class MaskStage implements Viewport {
 
   /** Shows these RGBA pixels instead of the picture (contrast limits, colormap, channels); null shows the picture itself. */
   showPicture(pixels: Uint8ClampedArray<ArrayBuffer> | null): void {
-    this.levelled = pixels !== null;
-    if (!pixels) this.showLevel();
-    else {
+    if (!pixels) {
+      this.levelled = null;
+      this.showLevel();
+    } else {
       const canvas = document.createElement('canvas');
       canvas.width = this.image.width;
       canvas.height = this.image.height;
       canvas.getContext('2d')!.putImageData(new ImageData(pixels, this.image.width, this.image.height), 0, 0);
+      this.levelled = canvas;
       this.imageNode.image(canvas);
     }
+    this.imageLayer.batchDraw();
+  }
+
+  /** Replaces part of the computed pixels shown (a late tile of a big picture); nothing while the picture itself is shown. */
+  showPicturePart(rect: Rect, pixels: Uint8ClampedArray<ArrayBuffer>): void {
+    if (!this.levelled) return;
+    this.levelled.getContext('2d')!.putImageData(new ImageData(pixels, rect.width, rect.height), rect.x, rect.y);
     this.imageLayer.batchDraw();
   }
 

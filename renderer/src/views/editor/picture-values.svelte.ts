@@ -1,15 +1,18 @@
 import type { ContractClient } from '../../../../app/contract/client.js';
 import { type ImageEntry, colourChannelCount } from '../../../../app/contract/schemas.js';
-import { type ImageSamples, type SampleFormat, eightBitFormat, samplesAt, samplesFromRgba } from '../../../../app/editor/display-pixels.js';
+import { type ImageSamples, type SampleFormat, eightBitFormat, samplesAt, samplesFromRgba, writeSamplesFromRgba } from '../../../../app/editor/display-pixels.js';
+import type { Rect } from '../../../../app/editor/rect.js';
 import { base64ToBytes, inflate } from '../../lib/bytes.js';
-import type { StudioPicture } from './progressive-picture.js';
+import { PICTURE_UPDATED, type PictureUpdate, type StudioPicture } from './progressive-picture.js';
 
 /**
  * The shown image's stored values, for contrast limits on its full range and the cursor readout.
  * A 16-bit image's come from the host (its display image is only an 8-bit rendering) as soon as it
  * is shown: its format (the default limits) comes with them. An 8-bit image's display image holds
  * its values unchanged: they are read from the picture, whole only once the display controls need
- * them (reading a large picture takes a while), one pixel at a time for the readout.
+ * them (reading a large picture takes a while), one pixel at a time for the readout. A big picture's
+ * tiles that arrive after its values were read (from the downscaled stand-in) are read in then, and
+ * `onArrived` listeners told, so the shown pixels follow the display settings there too.
  */
 export class PictureValues {
   /** Null for a 16-bit image until its values are in. */
@@ -19,6 +22,8 @@ export class PictureValues {
   /** All the values once read (reactive: the readout and the display follow it). */
   samples = $state.raw<ImageSamples | null>(null);
   private probe: OffscreenCanvasRenderingContext2D | null = null;
+  private readonly arrivedListeners = new Set<(rect: Rect) => void>();
+  private readonly stopListening: () => void = () => undefined;
 
   constructor(
     private readonly client: ContractClient,
@@ -27,6 +32,17 @@ export class PictureValues {
     private readonly picture: StudioPicture,
   ) {
     this.format = entry.bitDepth === 8 ? eightBitFormat(colourChannelCount(entry.channels)) : null;
+    if (this.format && picture instanceof HTMLCanvasElement) {
+      const arrived = (event: Event) => this.tileArrived((event as PictureUpdate).detail);
+      picture.addEventListener(PICTURE_UPDATED, arrived);
+      this.stopListening = () => picture.removeEventListener(PICTURE_UPDATED, arrived);
+    }
+  }
+
+  /** Calls `listener` with each part of the image whose values changed after they were read (late tiles). */
+  onArrived(listener: (rect: Rect) => void): () => void {
+    this.arrivedListeners.add(listener);
+    return () => this.arrivedListeners.delete(listener);
   }
 
   /** All the values, read once. */
@@ -49,6 +65,17 @@ export class PictureValues {
   /** The image is no longer shown: a fetch under way stops. */
   dispose(): void {
     this.abort.abort();
+    this.stopListening();
+    this.arrivedListeners.clear();
+  }
+
+  /** A tile came in after the values were read: its true values replace the stand-in's. (Before, the whole read takes it in.) */
+  private tileArrived(rect: Rect): void {
+    if (!this.samples) return;
+    const context = new OffscreenCanvas(rect.width, rect.height).getContext('2d', { willReadFrequently: true })!;
+    context.drawImage(this.picture, rect.x, rect.y, rect.width, rect.height, 0, 0, rect.width, rect.height);
+    writeSamplesFromRgba(this.samples, context.getImageData(0, 0, rect.width, rect.height).data, rect);
+    for (const listener of this.arrivedListeners) listener(rect);
   }
 
   private readPicture(): ImageSamples {

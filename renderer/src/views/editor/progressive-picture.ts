@@ -13,8 +13,11 @@ export const PREVIEW_SIDE = 2048;
 export const TILE_SIDE = 1024;
 /** Tiles asked for at once: the host decodes and encodes them while the page draws. */
 const CONCURRENT_TILES = 2;
-/** Sent by a progressive picture when more of it has arrived (the stage redraws). */
+/** Sent by a progressive picture when more of it has arrived (a `PictureUpdate`: the stage redraws, the display controls recompute that part). */
 export const PICTURE_UPDATED = 'picture-updated';
+
+/** The event a progressive picture sends when a tile has arrived; `detail` is the tile's place in the image. */
+export type PictureUpdate = CustomEvent<Rect>;
 
 interface Loading {
   controller: AbortController;
@@ -90,7 +93,7 @@ export class ProgressivePictures {
         context.drawImage(bitmap, tile.x, tile.y);
         bitmap.close();
         handle.update(++done);
-        canvas.dispatchEvent(new Event(PICTURE_UPDATED));
+        canvas.dispatchEvent(new CustomEvent(PICTURE_UPDATED, { detail: tile }) satisfies PictureUpdate);
       }
     };
     try {

@@ -26,11 +26,11 @@ export class TileRefreshQueue {
     private readonly progress: WorkProgress | null = null,
   ) {}
 
-  refresh(rect: Rect): void {
-    const tiles = this.map.tilesInRect(rect);
+  /** Recolours `rect`, in all the tiles it touches or only in `tiles` when given (those known to have changed). */
+  refresh(rect: Rect, tiles: readonly number[] = this.map.tilesInRect(rect)): void {
     if (tiles.length === 0) return;
     if (tiles.length <= IMMEDIATE_TILES && this.pending.size === 0) {
-      this.renderer.refresh(rect);
+      for (const index of tiles) this.renderer.refresh(intersectRect(rect, this.map.tileBounds(index))!);
       this.redraw();
       return;
     }

@@ -42,7 +42,10 @@ export class WorkerRegionRunner implements RegionRunner {
         },
         { once: true },
       );
-      worker.postMessage({ kind: 'run', id, snapshot: snapshotMap(map), request } satisfies EditWorkerRequest);
+      // Copied here and transferred: structured cloning a big mask's hundreds of tile arrays held up the click's frame (30-40 ms at 8000²).
+      const snapshot = snapshotMap(map);
+      const copies = snapshot.tiles.map(([index, data]): [number, Uint8Array] => [index, data.slice()]);
+      worker.postMessage({ kind: 'run', id, snapshot: { ...snapshot, tiles: copies }, request } satisfies EditWorkerRequest, copies.map(([, data]) => data.buffer as ArrayBuffer));
     });
   }
 
