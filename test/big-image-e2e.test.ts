@@ -7,6 +7,7 @@ import sharp from 'sharp';
 import { ImportRequest } from '../app/contract/schemas.js';
 import { importImages } from '../app/dataset/import-images.js';
 import type { BrowserHost } from '../app/host/browser-host.js';
+import type { AppServices } from '../app/services/app-services.js';
 import { readMaskPng } from '../app/masks/mask-png.js';
 import { Project } from '../app/project/project.js';
 import { frameGaps, recordFrames, ringMask, stopRecording, waitForCommit } from './support/frame-recorder.js';
@@ -40,8 +41,8 @@ describe('big image editing end to end', { skip: WITHOUT_CHROMIUM }, () => {
     },
   });
   const { problems } = studio;
-  let host: BrowserHost, page: Page;
-  before(() => void ({ host, page } = studio));
+  let host: BrowserHost, page: Page, work: string, services: AppServices;
+  before(() => void ({ host, page, work, services } = studio));
 
   it('fills a 3,000² region without blocking the page, and the mask on disk is right before and after undo', async () => {
     const url = new URL(host.url);
