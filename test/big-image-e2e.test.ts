@@ -10,6 +10,7 @@ import type { BrowserHost } from '../app/host/browser-host.js';
 import type { AppServices } from '../app/services/app-services.js';
 import { readMaskPng } from '../app/masks/mask-png.js';
 import { Project } from '../app/project/project.js';
+import { fittedImageToScreen } from './support/fitted-image.js';
 import { frameGaps, recordFrames, ringMask, stopRecording, waitForCommit } from './support/frame-recorder.js';
 import { WITHOUT_CHROMIUM, studioInChromium } from './support/studio-in-chromium.js';
 
@@ -113,9 +114,8 @@ describe('big image editing end to end', { skip: WITHOUT_CHROMIUM }, () => {
     await fullResolution.waitFor({ state: 'detached', timeout: 60_000 });
 
     // Up close on a corner (its tile comes last), where pixels are drawn as squares.
-    const box = (await canvas.boundingBox())!;
-    const scale = Math.min(box.width / STRIPES_SIZE, box.height / STRIPES_SIZE) * 0.96;
-    const corner = { x: box.x + (box.width - STRIPES_SIZE * scale) / 2 + 150 * scale, y: box.y + (box.height - STRIPES_SIZE * scale) / 2 + 150 * scale };
+    const [cornerX, cornerY] = (await fittedImageToScreen(canvas, STRIPES_SIZE))(150, 150);
+    const corner = { x: cornerX, y: cornerY };
     await page.mouse.move(corner.x, corner.y);
     await page.mouse.wheel(0, -2000);
     await page.waitForTimeout(300);

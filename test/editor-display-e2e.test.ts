@@ -8,6 +8,7 @@ import { ImportRequest } from '../app/contract/schemas.js';
 import { importImages } from '../app/dataset/import-images.js';
 import { KEY_HELP } from '../app/editor/keymap.js';
 import { Project } from '../app/project/project.js';
+import { fittedImageToScreen } from './support/fitted-image.js';
 import { WITHOUT_CHROMIUM, studioInChromium } from './support/studio-in-chromium.js';
 
 const WIDTH = 96;
@@ -46,11 +47,9 @@ describe('editor display and canvas tools end to end', { skip: WITHOUT_CHROMIUM 
 
   after(() => assert.deepEqual(problems, []));
 
-  /** Screen position of an image pixel's centre with the image fitted (MaskStage.fit: 96% of the canvas, centred). */
+  /** Screen position of an image pixel's centre with the image fitted. */
   async function screenOf(x: number, y: number): Promise<[number, number]> {
-    const box = (await page.getByRole('application', { name: 'Mask canvas' }).boundingBox())!;
-    const scale = Math.min(box.width / WIDTH, box.height / HEIGHT) * 0.96;
-    return [box.x + (box.width - WIDTH * scale) / 2 + (x + 0.5) * scale, box.y + (box.height - HEIGHT * scale) / 2 + (y + 0.5) * scale];
+    return (await fittedImageToScreen(page.getByRole('application', { name: 'Mask canvas' }), WIDTH, HEIGHT))(x + 0.5, y + 0.5);
   }
 
   it('? opens the help overlay listing every key of the keymap; ? again closes it', async () => {

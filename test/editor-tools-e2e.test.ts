@@ -13,6 +13,7 @@ import { generateSynthetic } from '../app/dataset/synthetic.js';
 import type { BrowserHost } from '../app/host/browser-host.js';
 import { readMaskPng } from '../app/masks/mask-png.js';
 import type { Project } from '../app/project/project.js';
+import { fittedImageToScreen } from './support/fitted-image.js';
 import { WITHOUT_CHROMIUM, studioInChromium } from './support/studio-in-chromium.js';
 
 const SIZE = 64;
@@ -98,9 +99,7 @@ describe('editor tools end to end', { skip: WITHOUT_CHROMIUM }, () => {
     await classes.getByRole('radio', { name: /nuclei/ }).click();
     const canvas = page.getByRole('application', { name: 'Mask canvas' });
     await canvas.locator('canvas').first().waitFor();
-    const box = (await canvas.boundingBox())!;
-    const scale = Math.min(box.width / SIZE, box.height / SIZE) * 0.96;
-    const toScreen = (x: number, y: number) => [box.x + (box.width - SIZE * scale) / 2 + x * scale, box.y + (box.height - SIZE * scale) / 2 + y * scale] as const;
+    const toScreen = await fittedImageToScreen(canvas, SIZE);
     await page.mouse.move(...toScreen(10, 32));
     await page.mouse.down();
     for (let x = 12; x <= 54; x += 3) await page.mouse.move(...toScreen(x, 32));

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import sharp from 'sharp';
+import { fittedImageToScreen } from './support/fitted-image.js';
 import { thumbnailsDecoded } from './support/page-waits.js';
 import { WITHOUT_CHROMIUM, studioInChromium } from './support/studio-in-chromium.js';
 import { folderDigest, writeTroubledFolder } from './support/troubled-folder.js';
@@ -103,10 +104,7 @@ describe('studio UI end to end', { skip: WITHOUT_CHROMIUM }, () => {
     const canvas = page.getByRole('application', { name: 'Mask canvas' });
     await canvas.locator('canvas').first().waitFor();
     await page.getByRole('radio', { name: /cell/ }).click();
-    const box = (await canvas.boundingBox())!;
-    // The stage fits the image: scale = 0.96 × the smaller ratio, centred.
-    const scale = Math.min(box.width / SIZE, box.height / SIZE) * 0.96;
-    const toScreen = (x: number, y: number) => [box.x + (box.width - SIZE * scale) / 2 + x * scale, box.y + (box.height - SIZE * scale) / 2 + y * scale] as const;
+    const toScreen = await fittedImageToScreen(canvas, SIZE);
     await page.mouse.move(...toScreen(10, 32));
     await page.mouse.down();
     for (let x = 12; x <= 54; x += 3) await page.mouse.move(...toScreen(x, 32));
@@ -153,9 +151,7 @@ describe('studio UI end to end', { skip: WITHOUT_CHROMIUM }, () => {
     assert.ok(pid > 0 && processAlive(pid));
     await page.getByText(/^Step [1-9]/).waitFor({ timeout: 60_000 }); // training is under way
 
-    const box = (await canvas.boundingBox())!;
-    const scale = Math.min(box.width / SIZE, box.height / SIZE) * 0.96;
-    const toScreen = (x: number, y: number) => [box.x + (box.width - SIZE * scale) / 2 + x * scale, box.y + (box.height - SIZE * scale) / 2 + y * scale] as const;
+    const toScreen = await fittedImageToScreen(canvas, SIZE);
     await page.evaluate(() => performance.clearMeasures('editor-frame'));
     const strokesDone = Date.now();
     for (const [label, y] of [[/cell/, 20], [/background/, 40], [/cell/, 52]] as const) {
